@@ -1,0 +1,415 @@
+"""Rating templates: the themes and norms a session rates, loaded from TOML.
+
+A template is plain, frozen data.  ``parse_template`` turns a mapping (a parsed
+TOML file, or the output of ``Template.to_public_dict``) into a ``Template`` and
+checks everything on the way in; each problem raises ``TemplateError`` naming
+the file and the field, e.g. ``participatiescan.toml: themes[1].norms[3].title:
+must be a non-empty string``.  Indexes in field paths count from 0.
+
+Text fields are stripped and runs of whitespace become one space, so a long
+TOML string may be wrapped over several lines.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, NoReturn
+
+#: Languages a template may be written in.
+LANGUAGES: Final = frozenset({"nl", "en"})
+
+#: Longest title or label, and longest description, in characters.
+MAX_TITLE_CHARS: Final = 120
+MAX_DESCRIPTION_CHARS: Final = 400
+
+#: Most answers a scale may offer (a 0-10 school grade has 11).
+MAX_SCALE_VALUES: Final = 20
+
+#: Ids of templates, themes, norms and organisation types.
+SLUG_PATTERN: Final = "^[a-z0-9][a-z0-9-]{0,31}$"
+_SLUG: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # used with fullmatch: no "\n" slips by
+
+
+class TemplateError(ValueError):
+    """A template file or mapping that is not a valid template."""
+
+    def __init__(self, source: str, field: str, message: str) -> None:
+        super().__init__(source, field, message)
+        self.source = source
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """The answers a participant may give to each norm."""
+
+    min: int
+    max: int
+    dont_know: bool
+    min_label: str
+    max_label: str
+
+    def __post_init__(self) -> None:
+        if self.min >= self.max:
+            raise ValueError(f"scale min ({self.min}) must be below max ({self.max})")
+        if self.max - self.min + 1 > MAX_SCALE_VALUES:
+            raise ValueError(f"scale offers more than {MAX_SCALE_VALUES} values")
+
+    def allows(self, value: int | None) -> bool:
+        """Whether ``value`` is a valid answer; ``None`` means "don't know"."""
+        if value is None:
+            return self.dont_know
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        return self.min <= value <= self.max
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """Every number on the scale, from ``min`` to ``max`` inclusive."""
+        return tuple(range(self.min, self.max + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Norm:
+    """One statement of the ideal situation, rated on the template's scale."""
+
+    id: str
+    theme_id: str
+    number: int  # 1-based position over the whole template
+    title: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A group of related norms, shown under one heading."""
+
+    id: str
+    title: str
+    norms: tuple[Norm, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgType:
+    """A kind of organisation (or role) a participant says they belong to."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A complete questionnaire: scale, themes with norms, and organisation types."""
+
+    id: str
+    language: str
+    title: str
+    description: str
+    scale: Scale
+    themes: tuple[Theme, ...]
+    org_types: tuple[OrgType, ...]
+    _norms: tuple[Norm, ...] = field(init=False, repr=False, compare=False)
+    _norm_by_id: Mapping[str, Norm] = field(init=False, repr=False, compare=False)
+    _org_type_ids: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # parse_template reports these with file and field; this guards the
+        # indexes below against a Template built by hand.
+        norms = tuple(norm for theme in self.themes for norm in theme.norms)
+        by_id: dict[str, Norm] = {}
+        for theme in self.themes:
+            for norm in theme.norms:
+                if norm.theme_id != theme.id:
+                    raise ValueError(
+                        f"norm {norm.id!r} is in theme {theme.id!r}, not {norm.theme_id!r}"
+                    )
+                if norm.number != len(by_id) + 1:
+                    raise ValueError(
+                        f"norm {norm.id!r} has number {norm.number}, not {len(by_id) + 1}"
+                    )
+                if by_id.setdefault(norm.id, norm) is not norm:
+                    raise ValueError(f"duplicate norm id {norm.id!r}")
+        if len({theme.id for theme in self.themes}) != len(self.themes):
+            raise ValueError("duplicate theme id")
+        org_type_ids = frozenset(org.id for org in self.org_types)
+        if len(org_type_ids) != len(self.org_types):
+            raise ValueError("duplicate organisation type id")
+        object.__setattr__(self, "_norms", norms)
+        object.__setattr__(self, "_norm_by_id", by_id)
+        object.__setattr__(self, "_org_type_ids", org_type_ids)
+
+    @property
+    def norms(self) -> tuple[Norm, ...]:
+        """All norms of all themes, in order."""
+        return self._norms
+
+    def norm(self, norm_id: str) -> Norm:
+        """The norm with this id; ``KeyError`` if there is none."""
+        return self._norm_by_id[norm_id]
+
+    def has_norm(self, norm_id: str) -> bool:
+        return norm_id in self._norm_by_id
+
+    def has_org_type(self, org_id: str) -> bool:
+        return org_id in self._org_type_ids
+
+    def to_public_dict(self) -> dict[str, object]:
+        """Everything in the template as JSON-able data; ``parse_template`` reads it back."""
+        scale = self.scale
+        return {
+            "id": self.id,
+            "language": self.language,
+            "title": self.title,
+            "description": self.description,
+            "scale": {
+                "min": scale.min,
+                "max": scale.max,
+                "dont_know": scale.dont_know,
+                "min_label": scale.min_label,
+                "max_label": scale.max_label,
+            },
+            "themes": [
+                {
+                    "id": theme.id,
+                    "title": theme.title,
+                    "norms": [
+                        {
+                            "id": norm.id,
+                            "number": norm.number,
+                            "title": norm.title,
+                            "description": norm.description,
+                        }
+                        for norm in theme.norms
+                    ],
+                }
+                for theme in self.themes
+            ],
+            "org_types": [{"id": org.id, "label": org.label} for org in self.org_types],
+        }
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _fail(source: str, where: str, message: str) -> NoReturn:
+    raise TemplateError(source, where, message)
+
+
+def _table(
+    value: object,
+    source: str,
+    path: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> Mapping[str, object]:
+    """``value`` as a table with exactly the ``required`` keys (plus any ``optional``)."""
+    if not isinstance(value, Mapping):
+        _fail(source, path or "<root>", "must be a table")
+    allowed = required + optional
+    for key in value:
+        if key not in allowed:
+            expected = ", ".join(allowed)
+            _fail(source, _join(path, str(key)), f"unknown key (expected one of: {expected})")
+    for key in required:
+        if key not in value:
+            _fail(source, _join(path, key), "missing required key")
+    return value
+
+
+def _array(value: object, source: str, where: str) -> Sequence[object]:
+    """``value`` as a non-empty array."""
+    if not isinstance(value, list | tuple):
+        _fail(source, where, "must be an array")
+    if not value:
+        _fail(source, where, "must contain at least one entry")
+    return value
+
+
+def _text(table: Mapping[str, object], key: str, source: str, path: str, max_chars: int) -> str:
+    where = _join(path, key)
+    value = table[key]
+    if not isinstance(value, str) or not value.strip():
+        _fail(source, where, "must be a non-empty string")
+    text = " ".join(value.split())
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        _fail(source, where, "must not contain control characters")
+    if len(text) > max_chars:
+        _fail(source, where, f"must be at most {max_chars} characters, got {len(text)}")
+    return text
+
+
+def _slug(table: Mapping[str, object], key: str, source: str, path: str) -> str:
+    where = _join(path, key)
+    value = table[key]
+    if not isinstance(value, str):
+        _fail(source, where, "must be a string")
+    if not _SLUG.fullmatch(value):
+        _fail(source, where, f"must match {SLUG_PATTERN} (lowercase, digits, '-'), got {value!r}")
+    return value
+
+
+def _int(table: Mapping[str, object], key: str, source: str, path: str) -> int:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(source, _join(path, key), "must be an integer")
+    return value
+
+
+def _bool(table: Mapping[str, object], key: str, source: str, path: str) -> bool:
+    value = table[key]
+    if not isinstance(value, bool):
+        _fail(source, _join(path, key), "must be true or false")
+    return value
+
+
+def _unique(seen: dict[str, str], slug: str, source: str, where: str) -> None:
+    """Record that ``slug`` is used at ``where``; fail if it was used before."""
+    if slug in seen:
+        _fail(source, where, f"duplicate id {slug!r} (already used at {seen[slug]})")
+    seen[slug] = where
+
+
+def _parse_scale(value: object, source: str) -> Scale:
+    path = "scale"
+    table = _table(value, source, path, ("min", "max", "dont_know", "min_label", "max_label"))
+    low = _int(table, "min", source, path)
+    high = _int(table, "max", source, path)
+    if low >= high:
+        _fail(source, "scale.max", f"must be greater than scale.min ({low}), got {high}")
+    if high - low + 1 > MAX_SCALE_VALUES:
+        count = high - low + 1
+        _fail(source, "scale.max", f"scale offers {count} values, at most {MAX_SCALE_VALUES}")
+    return Scale(
+        min=low,
+        max=high,
+        dont_know=_bool(table, "dont_know", source, path),
+        min_label=_text(table, "min_label", source, path, MAX_TITLE_CHARS),
+        max_label=_text(table, "max_label", source, path, MAX_TITLE_CHARS),
+    )
+
+
+def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
+    theme_ids: dict[str, str] = {}
+    norm_ids: dict[str, str] = {}
+    themes: list[Theme] = []
+    for theme_index, theme_value in enumerate(_array(value, source, "themes")):
+        theme_path = f"themes[{theme_index}]"
+        theme_table = _table(theme_value, source, theme_path, ("id", "title", "norms"))
+        theme_id = _slug(theme_table, "id", source, theme_path)
+        _unique(theme_ids, theme_id, source, f"{theme_path}.id")
+        theme_title = _text(theme_table, "title", source, theme_path, MAX_TITLE_CHARS)
+        norms: list[Norm] = []
+        norm_values = _array(theme_table["norms"], source, f"{theme_path}.norms")
+        for norm_index, norm_value in enumerate(norm_values):
+            path = f"{theme_path}.norms[{norm_index}]"
+            # "number" is derived; it is accepted (and checked) so that the
+            # output of Template.to_public_dict parses back.
+            table = _table(norm_value, source, path, ("id", "title", "description"), ("number",))
+            norm_id = _slug(table, "id", source, path)
+            _unique(norm_ids, norm_id, source, f"{path}.id")
+            number = len(norm_ids)
+            if "number" in table and _int(table, "number", source, path) != number:
+                _fail(source, f"{path}.number", f"must be {number} (its position) or left out")
+            norms.append(
+                Norm(
+                    id=norm_id,
+                    theme_id=theme_id,
+                    number=number,
+                    title=_text(table, "title", source, path, MAX_TITLE_CHARS),
+                    description=_text(table, "description", source, path, MAX_DESCRIPTION_CHARS),
+                )
+            )
+        themes.append(Theme(id=theme_id, title=theme_title, norms=tuple(norms)))
+    return tuple(themes)
+
+
+def _parse_org_types(value: object, source: str) -> tuple[OrgType, ...]:
+    seen: dict[str, str] = {}
+    org_types: list[OrgType] = []
+    for index, org_value in enumerate(_array(value, source, "org_types")):
+        path = f"org_types[{index}]"
+        table = _table(org_value, source, path, ("id", "label"))
+        org_id = _slug(table, "id", source, path)
+        _unique(seen, org_id, source, f"{path}.id")
+        org_types.append(
+            OrgType(id=org_id, label=_text(table, "label", source, path, MAX_TITLE_CHARS))
+        )
+    return tuple(org_types)
+
+
+def parse_template(data: Mapping[str, object], source: str) -> Template:
+    """Check ``data`` and build a ``Template``; ``source`` names it in errors."""
+    table = _table(
+        data,
+        source,
+        "",
+        ("id", "language", "title", "description", "scale", "themes", "org_types"),
+    )
+    template_id = _slug(table, "id", source, "")
+    language = table["language"]
+    if not isinstance(language, str) or language not in LANGUAGES:
+        expected = ", ".join(repr(lang) for lang in sorted(LANGUAGES))
+        _fail(source, "language", f"must be one of {expected}, got {language!r}")
+    return Template(
+        id=template_id,
+        language=language,
+        title=_text(table, "title", source, "", MAX_TITLE_CHARS),
+        description=_text(table, "description", source, "", MAX_DESCRIPTION_CHARS),
+        scale=_parse_scale(table["scale"], source),
+        themes=_parse_themes(table["themes"], source),
+        org_types=_parse_org_types(table["org_types"], source),
+    )
+
+
+def load_template(path: Path) -> Template:
+    """Read and check one TOML template; its ``id`` must equal the file's stem.
+
+    Errors in the file raise ``TemplateError``; a missing or unreadable file
+    raises ``OSError`` as usual.
+    """
+    source = path.name
+    with path.open("rb") as file:
+        try:
+            data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as exc:
+            raise TemplateError(source, "<toml>", str(exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise TemplateError(source, "<toml>", f"not valid UTF-8: {exc}") from exc
+    template = parse_template(data, source)
+    if template.id != path.stem:
+        _fail(
+            source,
+            "id",
+            f"must equal the file name without .toml ({path.stem!r}), got {template.id!r}",
+        )
+    return template
+
+
+def builtin_template_dir() -> Path:
+    """The directory of the templates shipped with kleur."""
+    return Path(__file__).resolve().parent / "templates"
+
+
+@functools.cache
+def load_builtin_templates() -> dict[str, Template]:
+    """Every shipped template, keyed by id.  Cached: the dict is shared, do not change it."""
+    return {
+        template.id: template
+        for template in (
+            load_template(path) for path in sorted(builtin_template_dir().glob("*.toml"))
+        )
+    }

@@ -1,0 +1,97 @@
+"""What each role sees of a room, built from the stored aggregates.
+
+The store reads a ``RoomData`` (aggregates only: tallies, counts, notes
+without authors) and these pure functions turn it into the messages sent.
+Reveal gating lives here: before the reveal nobody gets a distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from agenda.phases import is_revealed
+from agenda.privacy import publishable_groups
+from agenda.stats import median
+from agenda.templates import Template
+from protocol.messages import (
+    AgendaItem,
+    Dashboard,
+    NormResult,
+    OrgCount,
+    RoomState,
+    WallNote,
+)
+from protocol.phases import Phase
+
+#: Key for "don't know" in a norm's tally.
+DONT_KNOW: None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomData:
+    """One consistent read of a room's shared state (no participant ids in here)."""
+
+    template_id: str
+    phase: Phase
+    round: int
+    locked: bool
+    version: int
+    participants: int
+    #: organisation type -> participants who chose it.
+    org_counts: Mapping[str, int] = field(default_factory=dict)
+    #: norm id -> rating value (None: don't know) -> count, current round.
+    tallies: Mapping[str, Mapping[int | None, int]] = field(default_factory=dict)
+    #: Visible and hidden notes; withdrawn ones are not here.
+    notes: tuple[WallNote, ...] = ()
+    agenda: tuple[AgendaItem, ...] = ()
+
+
+def norm_results(data: RoomData, template: Template, *, revealed: bool) -> tuple[NormResult, ...]:
+    scale = template.scale
+    results = []
+    for norm in template.norms:
+        tally = data.tallies.get(norm.id, {})
+        counts = tuple(tally.get(value, 0) for value in scale.values)
+        dont_know = tally.get(DONT_KNOW, 0)
+        received = sum(counts) + dont_know
+        if revealed:
+            results.append(
+                NormResult(norm.id, received, counts, dont_know, median(counts, scale.min))
+            )
+        else:
+            results.append(NormResult(norm.id, received, None, None, None))
+    return tuple(results)
+
+
+def dashboard(data: RoomData, template: Template, min_group_size: int) -> Dashboard:
+    revealed = is_revealed(data.phase)
+    groups = publishable_groups(data.org_counts, data.participants, min_group_size)
+    org_order = {org.id: i for i, org in enumerate(template.org_types)}
+    return Dashboard(
+        version=data.version,
+        phase=data.phase,
+        round=data.round,
+        locked=data.locked,
+        revealed=revealed,
+        participants=data.participants,
+        org_counts=tuple(
+            OrgCount(org, n)
+            for org, n in sorted(groups.items(), key=lambda g: org_order.get(g[0], 99))
+        ),
+        norms=norm_results(data, template, revealed=revealed),
+        # Sorted by the random note id: an order that says nothing about who
+        # wrote what, or when.
+        notes=tuple(sorted(data.notes, key=lambda note: note.note_id)),
+        agenda=tuple(sorted(data.agenda, key=lambda item: (item.position, item.item_id))),
+    )
+
+
+def room_state(data: RoomData, template: Template) -> RoomState:
+    revealed = is_revealed(data.phase)
+    return RoomState(
+        phase=data.phase,
+        round=data.round,
+        locked=data.locked,
+        results=norm_results(data, template, revealed=True) if revealed else None,
+    )

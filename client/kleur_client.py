@@ -1,0 +1,278 @@
+"""An async Python client of the kleur protocol, in either codec.
+
+It keeps an outbox like the phone page does: every command stays in it until
+acknowledged, and ``reconnect`` joins again with the same device token and
+resends what is left, in order.  The server's ``seq`` deduplication makes the
+resend harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from protocol import limits
+from protocol.codec import MSGPACK, Codec
+from protocol.errors import ErrorCode
+from protocol.messages import (
+    Ack,
+    Command,
+    Dashboard,
+    Error,
+    HideNote,
+    Join,
+    PutAgendaItem,
+    PutNote,
+    Rate,
+    RemoveAgendaItem,
+    RoomState,
+    ServerMessage,
+    SetLock,
+    SetOrgType,
+    SetPhase,
+    Welcome,
+    WithdrawNote,
+)
+from protocol.phases import Phase, Role
+
+
+class JoinRefused(Exception):
+    def __init__(self, code: ErrorCode | None, close_code: int | None, detail: str) -> None:
+        super().__init__(f"join refused: {code} (close {close_code}): {detail}")
+        self.code = code
+        self.close_code = close_code
+
+
+class CommandRefused(Exception):
+    def __init__(self, error: Error) -> None:
+        super().__init__(f"{error.code.value}: {error.detail}")
+        self.error = error
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class KleurClient:
+    def __init__(
+        self,
+        url: str,
+        room: str,
+        role: Role,
+        *,
+        token: str | None = None,
+        join_token: str | None = None,
+        codec: Codec = MSGPACK,
+    ) -> None:
+        self.url = url
+        self.room = room
+        self.role = role
+        self.token = token
+        self.join_token = join_token
+        self.codec = codec
+        self.welcome: Welcome | None = None
+        self.state: RoomState | None = None
+        self.dashboard: Dashboard | None = None
+        self.received: list[ServerMessage] = []
+        self.outbox: dict[int, Command] = {}
+        self._seq = 0
+        self._pending: dict[int, asyncio.Future[Ack]] = {}
+        self._changed = asyncio.Condition()
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.close_code: int | None = None
+
+    # -- connection --------------------------------------------------------
+    async def connect(self) -> Welcome:
+        self._ws = await connect(
+            self.url,
+            subprotocols=[self.codec.subprotocol],  # type: ignore[list-item]
+            compression=None,
+            max_size=None,
+            open_timeout=10,
+        )
+        await self._ws.send(
+            self.codec.encode(Join(self.room, self.role, self.token, self.join_token))
+        )
+        first = await self._next_raw()
+        if not isinstance(first, Welcome):
+            detail = first.detail if isinstance(first, Error) else "connection closed"
+            code = first.code if isinstance(first, Error) else None
+            with contextlib.suppress(ConnectionClosed, asyncio.TimeoutError):
+                await asyncio.wait_for(self._ws.recv(), 5)
+            raise JoinRefused(code, self._ws.close_code, detail)
+        self.welcome = first
+        self.state = first.state
+        if first.participant_token is not None:
+            self.token = first.participant_token
+        self._seq = max(self._seq, first.max_seq)
+        self._reader = asyncio.create_task(self._read())
+        return first
+
+    async def _next_raw(self) -> ServerMessage | None:
+        assert self._ws is not None
+        try:
+            frame = await asyncio.wait_for(self._ws.recv(), 10)
+        except ConnectionClosed:
+            self.close_code = self._ws.close_code
+            return None
+        return self.codec.decode_server(frame)
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for frame in self._ws:
+                await self._dispatch(self.codec.decode_server(frame))
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self._ws.close_code
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("connection closed before the ack"))
+            self._pending.clear()
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _dispatch(self, message: ServerMessage) -> None:
+        self.received.append(message)
+        if isinstance(message, Ack):
+            self.outbox.pop(message.seq, None)
+            future = self._pending.pop(message.seq, None)
+            if future and not future.done():
+                future.set_result(message)
+        elif isinstance(message, Error) and message.seq is not None:
+            future = self._pending.pop(message.seq, None)
+            if message.code not in (ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE):
+                self.outbox.pop(message.seq, None)
+            if future and not future.done():
+                future.set_exception(CommandRefused(message))
+        elif isinstance(message, Dashboard):
+            self.dashboard = message
+        elif isinstance(message, RoomState):
+            self.state = message
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def drop(self) -> None:
+        """Lose the connection without a goodbye (like a phone losing Wi-Fi)."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def reconnect(self) -> Welcome:
+        """Join again with the same token and resend the outbox, in order."""
+        await self.drop()
+        welcome = await self.connect()
+        for seq in sorted(self.outbox):
+            await self._send(self.outbox[seq])
+        return welcome
+
+    @property
+    def connected(self) -> bool:
+        return self._reader is not None and not self._reader.done()
+
+    # -- commands ----------------------------------------------------------
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    async def _send(self, command: Command) -> asyncio.Future[Ack]:
+        assert self._ws is not None
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._pending[command.seq] = future
+        await self._ws.send(self.codec.encode(command))
+        return future
+
+    async def send_command(self, command: Command, *, timeout: float = 10) -> Ack:
+        self.outbox[command.seq] = command
+        future = await self._send(command)
+        return await asyncio.wait_for(future, timeout)
+
+    async def send_raw(self, frame: bytes | str) -> None:
+        assert self._ws is not None
+        await self._ws.send(frame)
+
+    async def command(self, build: Callable[[int], Command]) -> Ack:
+        return await self.send_command(build(self.next_seq()))
+
+    async def rate(self, norm_id: str, value: int | None) -> Ack:
+        return await self.command(lambda seq: Rate(seq, norm_id, value))
+
+    async def set_org_type(self, org_type: str | None) -> Ack:
+        return await self.command(lambda seq: SetOrgType(seq, org_type))
+
+    async def put_note(
+        self, text: str, norm_id: str | None = None, note_id: str | None = None
+    ) -> str:
+        note_id = note_id or new_id()
+        await self.command(lambda seq: PutNote(seq, note_id, text, norm_id))
+        return note_id
+
+    async def withdraw_note(self, note_id: str) -> Ack:
+        return await self.command(lambda seq: WithdrawNote(seq, note_id))
+
+    async def set_phase(self, phase: Phase) -> Ack:
+        return await self.command(lambda seq: SetPhase(seq, phase))
+
+    async def set_lock(self, locked: bool) -> Ack:
+        return await self.command(lambda seq: SetLock(seq, locked))
+
+    async def hide_note(self, note_id: str, hidden: bool = True) -> Ack:
+        return await self.command(lambda seq: HideNote(seq, note_id, hidden))
+
+    async def put_agenda_item(self, action: str, **fields: Any) -> str:
+        item_id = fields.pop("item_id", None) or new_id()
+        defaults: dict[str, Any] = {
+            "owner": "",
+            "deadline": None,
+            "norm_id": None,
+            "note_id": None,
+            "position": 0,
+        }
+        defaults.update(fields)
+        await self.command(lambda seq: PutAgendaItem(seq, item_id, action, **defaults))
+        return item_id
+
+    async def remove_agenda_item(self, item_id: str) -> Ack:
+        return await self.command(lambda seq: RemoveAgendaItem(seq, item_id))
+
+    # -- waiting -----------------------------------------------------------
+    async def wait_for(self, predicate: Callable[[KleurClient], bool], timeout: float = 5) -> None:
+        async def wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self) or not self.connected)
+            if not predicate(self):
+                raise ConnectionError(f"closed ({self.close_code}) before the condition held")
+
+        await asyncio.wait_for(wait(), timeout)
+
+    async def wait_dashboard(
+        self, predicate: Callable[[Dashboard], bool], timeout: float = 5
+    ) -> Dashboard:
+        await self.wait_for(lambda c: c.dashboard is not None and predicate(c.dashboard), timeout)
+        assert self.dashboard is not None
+        return self.dashboard
+
+    async def wait_closed(self, timeout: float = 5) -> int | None:
+        if self._reader is not None:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.close_code
+
+
+__all__ = ["CommandRefused", "JoinRefused", "KleurClient", "limits", "new_id"]

@@ -1,0 +1,64 @@
+"""Error codes sent in ``error`` messages, and the exception that carries them.
+
+A client can act on the code alone; ``detail`` is for people and logs.  The
+table in ``docs/protocol.md`` lists when each is sent.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    #: The frame could not be decoded (bad msgpack/JSON, wrong frame type for
+    #: the negotiated codec, not a map, no ``type``).
+    BAD_FRAME = "bad_frame"
+    #: The ``type`` is not a message this side accepts.
+    UNKNOWN_TYPE = "unknown_type"
+    #: A field is missing, extra, of the wrong type or out of its bounds.
+    INVALID_FIELD = "invalid_field"
+    #: ``join`` was expected first, or sent twice.
+    NOT_JOINED = "not_joined"
+    ALREADY_JOINED = "already_joined"
+    #: The room does not exist (or has expired).
+    ROOM_NOT_FOUND = "room_not_found"
+    #: The room is locked and the join token is missing or wrong.
+    ROOM_LOCKED = "room_locked"
+    #: The room is full.
+    ROOM_FULL = "room_full"
+    #: A facilitator or participant token that does not match.
+    BAD_TOKEN = "bad_token"
+    #: The sender's role may not send this message.
+    FORBIDDEN = "forbidden"
+    #: The message is not allowed in the room's current phase.
+    WRONG_PHASE = "wrong_phase"
+    #: The phase change is not in the transition table.
+    BAD_TRANSITION = "bad_transition"
+    #: A rating outside the template's scale.
+    OUT_OF_SCALE = "out_of_scale"
+    #: A norm or organisation type the template does not have.
+    UNKNOWN_NORM = "unknown_norm"
+    UNKNOWN_ORG_TYPE = "unknown_org_type"
+    #: A note or agenda item that does not exist (or is not the sender's).
+    UNKNOWN_ITEM = "unknown_item"
+    #: Too many notes or agenda items.
+    TOO_MANY = "too_many"
+    #: Sending faster than the per-connection rate limit; retry later.
+    RATE_LIMITED = "rate_limited"
+    #: Redis could not be reached: nothing was stored, retry (the client keeps
+    #: the message in its outbox).
+    STORE_UNAVAILABLE = "store_unavailable"
+    INTERNAL = "internal"
+
+
+#: Codes after which resending the same message later may succeed.
+RETRYABLE_ERRORS = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE})
+
+
+class ProtocolError(Exception):
+    """A message or frame was refused; carries the code sent to the client."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(f"{code.value}: {detail}")
+        self.code = code
+        self.detail = detail

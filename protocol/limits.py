@@ -1,0 +1,71 @@
+"""Every limit of the protocol, in one place, each with its default and why.
+
+The server enforces these, the browser pages receive them from the server
+(``GET /api/protocol``) and the Python client reads them from here.  Nothing
+else may hard-code one of these numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Largest websocket frame the server accepts, in bytes.  A rating is ~60 bytes
+#: and a note at most ~2 KB, so 16 KiB leaves room without letting one client
+#: make the server buffer megabytes.  A larger frame closes the socket with 1009.
+MAX_FRAME_BYTES: Final = 16 * 1024
+
+#: Longest note, in characters (after Unicode NFC normalisation).
+MAX_NOTE_CHARS: Final = 500
+
+#: Longest agenda action text, owner and follow-up text, in characters.
+MAX_AGENDA_TEXT_CHARS: Final = 500
+MAX_AGENDA_OWNER_CHARS: Final = 120
+
+#: Client-chosen ids (notes, agenda items): URL-safe, 8 to 32 characters.
+ID_MIN_CHARS: Final = 8
+ID_MAX_CHARS: Final = 32
+
+#: Participant tokens are chosen by the server: 32 URL-safe characters (192 bits).
+TOKEN_MIN_CHARS: Final = 22  # 128 bits in URL-safe base64
+TOKEN_MAX_CHARS: Final = 64
+
+#: Room codes: 6 characters from an alphabet without look-alikes (no 0/O, 1/I).
+ROOM_CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ROOM_CODE_LENGTH: Final = 6
+
+#: Sequence numbers are positive and fit in a signed 53-bit integer (safe in JSON).
+MAX_SEQ: Final = 2**53 - 1
+
+#: Seconds a new connection has to send its ``join`` before it is closed (4000).
+JOIN_TIMEOUT_SECONDS: Final = 10.0
+
+#: Per-connection token bucket: sustained messages per second and burst size.
+#: A phone rating 20 norms as fast as a thumb can is far below this.
+RATE_LIMIT_PER_SECOND: Final = 20.0
+RATE_LIMIT_BURST: Final = 60
+
+#: Errors a connection may cause within ``ERROR_WINDOW_SECONDS`` before it is
+#: closed with 4008 (so a broken or hostile client cannot keep a worker busy).
+MAX_ERRORS_PER_WINDOW: Final = 30
+ERROR_WINDOW_SECONDS: Final = 60.0
+
+#: Failed joins (unknown room, bad join token) per client address per minute
+#: before further joins from it are refused: stops guessing room codes.
+MAX_FAILED_JOINS_PER_MINUTE: Final = 10
+
+#: Outgoing messages queued for one connection before it counts as too slow
+#: and is closed with 4501 (it may reconnect and resync from a snapshot).
+SEND_QUEUE_MAX: Final = 64
+
+#: Participants per room.
+MAX_PARTICIPANTS_PER_ROOM: Final = 5000
+
+#: Notes a participant may have at once, and agenda items per room.
+MAX_NOTES_PER_PARTICIPANT: Final = 50
+MAX_AGENDA_ITEMS: Final = 100
+
+#: Dashboard snapshots per room per second, at most (updates are coalesced).
+DASHBOARD_MAX_PER_SECOND: Final = 4
+
+#: Smallest group whose figures (by organisation type) are ever shown.
+MIN_GROUP_SIZE: Final = 3

@@ -1,0 +1,428 @@
+"""Every message of the kleur protocol, as frozen dataclasses.
+
+A message travels as a map ``{"type": TAG, **fields}``.  Each class checks its
+own fields when constructed, so an instance is always valid: the server
+cannot send, and the decoder cannot return, a malformed message.
+
+``seq`` (on every command a client sends after ``join``) is the client's own
+sequence number for that participant or facilitator.  It makes every command
+idempotent: the server stores, per thing changed (a rating, a note, an agenda
+item), the highest ``seq`` applied, and acknowledges a replay without applying
+it again.  See ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from protocol import limits
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.phases import Phase, Role
+from protocol.wire import invalid
+
+_CLIENT_ID = re.compile(rf"^[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}$")
+_TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{limits.TOKEN_MIN_CHARS},{limits.TOKEN_MAX_CHARS}}}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_ROOM_CODE = re.compile(rf"^[{limits.ROOM_CODE_ALPHABET}]{{{limits.ROOM_CODE_LENGTH}}}$")
+#: Control characters other than newline and tab are refused in free text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def normalize_room_code(typed: str) -> str:
+    """What a person typed ("abc 23x") as a room code ("ABC23X"), unchecked."""
+    return "".join(typed.split()).upper()
+
+
+def _check(condition: bool, path: str, why: str) -> None:
+    if not condition:
+        raise invalid(path, why)
+
+
+def check_room_code(value: str, path: str = "room") -> None:
+    _check(bool(_ROOM_CODE.match(value)), path, "not a room code")
+
+
+def check_client_id(value: str, path: str) -> None:
+    _check(bool(_CLIENT_ID.match(value)), path, "must be 8-32 characters A-Z a-z 0-9 _ -")
+
+
+def check_slug(value: str, path: str) -> None:
+    _check(bool(_SLUG.match(value)), path, "not a known identifier")
+
+
+def check_seq(value: int) -> None:
+    _check(1 <= value <= limits.MAX_SEQ, "seq", "must be a positive integer")
+
+
+def check_text(value: str, path: str, max_chars: int, *, allow_empty: bool = False) -> None:
+    _check(unicodedata.is_normalized("NFC", value), path, "must be NFC-normalised text")
+    _check(allow_empty or bool(value.strip()), path, "must not be empty")
+    _check(len(value) <= max_chars, path, f"longer than {max_chars} characters")
+    _check(not _CONTROL.search(value), path, "contains control characters")
+
+
+def normalize_text(value: str) -> str:
+    """Text as a client should send it: NFC, trimmed, control characters dropped."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+# ---------------------------------------------------------------- base classes
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of all messages.  ``TYPE`` is the wire tag."""
+
+    TYPE: ClassVar[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMessage(Message):
+    #: Roles allowed to send this message (checked by the server, not here).
+    SENDERS: ClassVar[frozenset[Role]]
+
+
+@dataclass(frozen=True, slots=True)
+class Command(ClientMessage):
+    """A client message that changes state; carries ``seq`` for idempotency."""
+
+    seq: int
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerMessage(Message):
+    pass
+
+
+PARTICIPANT = frozenset({Role.PARTICIPANT})
+FACILITATOR = frozenset({Role.FACILITATOR})
+ANYONE = frozenset(Role)
+
+# ------------------------------------------------------------ client -> server
+
+
+@dataclass(frozen=True, slots=True)
+class Join(ClientMessage):
+    """First message on every connection.
+
+    Participants send their device ``token`` (or ``None`` the first time; the
+    server then issues one in ``welcome``) and the ``join_token`` from the QR
+    link, which is needed once the room is locked.  The facilitator sends the
+    facilitator token here, never in a URL.
+    """
+
+    TYPE: ClassVar[str] = "join"
+    SENDERS: ClassVar[frozenset[Role]] = ANYONE
+    room: str
+    role: Role
+    token: str | None
+    join_token: str | None
+
+    def __post_init__(self) -> None:
+        check_room_code(self.room)
+        if self.token is not None:
+            _check(bool(_TOKEN.match(self.token)), "token", "malformed token")
+        if self.join_token is not None:
+            _check(bool(_TOKEN.match(self.join_token)), "join_token", "malformed token")
+        if self.role is Role.FACILITATOR:
+            _check(self.token is not None, "token", "the facilitator must send its token")
+
+
+@dataclass(frozen=True, slots=True)
+class Rate(Command):
+    """Set this participant's rating of one norm; ``value`` None is "don't know"."""
+
+    TYPE: ClassVar[str] = "rate"
+    SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
+    norm_id: str
+    value: int | None
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_slug(self.norm_id, "norm_id")
+
+
+@dataclass(frozen=True, slots=True)
+class SetOrgType(Command):
+    """Choose (or clear, with None) the participant's organisation type."""
+
+    TYPE: ClassVar[str] = "set_org_type"
+    SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
+    org_type: str | None
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        if self.org_type is not None:
+            check_slug(self.org_type, "org_type")
+
+
+@dataclass(frozen=True, slots=True)
+class PutNote(Command):
+    """Create or edit one of the participant's own notes (``note_id`` chosen by the client)."""
+
+    TYPE: ClassVar[str] = "put_note"
+    SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
+    note_id: str
+    text: str
+    norm_id: str | None
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.note_id, "note_id")
+        check_text(self.text, "text", limits.MAX_NOTE_CHARS)
+        if self.norm_id is not None:
+            check_slug(self.norm_id, "norm_id")
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawNote(Command):
+    TYPE: ClassVar[str] = "withdraw_note"
+    SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
+    note_id: str
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.note_id, "note_id")
+
+
+@dataclass(frozen=True, slots=True)
+class SetPhase(Command):
+    TYPE: ClassVar[str] = "set_phase"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class SetLock(Command):
+    """Lock the room: new participants then need the join token from the QR link."""
+
+    TYPE: ClassVar[str] = "set_lock"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HideNote(Command):
+    """Moderation: hide a note from the wall (or show it again)."""
+
+    TYPE: ClassVar[str] = "hide_note"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    note_id: str
+    hidden: bool
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.note_id, "note_id")
+
+
+@dataclass(frozen=True, slots=True)
+class PutAgendaItem(Command):
+    """Create or edit an agenda item (``item_id`` chosen by the client).
+
+    ``note_id`` links the note it was promoted from, ``norm_id`` the norm it
+    addresses; ``deadline`` is an ISO date (``YYYY-MM-DD``).
+    """
+
+    TYPE: ClassVar[str] = "put_agenda_item"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    item_id: str
+    action: str
+    owner: str
+    deadline: str | None
+    norm_id: str | None
+    note_id: str | None
+    position: int
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.item_id, "item_id")
+        check_text(self.action, "action", limits.MAX_AGENDA_TEXT_CHARS)
+        check_text(self.owner, "owner", limits.MAX_AGENDA_OWNER_CHARS, allow_empty=True)
+        if self.deadline is not None:
+            try:
+                date.fromisoformat(self.deadline)
+            except ValueError:
+                raise invalid("deadline", "must be a date YYYY-MM-DD") from None
+            _check(len(self.deadline) == 10, "deadline", "must be a date YYYY-MM-DD")
+        if self.norm_id is not None:
+            check_slug(self.norm_id, "norm_id")
+        if self.note_id is not None:
+            check_client_id(self.note_id, "note_id")
+        _check(0 <= self.position <= limits.MAX_AGENDA_ITEMS, "position", "out of range")
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveAgendaItem(Command):
+    TYPE: ClassVar[str] = "remove_agenda_item"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    item_id: str
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.item_id, "item_id")
+
+
+# ------------------------------------------------------------ server -> client
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRating:
+    norm_id: str
+    value: int | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnNote:
+    note_id: str
+    text: str
+    norm_id: str | None
+    hidden: bool
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class NormResult:
+    """The distribution of one norm's ratings in the current round.
+
+    ``counts[i]`` is the number of ratings ``scale_min + i``; ``dont_know`` the
+    number of "don't know" answers, kept apart from the scale.  Before the
+    reveal, ``counts``/``dont_know``/``median`` are None and only ``received``
+    (how many participants answered) is known.
+    """
+
+    norm_id: str
+    received: int
+    counts: tuple[int, ...] | None
+    dont_know: int | None
+    median: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgCount:
+    org_type: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class WallNote:
+    """A note as the wall shows it: never with its author."""
+
+    note_id: str
+    text: str
+    norm_id: str | None
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    item_id: str
+    action: str
+    owner: str
+    deadline: str | None
+    norm_id: str | None
+    note_id: str | None
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState(ServerMessage):
+    """What every participant sees of the room; sent on join and on change."""
+
+    TYPE: ClassVar[str] = "room_state"
+    phase: Phase
+    round: int
+    locked: bool
+    #: Distributions, only once the facilitator revealed them.
+    results: tuple[NormResult, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(ServerMessage):
+    """Reply to ``join``: who you are and, for a participant, your own answers."""
+
+    TYPE: ClassVar[str] = "welcome"
+    role: Role
+    room: str
+    template_id: str
+    #: The participant's device token (issued now if it sent none).
+    participant_token: str | None
+    org_type: str | None
+    ratings: tuple[OwnRating, ...]
+    notes: tuple[OwnNote, ...]
+    #: Highest ``seq`` the server has applied for this participant.
+    max_seq: int
+    state: RoomState
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(ServerMessage):
+    """The command ``seq`` is stored in Redis (``duplicate``: it already was)."""
+
+    TYPE: ClassVar[str] = "ack"
+    seq: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Error(ServerMessage):
+    TYPE: ClassVar[str] = "error"
+    code: ErrorCode
+    detail: str
+    #: The ``seq`` of the command refused, when there was one.
+    seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard(ServerMessage):
+    """The facilitator's full view of the room, coalesced (a few per second at most).
+
+    ``version`` grows with every change stored; a snapshot replaces the
+    previous one whole, so a dashboard that missed some is never wrong.
+    ``org_counts`` lists only organisation types with at least the minimum
+    group size, with complementary suppression applied.
+    """
+
+    TYPE: ClassVar[str] = "dashboard"
+    version: int
+    phase: Phase
+    round: int
+    locked: bool
+    revealed: bool
+    participants: int
+    org_counts: tuple[OrgCount, ...]
+    norms: tuple[NormResult, ...]
+    notes: tuple[WallNote, ...]
+    agenda: tuple[AgendaItem, ...]
+
+
+CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
+    cls.TYPE: cls
+    for cls in (
+        Join,
+        Rate,
+        SetOrgType,
+        PutNote,
+        WithdrawNote,
+        SetPhase,
+        SetLock,
+        HideNote,
+        PutAgendaItem,
+        RemoveAgendaItem,
+    )
+}
+
+SERVER_MESSAGES: dict[str, type[ServerMessage]] = {
+    cls.TYPE: cls for cls in (Welcome, Ack, Error, RoomState, Dashboard)
+}
+
+
+def unknown_type(tag: object) -> ProtocolError:
+    return ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {str(tag)[:40]!r}")

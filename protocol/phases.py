@@ -1,0 +1,23 @@
+"""The phase names of a session, as they travel on the wire.
+
+Which phase may follow which, and what is allowed in each, is domain logic and
+lives in ``agenda.phases``; the names are part of the protocol.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    LOBBY = "lobby"
+    RATING = "rating"
+    REVEAL = "reveal"
+    BRAINSTORM = "brainstorm"
+    AGENDA = "agenda"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    PARTICIPANT = "participant"
+    FACILITATOR = "facilitator"

@@ -1,0 +1,90 @@
+"""Application wiring: routes, the websocket endpoint, and the background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from agenda.templates import load_builtin_templates
+from protocol import limits
+from protocol.close_codes import CloseCode
+from server import routes
+from server.broker import Broker
+from server.endpoint import websocket_endpoint
+from server.hub import Hub
+from server.ratelimit import SlidingCounter
+from server.services import Services
+from server.settings import Settings
+from server.store import RoomStore
+
+log = logging.getLogger("kleur")
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = aioredis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=10,
+        )
+        store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds)
+        hub = Hub(
+            store,
+            interval=settings.dashboard_interval_seconds,
+            min_group_size=settings.min_group_size,
+        )
+        broker = Broker(redis, hub, interval=settings.fanout_interval_seconds)
+        app.state.services = Services(
+            settings=settings,
+            redis=redis,
+            store=store,
+            hub=hub,
+            broker=broker,
+            templates=load_builtin_templates(),
+            failed_joins=SlidingCounter(limits.MAX_FAILED_JOINS_PER_MINUTE, 60.0),
+            rooms_created=SlidingCounter(settings.rooms_per_hour_per_client, 3600.0),
+        )
+        tasks = [
+            asyncio.create_task(hub.run(), name="hub"),
+            asyncio.create_task(broker.run_publisher(), name="publisher"),
+            asyncio.create_task(broker.run_subscriber(), name="subscriber"),
+        ]
+        try:
+            yield
+        finally:
+            # Tell every client to reconnect (to another process, or to us after a restart).
+            for connection in hub.connections():
+                connection.close(CloseCode.SERVER_SHUTDOWN, "server restarting")
+            await asyncio.sleep(0.1)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await redis.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/api/rooms", routes.create_room, methods=["POST"]),
+            Route("/api/templates", routes.list_templates),
+            Route("/api/templates/{template_id}", routes.get_template),
+            Route("/api/rooms/{code}/qr.svg", routes.room_qr),
+            Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
+            Route("/healthz", routes.healthz),
+            Route("/readyz", routes.readyz),
+            WebSocketRoute("/ws", websocket_endpoint),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """For ``uvicorn --factory server.app:create_app_from_env``."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,97 @@
+"""Carry out one command of a joined connection: check it, store it, acknowledge it.
+
+The pure checks come from ``agenda.rules``; the phase is checked again inside
+each Lua script, atomically with the write.
+"""
+
+from __future__ import annotations
+
+from agenda.phases import next_phase
+from agenda.rules import check_command
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.messages import (
+    Ack,
+    AgendaItem,
+    ClientMessage,
+    Command,
+    HideNote,
+    PutAgendaItem,
+    PutNote,
+    Rate,
+    RemoveAgendaItem,
+    SetLock,
+    SetOrgType,
+    SetPhase,
+    WithdrawNote,
+)
+from server.connection import Identity
+from server.services import Services
+from server.store import Outcome, PhaseConflict
+
+#: Attempts at a phase change when another process changes the phase meanwhile.
+PHASE_CAS_ATTEMPTS = 3
+
+
+async def execute(services: Services, who: Identity, message: ClientMessage) -> Ack:
+    check_command(message, who.role, who.template)
+    assert isinstance(message, Command)
+    outcome = await _store(services, who, message)
+    if outcome is Outcome.APPLIED:
+        services.broker.changed(who.room)
+    return Ack(message.seq, duplicate=outcome is Outcome.DUPLICATE)
+
+
+async def _store(services: Services, who: Identity, message: Command) -> Outcome:
+    store, code, pid = services.store, who.room, who.pid
+    match message:
+        case Rate(seq=seq, norm_id=norm_id, value=value):
+            assert pid is not None
+            return await store.rate(code, pid, norm_id, value, seq)
+        case SetOrgType(seq=seq, org_type=org_type):
+            assert pid is not None
+            return await store.set_org_type(code, pid, org_type, seq)
+        case PutNote(seq=seq, note_id=note_id, text=text, norm_id=norm_id):
+            assert pid is not None
+            return await store.put_note(code, pid, note_id, text, norm_id, seq)
+        case WithdrawNote(seq=seq, note_id=note_id):
+            assert pid is not None
+            return await store.withdraw_note(code, pid, note_id, seq)
+        case SetPhase():
+            return await _set_phase(services, code, message)
+        case SetLock(seq=seq, locked=locked):
+            return await store.set_lock(code, locked, seq)
+        case HideNote(seq=seq, note_id=note_id, hidden=hidden):
+            return await store.hide_note(code, note_id, hidden, seq)
+        case PutAgendaItem():
+            item = AgendaItem(
+                message.item_id,
+                message.action,
+                message.owner,
+                message.deadline,
+                message.norm_id,
+                message.note_id,
+                message.position,
+            )
+            return await store.put_agenda_item(code, item, message.seq)
+        case RemoveAgendaItem(seq=seq, item_id=item_id):
+            return await store.remove_agenda_item(code, item_id, seq)
+    raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{message.TYPE} is not a command")
+
+
+async def _set_phase(services: Services, code: str, message: SetPhase) -> Outcome:
+    for _ in range(PHASE_CAS_ATTEMPTS):
+        meta = await services.store.room_meta(code)
+        if meta is None:
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
+        if message.seq <= meta.facilitator_seq:
+            return Outcome.DUPLICATE
+        if meta.phase is message.phase:
+            return Outcome.DUPLICATE
+        change = next_phase(meta.phase, message.phase, meta.round)
+        try:
+            return await services.store.set_phase(
+                code, meta.phase, change.phase, change.round, message.seq
+            )
+        except PhaseConflict:
+            continue
+    raise ProtocolError(ErrorCode.INTERNAL, "the phase kept changing; try again")

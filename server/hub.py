@@ -1,0 +1,137 @@
+"""This process's connections, grouped by room, and the coalesced updates sent to them.
+
+A room is "dirty" when this process stored a change for it, or when another
+process said so (``broker``).  The refresh loop reads a dirty room from Redis
+at most ``1 / dashboard_interval`` times a second (leading edge: the first
+change goes out at once), builds the views once and sends the same encoded
+frame to every local connection that needs it.  Never one message per vote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from agenda import views
+from agenda.templates import Template
+from protocol.codec import Codec
+from protocol.errors import ProtocolError
+from protocol.messages import RoomState, ServerMessage
+from protocol.phases import Role
+from server.connection import Connection
+from server.store import RoomStore
+
+log = logging.getLogger("kleur.hub")
+
+
+@dataclass(slots=True)
+class LocalRoom:
+    code: str
+    template: Template
+    facilitators: set[Connection] = field(default_factory=set)
+    participants: set[Connection] = field(default_factory=set)
+    last_refresh: float = float("-inf")
+    dashboard_version: int = -1
+    state: RoomState | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.facilitators and not self.participants
+
+
+def broadcast(connections: set[Connection], message: ServerMessage) -> None:
+    """Send one message to many connections, encoding it once per codec."""
+    frames: dict[Codec, bytes | str] = {}
+    for connection in connections:
+        frame = frames.get(connection.codec)
+        if frame is None:
+            frame = frames[connection.codec] = connection.codec.encode(message)
+        connection.send_frame(frame)
+
+
+class Hub:
+    def __init__(self, store: RoomStore, *, interval: float, min_group_size: int) -> None:
+        self.store = store
+        self.interval = interval
+        self.min_group_size = min_group_size
+        self.rooms: dict[str, LocalRoom] = {}
+        self._dirty: set[str] = set()
+        self._wakeup = asyncio.Event()
+
+    # -- membership --------------------------------------------------------
+    def add(self, connection: Connection) -> None:
+        identity = connection.identity
+        assert identity is not None
+        room = self.rooms.get(identity.room)
+        if room is None:
+            room = self.rooms[identity.room] = LocalRoom(identity.room, identity.template)
+        if identity.role is Role.FACILITATOR:
+            room.facilitators.add(connection)
+        else:
+            room.participants.add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        identity = connection.identity
+        if identity is None:
+            return
+        room = self.rooms.get(identity.room)
+        if room is None:
+            return
+        room.facilitators.discard(connection)
+        room.participants.discard(connection)
+        if room.empty:
+            del self.rooms[identity.room]
+            self._dirty.discard(identity.room)
+
+    def connections(self) -> list[Connection]:
+        return [c for room in self.rooms.values() for c in room.facilitators | room.participants]
+
+    # -- changes -----------------------------------------------------------
+    def mark_dirty(self, code: str) -> None:
+        if code in self.rooms:
+            self._dirty.add(code)
+            self._wakeup.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            now = loop.time()
+            due = [c for c in self._dirty if now - self.rooms[c].last_refresh >= self.interval]
+            self._dirty.difference_update(due)
+            if due:
+                await asyncio.gather(*(self._refresh(self.rooms[c], now) for c in due))
+            if self._dirty:
+                # Wake up again when the earliest throttled room is due.
+                next_due = min(self.rooms[c].last_refresh for c in self._dirty) + self.interval
+                loop.call_later(max(0.0, next_due - loop.time()), self._wakeup.set)
+
+    async def _refresh(self, room: LocalRoom, now: float) -> None:
+        room.last_refresh = now
+        try:
+            data = await self.store.read_room(room.code)
+        except ProtocolError:
+            log.warning("room read failed; will retry", extra={"room": room.code})
+            self._dirty.add(room.code)
+            return
+        if data is None:
+            return
+        if room.facilitators and data.version != room.dashboard_version:
+            room.dashboard_version = data.version
+            broadcast(room.facilitators, views.dashboard(data, room.template, self.min_group_size))
+        if room.participants:
+            state = views.room_state(data, room.template)
+            if state != room.state:
+                room.state = state
+                broadcast(room.participants, state)
+
+    def send_dashboard_now(self, connection: Connection) -> None:
+        """A newly joined facilitator gets a snapshot at once (on the next refresh)."""
+        identity = connection.identity
+        assert identity is not None
+        room = self.rooms[identity.room]
+        room.dashboard_version = -1
+        room.last_refresh = float("-inf")
+        self.mark_dirty(identity.room)

@@ -1,0 +1,35 @@
+-- Shared helpers, prepended to every script by server/store.py.
+-- Status replies: 'ok' (applied), 'dup' (already applied: acknowledge, change
+-- nothing), or an error code from protocol/errors.py.
+
+-- The room's phase if it is one of `allowed` (",a,b,"), else an error code.
+local function phase_error(meta, allowed)
+  local phase = redis.call('HGET', meta, 'phase')
+  if not phase then return 'room_not_found' end
+  if not string.find(allowed, ',' .. phase .. ',', 1, true) then return 'wrong_phase' end
+  return nil
+end
+
+-- The facilitator's commands are applied in its sequence order: a replay of
+-- an older command (e.g. an old set_phase after a reconnect) must not act.
+local function facilitator_dup(meta, seq)
+  local last = tonumber(redis.call('HGET', meta, 'fseq') or '0')
+  if seq <= last then return true end
+  redis.call('HSET', meta, 'fseq', seq)
+  return false
+end
+
+local function bump(meta)
+  return redis.call('HINCRBY', meta, 'version', 1)
+end
+
+-- Keys created after the room may not have an expiry yet: give them the room's.
+local function expire_new(key, ttl)
+  redis.call('EXPIRE', key, ttl, 'NX')
+end
+
+-- "seq|rest" -> seq, rest
+local function split_seq(value)
+  local sep = string.find(value, '|', 1, true)
+  return tonumber(string.sub(value, 1, sep - 1)), string.sub(value, sep + 1)
+end

@@ -1,0 +1,30 @@
+-- Create or edit a participant's own note.  The author lives only in `owners`
+-- and `mine`, which no view ever reads.
+-- KEYS: meta, notes, owners, mine   ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl
+local meta, notes, owners, mine = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local err = phase_error(meta, ARGV[6])
+if err then return err end
+local owner = redis.call('HGET', owners, ARGV[2])
+if owner and owner ~= ARGV[1] then return 'unknown_item' end
+local seq = tonumber(ARGV[3])
+local hidden = false
+local raw = redis.call('HGET', notes, ARGV[2])
+if raw then
+  local note = cjson.decode(raw)
+  if tonumber(note.seq) >= seq then return 'dup' end
+  hidden = note.hidden
+end
+if redis.call('SISMEMBER', mine, ARGV[2]) == 0
+    and redis.call('SCARD', mine) >= tonumber(ARGV[7]) then
+  return 'too_many'
+end
+redis.call('HSET', notes, ARGV[2], cjson.encode({
+  text = ARGV[4], norm = ARGV[5], hidden = hidden, seq = ARGV[3], withdrawn = false }))
+redis.call('HSET', owners, ARGV[2], ARGV[1])
+redis.call('SADD', mine, ARGV[2])
+bump(meta)
+local ttl = tonumber(ARGV[8])
+expire_new(notes, ttl)
+expire_new(owners, ttl)
+expire_new(mine, ttl)
+return 'ok'

@@ -1,0 +1,26 @@
+"""The long-lived parts of one server process, shared by routes and the endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from agenda.templates import Template
+from server.broker import Broker
+from server.hub import Hub
+from server.ratelimit import SlidingCounter
+from server.settings import Settings
+from server.store import RoomStore
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    store: RoomStore
+    hub: Hub
+    broker: Broker
+    templates: dict[str, Template]
+    failed_joins: SlidingCounter
+    rooms_created: SlidingCounter

@@ -1,0 +1,47 @@
+"""Server settings: one place, each with its default, read once at start.
+
+Every setting can be given as an environment variable ``KLEUR_<NAME>`` (upper
+case) or as an override to ``Settings.from_env``; protocol limits live in
+``protocol.limits`` instead, because clients must know them too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: Redis to use; the CLI starts an embedded one when none is given.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Seconds a room lives after its last join or phase change (default 2 days).
+    room_ttl_seconds: int = 2 * 24 * 3600
+    #: Smallest organisation-type group ever shown (anonymity).
+    min_group_size: int = 3
+    #: Shortest interval between two dashboard snapshots of one room, seconds.
+    dashboard_interval_seconds: float = 0.25
+    #: How often this process tells the others which rooms changed, seconds.
+    fanout_interval_seconds: float = 0.05
+    #: Base URL for join links and QR codes; by default the request's own.
+    public_url: str | None = None
+    #: Rooms one client address may create per hour.
+    rooms_per_hour_per_client: int = 60
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            raw = os.environ.get(f"KLEUR_{field.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(field.default)
+            if kind is int:
+                values[field.name] = int(raw)
+            elif kind is float:
+                values[field.name] = float(raw)
+            else:
+                values[field.name] = raw
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]

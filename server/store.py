@@ -1,0 +1,459 @@
+"""The Redis store: the single source of truth for every room.
+
+Every change is one Lua script (``server/lua``) that checks the phase, applies
+the change idempotently by sequence number, moves the tallies with it and
+bumps the room's version, atomically.  An acknowledgement is sent only after
+the script returned, i.e. after Redis has the write.
+
+All of a room's keys share the hash tag ``{CODE}``, so Redis Cluster keeps a
+room on one shard.  No key or value holds a name, address, user agent or
+timestamp; a participant is a pseudonym (a hash of its device token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from agenda.phases import ALLOWED_PHASES
+from agenda.templates import Template
+from agenda.views import RoomData
+from protocol import limits
+from protocol.errors import ErrorCode, ProtocolError
+from protocol.messages import AgendaItem, OwnNote, OwnRating, WallNote
+from protocol.phases import Phase
+
+LUA_DIR = Path(__file__).with_name("lua")
+DONT_KNOW = "dk"
+
+#: Errors that mean "Redis is not reachable right now".
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+class PhaseConflict(Exception):
+    """Another process changed the phase between our read and our write."""
+
+
+def participant_id(code: str, token: str) -> str:
+    """The pseudonym under which a participant's answers are stored."""
+    return hashlib.sha256(f"{code}:{token}".encode()).hexdigest()[:24]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def new_room_code() -> str:
+    alphabet = limits.ROOM_CODE_ALPHABET
+    return "".join(secrets.choice(alphabet) for _ in range(limits.ROOM_CODE_LENGTH))
+
+
+def _allowed(message_type: str) -> str:
+    return "," + ",".join(sorted(p.value for p in ALLOWED_PHASES[message_type])) + ","
+
+
+@dataclass(frozen=True, slots=True)
+class RoomKeys:
+    code: str
+
+    def _key(self, name: str) -> str:
+        return f"kleur:{{{self.code}}}:{name}"
+
+    @property
+    def meta(self) -> str:
+        return self._key("meta")
+
+    @property
+    def people(self) -> str:
+        return self._key("people")
+
+    @property
+    def orgs(self) -> str:
+        return self._key("orgs")
+
+    @property
+    def ballots(self) -> str:
+        return self._key("ballots")
+
+    @property
+    def tally(self) -> str:
+        return self._key("tally")
+
+    @property
+    def notes(self) -> str:
+        return self._key("notes")
+
+    @property
+    def owners(self) -> str:
+        return self._key("owners")
+
+    @property
+    def agenda(self) -> str:
+        return self._key("agenda")
+
+    def mine(self, pid: str) -> str:
+        return self._key(f"mine:{pid}")
+
+    @property
+    def fixed(self) -> list[str]:
+        """Every key of the room except the per-participant ones."""
+        return [
+            self.meta,
+            self.people,
+            self.orgs,
+            self.ballots,
+            self.tally,
+            self.notes,
+            self.owners,
+            self.agenda,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMeta:
+    template_id: str
+    phase: Phase
+    round: int
+    locked: bool
+    version: int
+    facilitator_hash: str
+    join_token: str
+    #: Highest command ``seq`` applied for the facilitator.
+    facilitator_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRoom:
+    code: str
+    facilitator_token: str
+    join_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    phase: Phase
+    round: int
+    locked: bool
+    version: int
+    org_type: str | None
+    ratings: tuple[OwnRating, ...]
+    notes: tuple[OwnNote, ...]
+    max_seq: int
+
+
+def _value_out(raw: str) -> int | None:
+    return None if raw == DONT_KNOW else int(raw)
+
+
+def _split_seq(raw: str) -> tuple[int, str]:
+    seq, _, rest = raw.partition("|")
+    return int(seq), rest
+
+
+class RoomStore:
+    def __init__(self, redis: aioredis.Redis, *, room_ttl_seconds: int) -> None:
+        self.redis = redis
+        self.ttl = room_ttl_seconds
+        prelude = (LUA_DIR / "_prelude.lua").read_text()
+        self._scripts = {
+            path.stem: redis.register_script(prelude + "\n" + path.read_text())
+            for path in sorted(LUA_DIR.glob("[a-z]*.lua"))
+        }
+
+    async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._scripts[name](keys=keys, args=args)
+        except UNAVAILABLE as exc:
+            raise ProtocolError(
+                ErrorCode.STORE_UNAVAILABLE, "storage unreachable; nothing was stored"
+            ) from exc
+
+    async def _status(self, name: str, keys: list[str], args: list[Any]) -> Outcome:
+        status = await self._run(name, keys, args)
+        if status == "ok":
+            return Outcome.APPLIED
+        if status == "dup":
+            return Outcome.DUPLICATE
+        if status == "conflict":
+            raise PhaseConflict
+        raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
+
+    # -- rooms -------------------------------------------------------------
+    async def create_room(self, template_id: str) -> CreatedRoom:
+        facilitator_token, join_token = new_token(), new_token()
+        for _ in range(20):
+            code = new_room_code()
+            status = await self._run(
+                "create_room",
+                [RoomKeys(code).meta],
+                [template_id, token_hash(facilitator_token), join_token, self.ttl],
+            )
+            if status == "ok":
+                return CreatedRoom(code, facilitator_token, join_token)
+        raise ProtocolError(ErrorCode.INTERNAL, "no free room code found")
+
+    async def room_meta(self, code: str) -> RoomMeta | None:
+        try:
+            raw = await self.redis.hgetall(RoomKeys(code).meta)
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        if not raw:
+            return None
+        return RoomMeta(
+            template_id=raw["template"],
+            phase=Phase(raw["phase"]),
+            round=int(raw["round"]),
+            locked=raw["locked"] == "1",
+            version=int(raw["version"]),
+            facilitator_hash=raw["fac"],
+            join_token=raw["join"],
+            facilitator_seq=int(raw["fseq"]),
+        )
+
+    # -- participants ------------------------------------------------------
+    async def join_participant(
+        self, code: str, pid: str, join_token: str | None, template: Template
+    ) -> JoinResult:
+        keys = RoomKeys(code)
+        reply = await self._run(
+            "join",
+            [keys.meta, keys.people, keys.ballots, keys.notes, keys.mine(pid)]
+            + [
+                k for k in keys.fixed if k not in (keys.meta, keys.people, keys.ballots, keys.notes)
+            ],
+            [pid, join_token or "", limits.MAX_PARTICIPANTS_PER_ROOM, self.ttl]
+            + [norm.id for norm in template.norms],
+        )
+        status = reply[0]
+        if status != "ok":
+            raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
+        _, phase, round_, locked, version, person, ballot, note_ids, note_blobs = reply
+        org_seq, org = _split_seq(person)
+        ratings = []
+        for norm, stored in zip(template.norms, ballot, strict=True):
+            if stored is not None:
+                seq, value = _split_seq(stored)
+                ratings.append(OwnRating(norm.id, _value_out(value), seq))
+        notes = []
+        for note_id, blob in zip(note_ids, note_blobs, strict=True):
+            if blob is None:
+                continue
+            note = json.loads(blob)
+            notes.append(
+                OwnNote(
+                    note_id,
+                    note["text"],
+                    note["norm"] or None,
+                    bool(note["hidden"]),
+                    int(note["seq"]),
+                )
+            )
+        max_seq = max([org_seq] + [r.seq for r in ratings] + [n.seq for n in notes])
+        return JoinResult(
+            phase=Phase(phase),
+            round=int(round_),
+            locked=locked == "1",
+            version=int(version),
+            org_type=org or None,
+            ratings=tuple(ratings),
+            notes=tuple(sorted(notes, key=lambda n: n.note_id)),
+            max_seq=max_seq,
+        )
+
+    async def rate(self, code: str, pid: str, norm_id: str, value: int | None, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        stored = DONT_KNOW if value is None else str(value)
+        return await self._status(
+            "rate", [keys.meta, keys.ballots, keys.tally], [pid, norm_id, stored, seq, self.ttl]
+        )
+
+    async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_org",
+            [keys.meta, keys.people, keys.orgs],
+            [pid, org_type or "", seq, _allowed("set_org_type"), self.ttl],
+        )
+
+    async def put_note(
+        self, code: str, pid: str, note_id: str, text: str, norm_id: str | None, seq: int
+    ) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "put_note",
+            [keys.meta, keys.notes, keys.owners, keys.mine(pid)],
+            [
+                pid,
+                note_id,
+                seq,
+                text,
+                norm_id or "",
+                _allowed("put_note"),
+                limits.MAX_NOTES_PER_PARTICIPANT,
+                self.ttl,
+            ],
+        )
+
+    async def withdraw_note(self, code: str, pid: str, note_id: str, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "withdraw_note",
+            [keys.meta, keys.notes, keys.owners, keys.mine(pid)],
+            [pid, note_id, seq, _allowed("withdraw_note")],
+        )
+
+    # -- facilitator -------------------------------------------------------
+    async def set_phase(
+        self, code: str, expected: Phase, phase: Phase, round_: int, seq: int
+    ) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_phase", keys.fixed, [expected.value, phase.value, round_, seq, self.ttl]
+        )
+
+    async def set_lock(self, code: str, locked: bool, seq: int) -> Outcome:
+        return await self._status(
+            "set_lock",
+            [RoomKeys(code).meta],
+            ["1" if locked else "0", seq, _allowed("set_lock")],
+        )
+
+    async def hide_note(self, code: str, note_id: str, hidden: bool, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "hide_note",
+            [keys.meta, keys.notes],
+            [note_id, "1" if hidden else "0", seq, _allowed("hide_note")],
+        )
+
+    async def put_agenda_item(self, code: str, item: AgendaItem, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        blob = json.dumps(
+            {
+                "action": item.action,
+                "owner": item.owner,
+                "deadline": item.deadline,
+                "norm": item.norm_id,
+                "note": item.note_id,
+                "position": item.position,
+                "removed": False,
+            }
+        )
+        return await self._status(
+            "put_agenda_item",
+            [keys.meta, keys.agenda],
+            [
+                item.item_id,
+                seq,
+                blob,
+                _allowed("put_agenda_item"),
+                limits.MAX_AGENDA_ITEMS,
+                self.ttl,
+            ],
+        )
+
+    async def remove_agenda_item(self, code: str, item_id: str, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "remove_agenda_item",
+            [keys.meta, keys.agenda],
+            [item_id, seq, _allowed("remove_agenda_item")],
+        )
+
+    # -- reading -----------------------------------------------------------
+    async def read_room(self, code: str) -> RoomData | None:
+        """One consistent read (MULTI/EXEC) of everything the views need."""
+        keys = RoomKeys(code)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(keys.meta)
+                pipe.hlen(keys.people)
+                pipe.hgetall(keys.orgs)
+                pipe.hgetall(keys.tally)
+                pipe.hgetall(keys.notes)
+                pipe.hgetall(keys.agenda)
+                meta, people, orgs, tally, notes, agenda = await pipe.execute()
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        if not meta:
+            return None
+        return parse_room(meta, people, orgs, tally, notes, agenda)
+
+
+def parse_room(
+    meta: dict[str, str],
+    people: int,
+    orgs: dict[str, str],
+    tally: dict[str, str],
+    notes: dict[str, str],
+    agenda: dict[str, str],
+) -> RoomData:
+    round_ = int(meta["round"])
+    prefix = f"{round_}|"
+    tallies: dict[str, dict[int | None, int]] = {}
+    for field, count in tally.items():
+        if not field.startswith(prefix) or count == "0":
+            continue
+        _, norm, value = field.split("|")
+        tallies.setdefault(norm, {})[_value_out(value)] = int(count)
+    wall = []
+    for note_id, blob in notes.items():
+        note = json.loads(blob)
+        if not note["withdrawn"]:
+            wall.append(WallNote(note_id, note["text"], note["norm"] or None, bool(note["hidden"])))
+    items = []
+    for item_id, blob in agenda.items():
+        item = json.loads(blob)
+        if not item["removed"]:
+            items.append(
+                AgendaItem(
+                    item_id,
+                    item["action"],
+                    item["owner"],
+                    item["deadline"],
+                    item["norm"],
+                    item["note"],
+                    int(item["position"]),
+                )
+            )
+    return RoomData(
+        template_id=meta["template"],
+        phase=Phase(meta["phase"]),
+        round=round_,
+        locked=meta["locked"] == "1",
+        version=int(meta["version"]),
+        participants=people,
+        org_counts={org: int(n) for org, n in orgs.items() if int(n) > 0},
+        tallies=tallies,
+        notes=tuple(wall),
+        agenda=tuple(items),
+    )
+
+
+_STATUS_DETAIL = {
+    "room_not_found": "this room does not exist (or has expired)",
+    "room_locked": "the room is locked: use the link or QR code from the facilitator",
+    "room_full": "the room is full",
+    "wrong_phase": "not possible in the room's current phase",
+    "not_joined": "join first",
+    "unknown_item": "no such note or agenda item of yours",
+    "too_many": "limit reached",
+}

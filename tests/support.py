@@ -1,0 +1,84 @@
+"""Real parts for tests: a kleur server as a real uvicorn process, and helpers.
+
+Every test gets its own redis-server (``server.embedded_redis``) on a free
+port, never the machine's shared one, because fault tests kill it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from protocol.limits import MAX_FRAME_BYTES
+from server.embedded_redis import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerProcess:
+    """``uvicorn`` running the kleur app in a child process, as in production."""
+
+    def __init__(self, redis_url: str, log_path: Path, **settings: str) -> None:
+        self.redis_url = redis_url
+        self.port = free_port()
+        self.log_path = log_path
+        self.settings = settings
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 20.0) -> None:
+        env = dict(os.environ, KLEUR_REDIS_URL=self.redis_url, PYTHONPATH=str(ROOT))
+        env.update({f"KLEUR_{k.upper()}": v for k, v in self.settings.items()})
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app_from_env",
+                    "--host", "127.0.0.1", "--port", str(self.port),
+                    "--ws", "websockets-sansio", "--ws-max-size", str(MAX_FRAME_BYTES),
+                    "--ws-per-message-deflate", "false", "--log-level", "warning",
+                ],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.http_url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def create_room(self, template: str = "participatiescan") -> dict[str, str]:
+        response = httpx.post(f"{self.http_url}/api/rooms", json={"template": template})
+        assert response.status_code == 201, response.text
+        room: dict[str, str] = response.json()
+        return room

@@ -1,0 +1,446 @@
+"""Templates: the shipped files, the loader's checks and the public form."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import shutil
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agenda.templates import (
+    Norm,
+    OrgType,
+    Scale,
+    Template,
+    TemplateError,
+    Theme,
+    builtin_template_dir,
+    load_builtin_templates,
+    load_template,
+    parse_template,
+)
+
+PARTICIPATIESCAN_THEMES = (
+    "Focus op werk en talent",
+    "Kwaliteit begeleiding",
+    "Randvoorwaarden voor goede begeleiding",
+    "Effectieve samenwerking",
+)
+
+PARTICIPATIESCAN_NORMS = (
+    "Deskundigheid omgaan met werkgevers",
+    "Reële werkervaring",
+    "Samenwerking met werkgevers",
+    "Ondersteuning bij stages",
+    "Goed en breed netwerk",
+    "Individueel gestimuleerd",
+    "Deskundige begeleiding",
+    "Vroegtijdige signalering",
+    "Ouders/verzorgers actief betrokken",
+    "Vroegtijdige begeleiding en overdracht",
+    "Jongere maakt zelf toekomstplan",
+    "Soepele overgang boven 18",
+    "Snel een passende woonplek",
+    "Vertrouwde volwassene",
+    "Hulpverleners herkennen financiële problematiek",
+    "Gedeelde visie tussen betrokken partners",
+    "Samenwerking op en tussen niveaus",
+    "Duidelijke regie",
+    "Eenduidige afspraken",
+    "Samenwerking gemeenten",
+)
+
+PARTICIPATIESCAN_ORG_TYPES = (
+    ("gemeente", "Gemeente"),
+    ("onderwijs", "Onderwijs"),
+    ("zorg-jeugdhulp", "Zorg/jeugdhulp"),
+    ("werkgever", "Werkgever"),
+    ("uwv", "UWV"),
+    ("leerplicht-rmc", "Leerplicht/RMC"),
+    ("anders", "Anders"),
+)
+
+
+def raw(template_id: str) -> dict[str, Any]:
+    """A shipped template file as parsed TOML, fresh for each call."""
+    with (builtin_template_dir() / f"{template_id}.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def all_norms() -> list[Norm]:
+    return [norm for template in load_builtin_templates().values() for norm in template.norms]
+
+
+# --- the shipped templates ---------------------------------------------------
+
+
+def test_builtin_templates_load_keyed_by_id() -> None:
+    templates = load_builtin_templates()
+    assert set(templates) == {"participatiescan", "team-health"}
+    for key, template in templates.items():
+        assert template.id == key
+    assert load_builtin_templates() is templates  # cached
+
+
+def test_participatiescan_content() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    assert scan.language == "nl"
+    assert tuple(theme.title for theme in scan.themes) == PARTICIPATIESCAN_THEMES
+    assert [len(theme.norms) for theme in scan.themes] == [5, 5, 5, 5]
+    assert tuple(norm.title for norm in scan.norms) == PARTICIPATIESCAN_NORMS
+    assert [norm.number for norm in scan.norms] == list(range(1, 21))
+    for theme in scan.themes:
+        assert all(norm.theme_id == theme.id for norm in theme.norms)
+    assert tuple((org.id, org.label) for org in scan.org_types) == PARTICIPATIESCAN_ORG_TYPES
+    assert (scan.scale.min, scan.scale.max, scan.scale.dont_know) == (0, 10, True)
+    assert scan.scale.values == tuple(range(11))
+    assert scan.scale.min_label and scan.scale.max_label
+
+
+def test_team_health_content() -> None:
+    team = load_builtin_templates()["team-health"]
+    assert team.language == "en"
+    assert (team.scale.min, team.scale.max, team.scale.dont_know) == (1, 5, True)
+    assert len(team.themes) == 3
+    assert all(3 <= len(theme.norms) <= 4 for theme in team.themes)
+    assert [org.id for org in team.org_types] == [
+        "engineering",
+        "product",
+        "design",
+        "management",
+        "other",
+    ]
+
+
+@pytest.mark.parametrize("norm", all_norms(), ids=lambda norm: norm.id)
+def test_norm_description_is_one_sentence(norm: Norm) -> None:
+    text = norm.description
+    assert text[0].isupper()
+    assert text.endswith(".")
+    assert ". " not in text
+    assert len(text) <= 400
+
+
+@pytest.mark.parametrize("template", load_builtin_templates().values(), ids=lambda t: t.id)
+def test_template_description_is_one_sentence(template: Template) -> None:
+    assert template.description.endswith(".")
+    assert ". " not in template.description
+    assert len(template.description) <= 400
+
+
+def test_norm_and_org_type_lookup() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    norm = scan.norm("reele-werkervaring")
+    assert (norm.number, norm.title, norm.theme_id) == (2, "Reële werkervaring", "werk-en-talent")
+    assert scan.has_norm("samenwerking-gemeenten")
+    assert not scan.has_norm("Samenwerking gemeenten")
+    with pytest.raises(KeyError):
+        scan.norm("no-such-norm")
+    assert scan.has_org_type("uwv")
+    assert not scan.has_org_type("engineering")
+
+
+def test_templates_are_frozen_and_hashable() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scan.title = "other"  # type: ignore[misc]
+    assert hash(scan) == hash(parse_template(raw("participatiescan"), "copy"))
+
+
+# --- Scale.allows ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [
+        (0, True),
+        (10, True),
+        (5, True),
+        (-1, False),
+        (11, False),
+        (None, True),
+        (True, False),
+        (False, False),
+    ],
+)
+def test_scale_allows_with_dont_know(value: int | None, allowed: bool) -> None:
+    scale = Scale(min=0, max=10, dont_know=True, min_label="low", max_label="high")
+    assert scale.allows(value) is allowed
+
+
+@pytest.mark.parametrize(("value", "allowed"), [(None, False), (1, True), (5, True), (0, False)])
+def test_scale_allows_without_dont_know(value: int | None, allowed: bool) -> None:
+    scale = Scale(min=1, max=5, dont_know=False, min_label="low", max_label="high")
+    assert scale.allows(value) is allowed
+    assert scale.values == (1, 2, 3, 4, 5)
+
+
+def test_scale_rejects_non_integers_at_runtime() -> None:
+    scale = Scale(min=0, max=10, dont_know=True, min_label="low", max_label="high")
+    assert not scale.allows(5.0)  # type: ignore[arg-type]
+    assert not scale.allows("5")  # type: ignore[arg-type]
+
+
+# --- errors ------------------------------------------------------------------
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: tuple[str | int, ...], value: object) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        target: Any = data
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _delete(path: tuple[str | int, ...]) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        target: Any = data
+        for step in path[:-1]:
+            target = target[step]
+        del target[path[-1]]
+
+    return mutate
+
+
+def _duplicate_norm_across_themes(data: dict[str, Any]) -> None:
+    data["themes"][2]["norms"][0]["id"] = data["themes"][0]["norms"][1]["id"]
+
+
+def _duplicate_theme(data: dict[str, Any]) -> None:
+    data["themes"][1]["id"] = data["themes"][0]["id"]
+
+
+def _duplicate_org_type(data: dict[str, Any]) -> None:
+    data["org_types"][6]["id"] = "gemeente"
+
+
+BROKEN: list[tuple[str, Mutation, str, str]] = [
+    ("missing-title", _delete(("title",)), "title", "missing"),
+    ("missing-scale", _delete(("scale",)), "scale", "missing"),
+    ("typo-top-level", _set(("titel",), "x"), "titel", "unknown key"),
+    (
+        "typo-in-norm",
+        _set(("themes", 0, "norms", 0, "weight"), 2),
+        "themes[0].norms[0].weight",
+        "unknown key",
+    ),
+    (
+        "empty-norm-title",
+        _set(("themes", 1, "norms", 3, "title"), "  "),
+        "themes[1].norms[3].title",
+        "non-empty",
+    ),
+    (
+        "norm-title-not-string",
+        _set(("themes", 0, "norms", 2, "title"), 3),
+        "themes[0].norms[2].title",
+        "non-empty string",
+    ),
+    ("bad-theme-slug", _set(("themes", 0, "id"), "Werk_en_Talent"), "themes[0].id", "must match"),
+    (
+        "slug-with-newline",
+        _set(("org_types", 0, "id"), "gemeente\n"),
+        "org_types[0].id",
+        "must match",
+    ),
+    ("slug-too-long", _set(("id",), "a" * 33), "id", "must match"),
+    (
+        "duplicate-norm",
+        _duplicate_norm_across_themes,
+        "themes[2].norms[0].id",
+        "themes[0].norms[1].id",
+    ),
+    ("duplicate-theme", _duplicate_theme, "themes[1].id", "duplicate"),
+    ("duplicate-org-type", _duplicate_org_type, "org_types[6].id", "org_types[0].id"),
+    ("scale-min-not-below-max", _set(("scale", "min"), 10), "scale.max", "greater than"),
+    ("scale-too-wide", _set(("scale", "max"), 20), "scale.max", "at most 20"),
+    ("scale-bool-as-int", _set(("scale", "min"), True), "scale.min", "integer"),
+    ("dont-know-not-bool", _set(("scale", "dont_know"), "yes"), "scale.dont_know", "true or false"),
+    ("theme-without-norms", _set(("themes", 3, "norms"), []), "themes[3].norms", "at least one"),
+    ("no-org-types", _set(("org_types",), []), "org_types", "at least one"),
+    ("themes-not-array", _set(("themes",), {"id": "x"}), "themes", "array"),
+    ("norm-not-table", _set(("themes", 0, "norms", 4), "norm"), "themes[0].norms[4]", "table"),
+    ("language", _set(("language",), "de"), "language", "'en', 'nl'"),
+    ("title-too-long", _set(("title",), "x" * 121), "title", "at most 120"),
+    (
+        "description-too-long",
+        _set(("themes", 0, "norms", 0, "description"), "x" * 401),
+        "themes[0].norms[0].description",
+        "at most 400",
+    ),
+    (
+        "control-character",
+        _set(("org_types", 2, "label"), "Zorg\x00"),
+        "org_types[2].label",
+        "control",
+    ),
+    (
+        "wrong-number",
+        _set(("themes", 0, "norms", 1, "number"), 5),
+        "themes[0].norms[1].number",
+        "must be 2",
+    ),
+]
+
+
+def test_unbroken_base_parses() -> None:
+    # Every case below changes exactly one thing in this mapping.
+    template = parse_template(raw("participatiescan"), "test.toml")
+    assert template == load_builtin_templates()["participatiescan"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "fragment"),
+    [case[1:] for case in BROKEN],
+    ids=[case[0] for case in BROKEN],
+)
+def test_broken_template_names_field(mutate: Mutation, field: str, fragment: str) -> None:
+    data = copy.deepcopy(raw("participatiescan"))
+    mutate(data)
+    with pytest.raises(TemplateError) as caught:
+        parse_template(data, "test.toml")
+    error = caught.value
+    assert (error.source, error.field) == ("test.toml", field)
+    assert str(error).startswith(f"test.toml: {field}: ")
+    assert fragment in error.message
+
+
+def test_root_must_be_a_table() -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse_template([], "test.toml")  # type: ignore[arg-type]
+    assert caught.value.field == "<root>"
+
+
+def test_text_whitespace_is_normalised() -> None:
+    data = raw("team-health")
+    data["themes"][0]["norms"][0]["description"] = "  We ship\n   useful   work.\n"
+    template = parse_template(data, "test.toml")
+    assert template.norms[0].description == "We ship useful work."
+
+
+def test_number_may_be_given_when_right() -> None:
+    data = raw("participatiescan")
+    data["themes"][1]["norms"][0]["number"] = 6
+    assert parse_template(data, "test.toml").norms[5].number == 6
+
+
+# --- files -------------------------------------------------------------------
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text('id = "broken"\ntitle = \n', encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_template(path)
+    assert (caught.value.source, caught.value.field) == ("broken.toml", "<toml>")
+    assert str(caught.value).startswith("broken.toml: <toml>: ")
+
+
+def test_file_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin.toml"
+    path.write_bytes('title = "Reële"\n'.encode("latin-1"))
+    with pytest.raises(TemplateError) as caught:
+        load_template(path)
+    assert caught.value.field == "<toml>"
+
+
+def test_id_must_equal_file_stem(tmp_path: Path) -> None:
+    path = tmp_path / "other.toml"
+    shutil.copy(builtin_template_dir() / "participatiescan.toml", path)
+    with pytest.raises(TemplateError) as caught:
+        load_template(path)
+    assert (caught.value.source, caught.value.field) == ("other.toml", "id")
+    assert "'other'" in caught.value.message
+
+
+def test_copied_file_loads_equal(tmp_path: Path) -> None:
+    path = tmp_path / "participatiescan.toml"
+    shutil.copy(builtin_template_dir() / "participatiescan.toml", path)
+    assert load_template(path) == load_builtin_templates()["participatiescan"]
+
+
+def test_content_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "team-health.toml"
+    text = (builtin_template_dir() / "team-health.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace('id = "fun"', 'id = "Fun"'), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_template(path)
+    assert str(caught.value).startswith("team-health.toml: themes[2].norms[3].id: must match")
+
+
+# --- public form -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", load_builtin_templates().values(), ids=lambda t: t.id)
+def test_public_dict_round_trips_through_json(template: Template) -> None:
+    public = template.to_public_dict()
+    decoded = json.loads(json.dumps(public))
+    assert decoded == public
+    assert parse_template(decoded, "public") == template
+
+
+def test_public_dict_shape() -> None:
+    public = load_builtin_templates()["participatiescan"].to_public_dict()
+    assert set(public) == {
+        "id",
+        "language",
+        "title",
+        "description",
+        "scale",
+        "themes",
+        "org_types",
+    }
+    assert public["scale"] == {
+        "min": 0,
+        "max": 10,
+        "dont_know": True,
+        "min_label": "zeer slecht",
+        "max_label": "uitstekend",
+    }
+    themes: Any = public["themes"]
+    assert themes[3]["norms"][4] == {
+        "id": "samenwerking-gemeenten",
+        "number": 20,
+        "title": "Samenwerking gemeenten",
+        "description": load_builtin_templates()["participatiescan"].norms[19].description,
+    }
+    assert public["org_types"] == [
+        {"id": i, "label": label} for i, label in PARTICIPATIESCAN_ORG_TYPES
+    ]
+
+
+# --- direct construction -----------------------------------------------------
+
+
+def test_scale_constructor_checks_bounds() -> None:
+    with pytest.raises(ValueError, match="below max"):
+        Scale(min=5, max=5, dont_know=False, min_label="a", max_label="b")
+    with pytest.raises(ValueError, match="more than 20"):
+        Scale(min=0, max=20, dont_know=False, min_label="a", max_label="b")
+
+
+def test_template_constructor_guards_its_indexes() -> None:
+    scale = Scale(min=0, max=10, dont_know=True, min_label="a", max_label="b")
+    org_types = (OrgType("a", "A"),)
+
+    def build(*norms: Norm) -> Template:
+        theme = Theme(id="t", title="T", norms=norms)
+        return Template("x", "en", "X", "X.", scale, (theme,), org_types)
+
+    assert build(Norm("n", "t", 1, "N", "N.")).has_norm("n")
+    with pytest.raises(ValueError, match="duplicate norm id"):
+        build(Norm("n", "t", 1, "N", "N."), Norm("n", "t", 2, "N", "N."))
+    with pytest.raises(ValueError, match="number"):
+        build(Norm("n", "t", 2, "N", "N."))
+    with pytest.raises(ValueError, match="theme"):
+        build(Norm("n", "other", 1, "N", "N."))
