@@ -127,7 +127,7 @@ def _cell(text: str) -> str:
 def _median(result: NormResult, t: dict[str, str]) -> str:
     if result.counts is None:
         return t["hidden"]
-    return "–" if result.median is None else f"{result.median:g}"
+    return "-" if result.median is None else f"{result.median:g}"
 
 
 def markdown(data: RoomData, template: Template, lang: str, code: str) -> str:
@@ -137,7 +137,8 @@ def markdown(data: RoomData, template: Template, lang: str, code: str) -> str:
     lines = [
         f"# {t['title']}: {template.title}",
         "",
-        f"{t['room']}: {code} · {t['participants']}: {data.participants} · {t['round']}: {data.round}",
+        f"{t['room']}: {code} · {t['participants']}: {data.participants}"
+        f" · {t['round']}: {data.round}",
         "",
         f"## {t['scores']}",
     ]

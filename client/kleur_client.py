@@ -97,9 +97,11 @@ class KleurClient:
             max_size=None,
             open_timeout=10,
         )
-        await self._ws.send(
-            self.codec.encode(Join(self.room, self.role, self.token, self.join_token))
-        )
+        # Refused before it read our join? The close code below says why.
+        with contextlib.suppress(ConnectionClosed):
+            await self._ws.send(
+                self.codec.encode(Join(self.room, self.role, self.token, self.join_token))
+            )
         first = await self._next_raw()
         if not isinstance(first, Welcome):
             detail = first.detail if isinstance(first, Error) else "connection closed"

@@ -50,8 +50,11 @@ MAX_ERRORS_PER_WINDOW: Final = 30
 ERROR_WINDOW_SECONDS: Final = 60.0
 
 #: Failed joins (unknown room, bad join token) per client address per minute
-#: before further joins from it are refused: stops guessing room codes.
-MAX_FAILED_JOINS_PER_MINUTE: Final = 10
+#: before further joins from it are refused: stops guessing room codes.  Not
+#: lower: a conference hall's phones may all share one address behind NAT,
+#: and people mistype codes.  With 32**6 codes, 30 guesses a minute find an
+#: open room among 500 about once in 100 years.
+MAX_FAILED_JOINS_PER_MINUTE: Final = 30
 
 #: Outgoing messages queued for one connection before it counts as too slow
 #: and is closed with 4501 (it may reconnect and resync from a snapshot).

@@ -155,7 +155,7 @@ def _converter(hint: object) -> Converter:
 
 
 @cache
-def field_converters(cls: type[Any]) -> tuple[tuple[str, Converter], ...]:
+def field_converters(cls: Any) -> tuple[tuple[str, Converter], ...]:
     hints = typing.get_type_hints(cls)
     return tuple(
         (field.name, _converter(hints[field.name]))
@@ -164,7 +164,7 @@ def field_converters(cls: type[Any]) -> tuple[tuple[str, Converter], ...]:
     )
 
 
-def from_fields(cls: type[Any], data: dict[Any, Any], path: str) -> Any:
+def from_fields(cls: Any, data: dict[Any, Any], path: str) -> Any:
     """Build ``cls`` from a decoded map, checking names and types of every field."""
     converters = field_converters(cls)
     names = {name for name, _ in converters}

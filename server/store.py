@@ -170,6 +170,7 @@ def _split_seq(raw: str) -> tuple[int, str]:
 
 class RoomStore:
     def __init__(self, redis: aioredis.Redis, *, room_ttl_seconds: int) -> None:
+        # decode_responses=True: every reply is str.
         self.redis = redis
         self.ttl = room_ttl_seconds
         prelude = (LUA_DIR / "_prelude.lua").read_text()
@@ -212,7 +213,7 @@ class RoomStore:
 
     async def room_meta(self, code: str) -> RoomMeta | None:
         try:
-            raw = await self.redis.hgetall(RoomKeys(code).meta)
+            raw: dict[str, str] = await self.redis.hgetall(RoomKeys(code).meta)  # type: ignore[assignment]
         except UNAVAILABLE as exc:
             raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
         if not raw:

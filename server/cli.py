@@ -1,0 +1,167 @@
+"""The ``kleur`` command: ``kleur serve`` runs the service, ``kleur version`` says which.
+
+Without a Redis URL (``--redis-url`` or ``KLEUR_REDIS_URL``) ``serve`` starts its
+own ``redis-server`` with an fsynced append-only file, so a single command on a
+laptop is a complete, durable installation.  It never installs anything: when
+``redis-server`` is missing it says what to install and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+
+import platformdirs
+import uvicorn
+
+from server.embedded_redis import RedisNotInstalledError, RedisServer, find_redis_server
+
+#: Exit codes besides 0: 2 is also what argparse uses for a usage error.
+EXIT_MISSING_DEPENDENCY = 2
+EXIT_STARTUP_FAILED = 3
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+_SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def default_data_dir() -> Path:
+    """Where the embedded Redis keeps its data unless ``--data-dir`` says otherwise."""
+    return Path(platformdirs.user_data_dir("kleur")) / "redis"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kleur", description="Real-time anonymous voting for facilitated sessions."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument(
+        "--redis-url",
+        default=os.environ.get("KLEUR_REDIS_URL") or None,
+        help="use this Redis instead of starting one (default: $KLEUR_REDIS_URL)",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"where the embedded Redis keeps its data (default: {default_data_dir()})",
+    )
+    serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS)
+
+    commands.add_parser("version", help="print the installed version")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"kleur {_version()}")
+        return 0
+    return _serve(args)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("kleur")
+    except metadata.PackageNotFoundError:  # running from a checkout that is not installed
+        return "unknown (not installed)"
+
+
+class _Stop(Exception):
+    """SIGINT or SIGTERM arrived outside uvicorn's own handling of them."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signum)
+
+
+_Handler = Callable[[int, FrameType | None], object] | signal.Handlers
+
+
+@contextmanager
+def _signal_handlers(handler: _Handler) -> Iterator[None]:
+    previous = {sig: signal.signal(sig, handler) for sig in _SHUTDOWN_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # uvicorn handles SIGINT/SIGTERM while it runs, and afterwards raises the
+    # signal again for the previous handler.  With Python's default handlers
+    # SIGTERM would then end the process before Redis is stopped; ours turns
+    # the signal, then and at any other moment, into an orderly return.
+    with _signal_handlers(_raise_stop):
+        try:
+            if args.redis_url:
+                if args.data_dir is not None:
+                    print("kleur: --data-dir is ignored: Redis is external", file=sys.stderr)
+                return _run_uvicorn(args, args.redis_url)
+            return _serve_with_embedded_redis(args)
+        except _Stop:
+            return 0
+
+
+def _serve_with_embedded_redis(args: argparse.Namespace) -> int:
+    try:
+        binary = find_redis_server()
+    except RedisNotInstalledError as exc:
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_MISSING_DEPENDENCY
+
+    data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+    redis_server = RedisServer(data_dir=data_dir, binary=binary)
+    try:
+        try:
+            redis_server.start()
+        except RuntimeError as exc:  # the message carries the tail of Redis's log
+            print(f"kleur: {exc}", file=sys.stderr)
+            return EXIT_STARTUP_FAILED
+        print(
+            f"kleur: embedded Redis on {redis_server.url}; data (append-only file) in {data_dir}",
+            flush=True,
+        )
+        return _run_uvicorn(args, redis_server.url)
+    finally:
+        # A second Ctrl-C must not interrupt this and leave Redis behind.
+        with _signal_handlers(signal.SIG_IGN):
+            redis_server.stop()
+
+
+def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
+    # Imported here so that ``kleur version`` and ``--help`` stay fast and work
+    # even when the app cannot be imported.
+    from protocol.limits import MAX_FRAME_BYTES
+    from server.app import create_app
+    from server.settings import Settings
+
+    app = create_app(Settings.from_env(redis_url=redis_url))
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=MAX_FRAME_BYTES,
+        lifespan="on",
+        log_level=args.log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    server.run()  # handles SIGINT/SIGTERM itself with a graceful shutdown
+    # uvicorn returns normally when the lifespan startup fails; only
+    # ``server.started`` tells that apart from a clean stop.
+    return 0 if server.started else EXIT_STARTUP_FAILED
