@@ -36,6 +36,12 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "hide_note": frozenset({Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "put_agenda_item": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "remove_agenda_item": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
+    "set_dot_voting": frozenset({Phase.BRAINSTORM, Phase.AGENDA}),
+    # Also only while the facilitator has dot voting open (checked with it).
+    "dot_vote": frozenset({Phase.BRAINSTORM, Phase.AGENDA}),
+    "put_note_group": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
+    "remove_note_group": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
+    "set_timer": _OPEN,
 }
 
 #: Phases in which the rating distributions are shown.

@@ -14,15 +14,19 @@ from agenda.phases import is_revealed
 from agenda.privacy import publishable_groups
 from agenda.stats import median
 from agenda.templates import Template
+from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT
 from protocol.messages import (
     AgendaItem,
     Dashboard,
     NormResult,
+    NoteGroup,
+    NoteVotes,
     OrgCount,
     RoomState,
+    Voting,
     WallNote,
 )
-from protocol.phases import Phase
+from protocol.phases import DotVoting, Phase
 
 #: Key for "don't know" in a norm's tally.
 DONT_KNOW: None = None
@@ -45,6 +49,15 @@ class RoomData:
     #: Visible and hidden notes; withdrawn ones are not here.
     notes: tuple[WallNote, ...] = ()
     agenda: tuple[AgendaItem, ...] = ()
+    groups: tuple[NoteGroup, ...] = ()
+    voting_state: DotVoting = DotVoting.CLOSED
+    dots_per_participant: int = DEFAULT_DOTS_PER_PARTICIPANT
+    max_per_note: int = DEFAULT_DOTS_PER_PARTICIPANT
+    dots_cast: int = 0
+    #: note id -> dots on it (results: shown only once the facilitator shows them).
+    votes: Mapping[str, int] = field(default_factory=dict)
+    #: End of the countdown, server ms since the epoch.
+    timer_ends_at: int | None = None
 
 
 def norm_results(data: RoomData, template: Template, *, revealed: bool) -> tuple[NormResult, ...]:
@@ -64,7 +77,30 @@ def norm_results(data: RoomData, template: Template, *, revealed: bool) -> tuple
     return tuple(results)
 
 
-def dashboard(data: RoomData, template: Template, min_group_size: int) -> Dashboard:
+def voting(data: RoomData) -> Voting:
+    """Dot voting; the dots per note stay hidden from every screen until shown."""
+    results = None
+    if data.voting_state is DotVoting.SHOWN:
+        visible = {note.note_id for note in data.notes if not note.hidden}
+        results = tuple(
+            NoteVotes(note_id, dots)
+            for note_id, dots in sorted(data.votes.items(), key=lambda v: (-v[1], v[0]))
+            if note_id in visible
+        )
+    return Voting(
+        data.voting_state, data.dots_per_participant, data.max_per_note, data.dots_cast, results
+    )
+
+
+def _wall(data: RoomData) -> tuple[WallNote, ...]:
+    # Sorted by the random note id: an order that says nothing about who
+    # wrote what, or when.
+    return tuple(sorted(data.notes, key=lambda note: note.note_id))
+
+
+def dashboard(
+    data: RoomData, template: Template, min_group_size: int, server_time: int
+) -> Dashboard:
     revealed = is_revealed(data.phase)
     groups = publishable_groups(data.org_counts, data.participants, min_group_size)
     org_order = {org.id: i for i, org in enumerate(template.org_types)}
@@ -80,10 +116,12 @@ def dashboard(data: RoomData, template: Template, min_group_size: int) -> Dashbo
             for org, n in sorted(groups.items(), key=lambda g: org_order.get(g[0], 99))
         ),
         norms=norm_results(data, template, revealed=revealed),
-        # Sorted by the random note id: an order that says nothing about who
-        # wrote what, or when.
-        notes=tuple(sorted(data.notes, key=lambda note: note.note_id)),
+        notes=_wall(data),
+        groups=tuple(sorted(data.groups, key=lambda group: group.title)),
+        voting=voting(data),
         agenda=tuple(sorted(data.agenda, key=lambda item: (item.position, item.item_id))),
+        timer_ends_at=data.timer_ends_at,
+        server_time=server_time,
     )
 
 
@@ -94,4 +132,11 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         round=data.round,
         locked=data.locked,
         results=norm_results(data, template, revealed=True) if revealed else None,
+        voting=voting(data),
+        notes=(
+            tuple(note for note in _wall(data) if not note.hidden)
+            if data.voting_state is not DotVoting.CLOSED
+            else None
+        ),
+        timer_ends_at=data.timer_ends_at,
     )

@@ -24,22 +24,27 @@ from protocol.messages import (
     Ack,
     Command,
     Dashboard,
+    DotVote,
     Error,
     HideNote,
     Join,
     PutAgendaItem,
     PutNote,
+    PutNoteGroup,
     Rate,
     RemoveAgendaItem,
+    RemoveNoteGroup,
     RoomState,
     ServerMessage,
+    SetDotVoting,
     SetLock,
     SetOrgType,
     SetPhase,
+    SetTimer,
     Welcome,
     WithdrawNote,
 )
-from protocol.phases import Phase, Role
+from protocol.phases import DotVoting, Phase, Role
 
 
 class JoinRefused(Exception):
@@ -253,6 +258,29 @@ class KleurClient:
 
     async def remove_agenda_item(self, item_id: str) -> Ack:
         return await self.command(lambda seq: RemoveAgendaItem(seq, item_id))
+
+    async def dot_vote(self, note_id: str, dots: int) -> Ack:
+        return await self.command(lambda seq: DotVote(seq, note_id, dots))
+
+    async def set_dot_voting(
+        self, state: DotVoting, dots_per_participant: int = 3, max_per_note: int = 3
+    ) -> Ack:
+        return await self.command(
+            lambda seq: SetDotVoting(seq, state, dots_per_participant, max_per_note)
+        )
+
+    async def put_note_group(
+        self, title: str, note_ids: tuple[str, ...], group_id: str | None = None
+    ) -> str:
+        group_id = group_id or new_id()
+        await self.command(lambda seq: PutNoteGroup(seq, group_id, title, note_ids))
+        return group_id
+
+    async def remove_note_group(self, group_id: str) -> Ack:
+        return await self.command(lambda seq: RemoveNoteGroup(seq, group_id))
+
+    async def set_timer(self, seconds: int | None) -> Ack:
+        return await self.command(lambda seq: SetTimer(seq, seconds))
 
     # -- waiting -----------------------------------------------------------
     async def wait_for(self, predicate: Callable[[KleurClient], bool], timeout: float = 5) -> None:

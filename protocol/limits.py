@@ -72,3 +72,15 @@ DASHBOARD_MAX_PER_SECOND: Final = 4
 
 #: Smallest group whose figures (by organisation type) are ever shown.
 MIN_GROUP_SIZE: Final = 3
+
+#: Dot voting: most dots one participant may ever be given, and the default.
+MAX_DOTS_PER_PARTICIPANT: Final = 10
+DEFAULT_DOTS_PER_PARTICIPANT: Final = 3
+
+#: Note groups per room, notes per group, and a group title's length.
+MAX_NOTE_GROUPS: Final = 100
+MAX_NOTES_PER_GROUP: Final = 200
+MAX_GROUP_TITLE_CHARS: Final = 120
+
+#: Longest countdown the facilitator can set, in seconds (2 hours).
+MAX_TIMER_SECONDS: Final = 7200

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.phases import Phase, Role
+from protocol.phases import DotVoting, Phase, Role
 from protocol.wire import invalid
 
 _CLIENT_ID = re.compile(rf"^[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}$")
@@ -269,6 +269,92 @@ class RemoveAgendaItem(Command):
         check_client_id(self.item_id, "item_id")
 
 
+@dataclass(frozen=True, slots=True)
+class SetDotVoting(Command):
+    """Open or close dot voting on the notes, or show its results.
+
+    ``dots_per_participant`` dots each, at most ``max_per_note`` on one note.
+    """
+
+    TYPE: ClassVar[str] = "set_dot_voting"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    state: DotVoting
+    dots_per_participant: int
+    max_per_note: int
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        _check(
+            1 <= self.dots_per_participant <= limits.MAX_DOTS_PER_PARTICIPANT,
+            "dots_per_participant",
+            f"must be 1 to {limits.MAX_DOTS_PER_PARTICIPANT}",
+        )
+        _check(
+            1 <= self.max_per_note <= self.dots_per_participant,
+            "max_per_note",
+            "must be 1 to dots_per_participant",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DotVote(Command):
+    """Put ``dots`` of the participant's dots on a note (0 takes them all back)."""
+
+    TYPE: ClassVar[str] = "dot_vote"
+    SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
+    note_id: str
+    dots: int
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.note_id, "note_id")
+        _check(0 <= self.dots <= limits.MAX_DOTS_PER_PARTICIPANT, "dots", "out of range")
+
+
+@dataclass(frozen=True, slots=True)
+class PutNoteGroup(Command):
+    """Merge notes into a named group (create or replace it)."""
+
+    TYPE: ClassVar[str] = "put_note_group"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    group_id: str
+    title: str
+    note_ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.group_id, "group_id")
+        check_text(self.title, "title", limits.MAX_GROUP_TITLE_CHARS)
+        _check(len(self.note_ids) <= limits.MAX_NOTES_PER_GROUP, "note_ids", "too many notes")
+        for i, note_id in enumerate(self.note_ids):
+            check_client_id(note_id, f"note_ids[{i}]")
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveNoteGroup(Command):
+    TYPE: ClassVar[str] = "remove_note_group"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    group_id: str
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_client_id(self.group_id, "group_id")
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer(Command):
+    """Start a countdown of ``seconds`` shown on every screen, or stop it (None)."""
+
+    TYPE: ClassVar[str] = "set_timer"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    seconds: int | None
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        if self.seconds is not None:
+            _check(1 <= self.seconds <= limits.MAX_TIMER_SECONDS, "seconds", "out of range")
+
+
 # ------------------------------------------------------------ server -> client
 
 
@@ -322,6 +408,38 @@ class WallNote:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnDots:
+    note_id: str
+    dots: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoteGroup:
+    group_id: str
+    title: str
+    note_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteVotes:
+    note_id: str
+    dots: int
+
+
+@dataclass(frozen=True, slots=True)
+class Voting:
+    """Dot voting as everyone sees it; ``results`` only once shown."""
+
+    state: DotVoting
+    dots_per_participant: int
+    max_per_note: int
+    #: Dots cast so far, in all (progress without results).
+    dots_cast: int
+    results: tuple[NoteVotes, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgendaItem:
     item_id: str
     action: str
@@ -342,6 +460,11 @@ class RoomState(ServerMessage):
     locked: bool
     #: Distributions, only once the facilitator revealed them.
     results: tuple[NormResult, ...] | None
+    voting: Voting
+    #: The visible notes, while dot voting is open or its results shown.
+    notes: tuple[WallNote, ...] | None
+    #: End of the facilitator's countdown, in server milliseconds since the epoch.
+    timer_ends_at: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +480,12 @@ class Welcome(ServerMessage):
     org_type: str | None
     ratings: tuple[OwnRating, ...]
     notes: tuple[OwnNote, ...]
+    #: The participant's own dot votes.
+    dots: tuple[OwnDots, ...]
     #: Highest ``seq`` the server has applied for this participant.
     max_seq: int
+    #: The server's clock (ms since the epoch), to show countdowns right.
+    server_time: int
     state: RoomState
 
 
@@ -400,7 +527,11 @@ class Dashboard(ServerMessage):
     org_counts: tuple[OrgCount, ...]
     norms: tuple[NormResult, ...]
     notes: tuple[WallNote, ...]
+    groups: tuple[NoteGroup, ...]
+    voting: Voting
     agenda: tuple[AgendaItem, ...]
+    timer_ends_at: int | None
+    server_time: int
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
@@ -416,6 +547,11 @@ CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
         HideNote,
         PutAgendaItem,
         RemoveAgendaItem,
+        SetDotVoting,
+        DotVote,
+        PutNoteGroup,
+        RemoveNoteGroup,
+        SetTimer,
     )
 }
 

@@ -21,3 +21,11 @@ class Phase(StrEnum):
 class Role(StrEnum):
     PARTICIPANT = "participant"
     FACILITATOR = "facilitator"
+
+
+class DotVoting(StrEnum):
+    """Dot voting on notes: closed, open (results hidden), or results shown."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    SHOWN = "shown"

@@ -14,17 +14,24 @@ from protocol.messages import (
     AgendaItem,
     ClientMessage,
     Command,
+    DotVote,
     HideNote,
+    NoteGroup,
     PutAgendaItem,
     PutNote,
+    PutNoteGroup,
     Rate,
     RemoveAgendaItem,
+    RemoveNoteGroup,
+    SetDotVoting,
     SetLock,
     SetOrgType,
     SetPhase,
+    SetTimer,
     WithdrawNote,
 )
 from server.connection import Identity
+from server.hub import now_ms
 from server.services import Services
 from server.store import Outcome, PhaseConflict
 
@@ -75,6 +82,20 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
             return await store.put_agenda_item(code, item, message.seq)
         case RemoveAgendaItem(seq=seq, item_id=item_id):
             return await store.remove_agenda_item(code, item_id, seq)
+        case DotVote(seq=seq, note_id=note_id, dots=dots):
+            assert pid is not None
+            return await store.dot_vote(code, pid, note_id, dots, seq)
+        case SetDotVoting(seq=seq, state=state):
+            return await store.set_dot_voting(
+                code, state, message.dots_per_participant, message.max_per_note, seq
+            )
+        case PutNoteGroup(seq=seq, group_id=group_id, title=title, note_ids=note_ids):
+            return await store.put_note_group(code, NoteGroup(group_id, title, note_ids), seq)
+        case RemoveNoteGroup(seq=seq, group_id=group_id):
+            return await store.remove_note_group(code, group_id, seq)
+        case SetTimer(seq=seq, seconds=seconds):
+            ends_at = None if seconds is None else now_ms() + seconds * 1000
+            return await store.set_timer(code, ends_at, seq)
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{message.TYPE} is not a command")
 
 

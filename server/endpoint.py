@@ -16,7 +16,7 @@ import logging
 from starlette.websockets import WebSocket
 
 from agenda import views
-from agenda.phases import is_revealed
+from agenda.templates import Template
 from protocol import limits
 from protocol.close_codes import CloseCode
 from protocol.codec import choose_codec
@@ -25,6 +25,7 @@ from protocol.messages import Command, Error, Join, RoomState, Welcome
 from protocol.phases import Role
 from server.commands import execute
 from server.connection import Connection, Identity
+from server.hub import now_ms
 from server.ratelimit import SlidingCounter, TokenBucket
 from server.services import Services
 from server.store import new_token, participant_id, token_hash
@@ -133,9 +134,18 @@ async def _join_facilitator(services: Services, connection: Connection, join: Jo
         org_type=None,
         ratings=(),
         notes=(),
+        dots=(),
         max_seq=meta.facilitator_seq,
-        state=RoomState(meta.phase, meta.round, meta.locked, None),
+        server_time=now_ms(),
+        state=await _room_state(services, join.room, template),
     )
+
+
+async def _room_state(services: Services, code: str, template: Template) -> RoomState:
+    data = await services.store.read_room(code)
+    if data is None:
+        raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
+    return views.room_state(data, template)
 
 
 async def _join_participant(services: Services, connection: Connection, join: Join) -> Welcome:
@@ -147,11 +157,7 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     pid = participant_id(join.room, token)
     joined = await services.store.join_participant(join.room, pid, join.join_token, template)
     connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
-    state = RoomState(joined.phase, joined.round, joined.locked, None)
-    if is_revealed(joined.phase):
-        data = await services.store.read_room(join.room)
-        if data is not None:
-            state = views.room_state(data, template)
+    state = await _room_state(services, join.room, template)
     services.broker.changed(join.room)  # the participant count moved
     return Welcome(
         role=Role.PARTICIPANT,
@@ -161,7 +167,9 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
         org_type=joined.org_type,
         ratings=joined.ratings,
         notes=joined.notes,
+        dots=joined.dots,
         max_seq=joined.max_seq,
+        server_time=now_ms(),
         state=state,
     )
 

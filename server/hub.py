@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from agenda import views
@@ -23,6 +24,10 @@ from server.connection import Connection
 from server.store import RoomStore
 
 log = logging.getLogger("kleur.hub")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @dataclass(slots=True)
@@ -120,7 +125,8 @@ class Hub:
             return
         if room.facilitators and data.version != room.dashboard_version:
             room.dashboard_version = data.version
-            broadcast(room.facilitators, views.dashboard(data, room.template, self.min_group_size))
+            snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms())
+            broadcast(room.facilitators, snapshot)
         if room.participants:
             state = views.room_state(data, room.template)
             if state != room.state:

@@ -29,8 +29,15 @@ from agenda.templates import Template
 from agenda.views import RoomData
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import AgendaItem, OwnNote, OwnRating, WallNote
-from protocol.phases import Phase
+from protocol.messages import (
+    AgendaItem,
+    NoteGroup,
+    OwnDots,
+    OwnNote,
+    OwnRating,
+    WallNote,
+)
+from protocol.phases import DotVoting, Phase
 
 LUA_DIR = Path(__file__).with_name("lua")
 DONT_KNOW = "dk"
@@ -109,8 +116,19 @@ class RoomKeys:
     def agenda(self) -> str:
         return self._key("agenda")
 
+    @property
+    def votes(self) -> str:
+        return self._key("votes")
+
+    @property
+    def groups(self) -> str:
+        return self._key("groups")
+
     def mine(self, pid: str) -> str:
         return self._key(f"mine:{pid}")
+
+    def dots(self, pid: str) -> str:
+        return self._key(f"dots:{pid}")
 
     @property
     def fixed(self) -> list[str]:
@@ -124,6 +142,8 @@ class RoomKeys:
             self.notes,
             self.owners,
             self.agenda,
+            self.votes,
+            self.groups,
         ]
 
 
@@ -156,6 +176,7 @@ class JoinResult:
     org_type: str | None
     ratings: tuple[OwnRating, ...]
     notes: tuple[OwnNote, ...]
+    dots: tuple[OwnDots, ...]
     max_seq: int
 
 
@@ -205,7 +226,13 @@ class RoomStore:
             status = await self._run(
                 "create_room",
                 [RoomKeys(code).meta],
-                [template_id, token_hash(facilitator_token), join_token, self.ttl],
+                [
+                    template_id,
+                    token_hash(facilitator_token),
+                    join_token,
+                    self.ttl,
+                    limits.DEFAULT_DOTS_PER_PARTICIPANT,
+                ],
             )
             if status == "ok":
                 return CreatedRoom(code, facilitator_token, join_token)
@@ -236,7 +263,7 @@ class RoomStore:
         keys = RoomKeys(code)
         reply = await self._run(
             "join",
-            [keys.meta, keys.people, keys.ballots, keys.notes, keys.mine(pid)]
+            [keys.meta, keys.people, keys.ballots, keys.notes, keys.mine(pid), keys.dots(pid)]
             + [
                 k for k in keys.fixed if k not in (keys.meta, keys.people, keys.ballots, keys.notes)
             ],
@@ -246,7 +273,7 @@ class RoomStore:
         status = reply[0]
         if status != "ok":
             raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
-        _, phase, round_, locked, version, person, ballot, note_ids, note_blobs = reply
+        _, phase, round_, locked, version, person, ballot, note_ids, note_blobs, dot_pairs = reply
         org_seq, org = _split_seq(person)
         ratings = []
         for norm, stored in zip(template.norms, ballot, strict=True):
@@ -267,7 +294,13 @@ class RoomStore:
                     int(note["seq"]),
                 )
             )
-        max_seq = max([org_seq] + [r.seq for r in ratings] + [n.seq for n in notes])
+        dots = []
+        for note_id, stored in zip(dot_pairs[::2], dot_pairs[1::2], strict=True):
+            seq, count = _split_seq(stored)
+            dots.append(OwnDots(note_id, int(count), seq))
+        max_seq = max(
+            [org_seq] + [r.seq for r in ratings] + [n.seq for n in notes] + [d.seq for d in dots]
+        )
         return JoinResult(
             phase=Phase(phase),
             round=int(round_),
@@ -276,6 +309,7 @@ class RoomStore:
             org_type=org or None,
             ratings=tuple(ratings),
             notes=tuple(sorted(notes, key=lambda n: n.note_id)),
+            dots=tuple(sorted(dots, key=lambda d: d.note_id)),
             max_seq=max_seq,
         )
 
@@ -321,7 +355,55 @@ class RoomStore:
             [pid, note_id, seq, _allowed("withdraw_note")],
         )
 
+    async def dot_vote(self, code: str, pid: str, note_id: str, dots: int, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "dot_vote",
+            [keys.meta, keys.notes, keys.votes, keys.dots(pid)],
+            [note_id, dots, seq, _allowed("dot_vote"), self.ttl],
+        )
+
     # -- facilitator -------------------------------------------------------
+    async def set_dot_voting(
+        self, code: str, state: DotVoting, dots: int, max_per_note: int, seq: int
+    ) -> Outcome:
+        return await self._status(
+            "set_dot_voting",
+            [RoomKeys(code).meta],
+            [state.value, dots, max_per_note, seq, _allowed("set_dot_voting")],
+        )
+
+    async def put_note_group(self, code: str, group: NoteGroup, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        blob = json.dumps({"title": group.title, "notes": list(group.note_ids)})
+        return await self._status(
+            "put_note_group",
+            [keys.meta, keys.groups],
+            [
+                group.group_id,
+                seq,
+                blob,
+                _allowed("put_note_group"),
+                limits.MAX_NOTE_GROUPS,
+                self.ttl,
+            ],
+        )
+
+    async def remove_note_group(self, code: str, group_id: str, seq: int) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "remove_note_group",
+            [keys.meta, keys.groups],
+            [group_id, seq, _allowed("remove_note_group")],
+        )
+
+    async def set_timer(self, code: str, ends_at_ms: int | None, seq: int) -> Outcome:
+        return await self._status(
+            "set_timer",
+            [RoomKeys(code).meta],
+            ["" if ends_at_ms is None else ends_at_ms, seq, _allowed("set_timer")],
+        )
+
     async def set_phase(
         self, code: str, expected: Phase, phase: Phase, round_: int, seq: int
     ) -> Outcome:
@@ -391,12 +473,14 @@ class RoomStore:
                 pipe.hgetall(keys.tally)
                 pipe.hgetall(keys.notes)
                 pipe.hgetall(keys.agenda)
-                meta, people, orgs, tally, notes, agenda = await pipe.execute()
+                pipe.hgetall(keys.groups)
+                pipe.hgetall(keys.votes)
+                meta, people, orgs, tally, notes, agenda, groups, votes = await pipe.execute()
         except UNAVAILABLE as exc:
             raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
         if not meta:
             return None
-        return parse_room(meta, people, orgs, tally, notes, agenda)
+        return parse_room(meta, people, orgs, tally, notes, agenda, groups, votes)
 
 
 def parse_room(
@@ -406,6 +490,8 @@ def parse_room(
     tally: dict[str, str],
     notes: dict[str, str],
     agenda: dict[str, str],
+    groups: dict[str, str],
+    votes: dict[str, str],
 ) -> RoomData:
     round_ = int(meta["round"])
     prefix = f"{round_}|"
@@ -446,6 +532,16 @@ def parse_room(
         tallies=tallies,
         notes=tuple(wall),
         agenda=tuple(items),
+        groups=tuple(
+            NoteGroup(group_id, group["title"], tuple(group["notes"]))
+            for group_id, group in ((g, json.loads(blob)) for g, blob in groups.items())
+        ),
+        voting_state=DotVoting(meta["voting"]),
+        dots_per_participant=int(meta["dots"]),
+        max_per_note=int(meta["maxnote"]),
+        dots_cast=int(meta["dots_cast"]),
+        votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
+        timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
     )
 
 

@@ -1,0 +1,37 @@
+-- Set how many of its dots a participant puts on one note; the note's total
+-- moves with it atomically, and the participant never spends more than it has.
+-- KEYS: meta, notes, votes, dots(pid)   ARGV: note id, dots, seq, allowed, ttl
+local meta, notes, votes, mydots = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local err = phase_error(meta, ARGV[4])
+if err then return err end
+local m = redis.call('HMGET', meta, 'voting', 'dots', 'maxnote')
+if m[1] ~= 'open' then return 'wrong_phase' end
+local raw = redis.call('HGET', notes, ARGV[1])
+if not raw then return 'unknown_item' end
+local note = cjson.decode(raw)
+if note.withdrawn or note.hidden then return 'unknown_item' end
+local dots, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
+if dots > tonumber(m[3]) then return 'too_many' end
+local old_dots = 0
+local old = redis.call('HGET', mydots, ARGV[1])
+if old then
+  local old_seq, value = split_seq(old)
+  if old_seq >= seq then return 'dup' end
+  old_dots = tonumber(value)
+end
+local spent = 0
+for _, value in ipairs(redis.call('HVALS', mydots)) do
+  local _, n = split_seq(value)
+  spent = spent + tonumber(n)
+end
+if spent - old_dots + dots > tonumber(m[2]) then return 'too_many' end
+redis.call('HSET', mydots, ARGV[1], ARGV[3] .. '|' .. ARGV[2])
+if dots ~= old_dots then
+  redis.call('HINCRBY', votes, ARGV[1], dots - old_dots)
+  redis.call('HINCRBY', meta, 'dots_cast', dots - old_dots)
+  bump(meta)
+end
+local ttl = tonumber(ARGV[5])
+expire_new(votes, ttl)
+expire_new(mydots, ttl)
+return 'ok'

@@ -1,0 +1,65 @@
+"""The HTML pages: start page, phone page (``/j/{code}``) and dashboard (``/f/{code}``).
+
+The pages are static files in ``client/static``; the server only fills in
+the page language, chosen from Accept-Language (Dutch unless the browser
+prefers English).  The page's own switch overrides it and remembers it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from protocol.schema import protocol_schema
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "client" / "static"
+LANGUAGES = ("nl", "en")
+
+
+def preferred_language(accept_language: str) -> str:
+    """The first of our languages in the header's order of preference; else Dutch."""
+    weighted = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            weighted.append((-quality, position, primary))
+    return min(weighted)[2] if weighted else "nl"
+
+
+@cache
+def _page(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def _render(name: str, request: Request) -> Response:
+    lang = preferred_language(request.headers.get("accept-language", ""))
+    html = _page(name).replace("{{lang}}", lang)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
+
+
+async def start_page(request: Request) -> Response:
+    return _render("index.html", request)
+
+
+async def phone_page(request: Request) -> Response:
+    return _render("phone.html", request)
+
+
+async def dashboard_page(request: Request) -> Response:
+    return _render("dashboard.html", request)
+
+
+async def protocol_json(request: Request) -> Response:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse(protocol_schema())
