@@ -42,6 +42,29 @@ def _fields(cls: Any) -> dict[str, str]:
     return {f.name: _type_name(hints[f.name]) for f in dataclasses.fields(cls)}
 
 
+def _nested_types() -> list[Any]:
+    """Every dataclass used inside a message, in a stable order."""
+    seen: dict[str, Any] = {}
+    pending: list[Any] = [*CLIENT_MESSAGES.values(), *SERVER_MESSAGES.values()]
+    while pending:
+        cls = pending.pop()
+        for hint in typing.get_type_hints(cls).values():
+            for candidate in (hint, *typing.get_args(hint), *_inner_args(hint)):
+                is_new_type = (
+                    isinstance(candidate, type)
+                    and dataclasses.is_dataclass(candidate)
+                    and candidate.__name__ not in seen
+                )
+                if is_new_type:
+                    seen[candidate.__name__] = candidate
+                    pending.append(candidate)
+    return [seen[name] for name in sorted(seen)]
+
+
+def _inner_args(hint: object) -> list[object]:
+    return [inner for arg in typing.get_args(hint) for inner in typing.get_args(arg)]
+
+
 def protocol_schema() -> dict[str, Any]:
     return {
         "version": PROTOCOL_VERSION,
@@ -53,6 +76,7 @@ def protocol_schema() -> dict[str, Any]:
             for tag, cls in CLIENT_MESSAGES.items()
         },
         "server_messages": {tag: {"fields": _fields(cls)} for tag, cls in SERVER_MESSAGES.items()},
+        "types": {cls.__name__: {"fields": _fields(cls)} for cls in _nested_types()},
         "errors": {code.value: {"retry": code in RETRYABLE_ERRORS} for code in ErrorCode},
         "close_codes": {
             code.name.lower(): {"code": int(code), "reconnect": should_reconnect(code)}

@@ -9,16 +9,19 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from agenda.templates import load_builtin_templates
 from protocol import limits
 from protocol.close_codes import CloseCode
-from server import routes
+from server import pages, routes
 from server.broker import Broker
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
+from server.security import SecurityHeaders
 from server.services import Services
 from server.settings import Settings
 from server.store import RoomStore
@@ -77,10 +80,16 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/templates/{template_id}", routes.get_template),
             Route("/api/rooms/{code}/qr.svg", routes.room_qr),
             Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
+            Route("/api/protocol", pages.protocol_json),
             Route("/healthz", routes.healthz),
             Route("/readyz", routes.readyz),
             WebSocketRoute("/ws", websocket_endpoint),
+            Route("/", pages.start_page),
+            Route("/j/{code}", pages.phone_page),
+            Route("/f/{code}", pages.dashboard_page),
+            Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
         ],
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )
 
