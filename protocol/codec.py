@@ -53,12 +53,12 @@ class Codec:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
     # -- decoding ---------------------------------------------------------
-    def _load(self, frame: bytes | str) -> dict[Any, Any]:
+    def _load(self, frame: bytes | str, max_bytes: int | None) -> dict[Any, Any]:
         if self.binary and not isinstance(frame, bytes | bytearray):
             raise ProtocolError(ErrorCode.BAD_FRAME, "expected a binary frame (msgpack)")
         if not self.binary and not isinstance(frame, str):
             raise ProtocolError(ErrorCode.BAD_FRAME, "expected a text frame (JSON)")
-        if len(frame) > MAX_FRAME_BYTES:
+        if max_bytes is not None and len(frame) > max_bytes:
             raise ProtocolError(ErrorCode.BAD_FRAME, "frame too large")
         try:
             if self.binary:
@@ -78,8 +78,8 @@ class Codec:
             raise ProtocolError(ErrorCode.BAD_FRAME, "a message must be a map")
         return data
 
-    def _decode(self, frame: bytes | str, registry: dict[str, type[M]]) -> M:
-        data = self._load(frame)
+    def _decode(self, frame: bytes | str, registry: dict[str, type[M]], max_bytes: int | None) -> M:
+        data = self._load(frame, max_bytes)
         tag = data.pop("type", None)
         if not isinstance(tag, str):
             raise ProtocolError(ErrorCode.BAD_FRAME, "a message needs a string 'type'")
@@ -95,10 +95,12 @@ class Codec:
         return message
 
     def decode_client(self, frame: bytes | str) -> ClientMessage:
-        return self._decode(frame, CLIENT_MESSAGES)
+        return self._decode(frame, CLIENT_MESSAGES, MAX_FRAME_BYTES)
 
     def decode_server(self, frame: bytes | str) -> ServerMessage:
-        return self._decode(frame, SERVER_MESSAGES)
+        # Server frames are not bound by the client's limit: a dashboard of a
+        # hall with many notes is larger, and comes from a trusted peer.
+        return self._decode(frame, SERVER_MESSAGES, None)
 
 
 MSGPACK = Codec(MSGPACK_SUBPROTOCOL, binary=True)

@@ -24,10 +24,12 @@ from protocol.errors import ErrorCode, ProtocolError
 from protocol.phases import DotVoting, Phase, Role
 from protocol.wire import invalid
 
-_CLIENT_ID = re.compile(rf"^[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}$")
-_TOKEN = re.compile(rf"^[A-Za-z0-9_-]{{{limits.TOKEN_MIN_CHARS},{limits.TOKEN_MAX_CHARS}}}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-_ROOM_CODE = re.compile(rf"^[{limits.ROOM_CODE_ALPHABET}]{{{limits.ROOM_CODE_LENGTH}}}$")
+_CLIENT_ID = re.compile(rf"[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}")
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{limits.TOKEN_MIN_CHARS},{limits.TOKEN_MAX_CHARS}}}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+_ROOM_CODE = re.compile(rf"[{limits.ROOM_CODE_ALPHABET}]{{{limits.ROOM_CODE_LENGTH}}}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: Patterns are used with ``fullmatch``: ``$`` would let a trailing newline through.
 #: Control characters other than newline and tab are refused in free text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -43,15 +45,15 @@ def _check(condition: bool, path: str, why: str) -> None:
 
 
 def check_room_code(value: str, path: str = "room") -> None:
-    _check(bool(_ROOM_CODE.match(value)), path, "not a room code")
+    _check(bool(_ROOM_CODE.fullmatch(value)), path, "not a room code")
 
 
 def check_client_id(value: str, path: str) -> None:
-    _check(bool(_CLIENT_ID.match(value)), path, "must be 8-32 characters A-Z a-z 0-9 _ -")
+    _check(bool(_CLIENT_ID.fullmatch(value)), path, "must be 8-32 characters A-Z a-z 0-9 _ -")
 
 
 def check_slug(value: str, path: str) -> None:
-    _check(bool(_SLUG.match(value)), path, "not a known identifier")
+    _check(bool(_SLUG.fullmatch(value)), path, "not a known identifier")
 
 
 def check_seq(value: int) -> None:
@@ -66,8 +68,12 @@ def check_text(value: str, path: str, max_chars: int, *, allow_empty: bool = Fal
 
 
 def normalize_text(value: str) -> str:
-    """Text as a client should send it: NFC, trimmed, control characters dropped."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    """Text as a client should send it: control characters dropped, NFC, trimmed.
+
+    Dropping comes first: removing a character between a letter and its
+    combining mark after NFC would leave text that is not NFC.
+    """
+    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
 
 
 # ---------------------------------------------------------------- base classes
@@ -128,9 +134,9 @@ class Join(ClientMessage):
     def __post_init__(self) -> None:
         check_room_code(self.room)
         if self.token is not None:
-            _check(bool(_TOKEN.match(self.token)), "token", "malformed token")
+            _check(bool(_TOKEN.fullmatch(self.token)), "token", "malformed token")
         if self.join_token is not None:
-            _check(bool(_TOKEN.match(self.join_token)), "join_token", "malformed token")
+            _check(bool(_TOKEN.fullmatch(self.join_token)), "join_token", "malformed token")
         if self.role is Role.FACILITATOR:
             _check(self.token is not None, "token", "the facilitator must send its token")
 
@@ -246,11 +252,12 @@ class PutAgendaItem(Command):
         check_text(self.action, "action", limits.MAX_AGENDA_TEXT_CHARS)
         check_text(self.owner, "owner", limits.MAX_AGENDA_OWNER_CHARS, allow_empty=True)
         if self.deadline is not None:
+            # fromisoformat alone also takes week dates ("2025-W01-1").
+            _check(bool(_ISO_DATE.fullmatch(self.deadline)), "deadline", "must be YYYY-MM-DD")
             try:
                 date.fromisoformat(self.deadline)
             except ValueError:
                 raise invalid("deadline", "must be a date YYYY-MM-DD") from None
-            _check(len(self.deadline) == 10, "deadline", "must be a date YYYY-MM-DD")
         if self.norm_id is not None:
             check_slug(self.norm_id, "norm_id")
         if self.note_id is not None:

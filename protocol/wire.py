@@ -36,6 +36,12 @@ def invalid(path: str, why: str) -> ProtocolError:
 def _check_str(value: object, path: str) -> object:
     if not isinstance(value, str):
         raise invalid(path, "must be a string")
+    try:
+        # JSON can spell a lone surrogate ("\ud800"); such a string cannot be
+        # encoded again (msgpack, Redis), so it must not get in.
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(path, "not valid Unicode text") from None
     return value
 
 
@@ -51,9 +57,13 @@ def _check_int(value: object, path: str) -> object:
 def _check_float(value: object, path: str) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise invalid(path, "must be a number")
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # a huge JSON integer overflows here
+    except OverflowError:
+        raise invalid(path, "number out of range") from None
+    if not math.isfinite(number):
         raise invalid(path, "must be finite")
-    return float(value)
+    return number
 
 
 def _check_bool(value: object, path: str) -> object:

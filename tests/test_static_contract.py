@@ -1,0 +1,104 @@
+"""The pages against the server's own definitions: translations and protocol.
+
+The browser gets message types and limits from ``GET /api/protocol``; these
+tests fail when a page uses a message type, field or limit the protocol does
+not define, or a translation key that a language lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from protocol.schema import protocol_schema
+from server.pages import STATIC_DIR, preferred_language
+
+I18N = STATIC_DIR / "i18n"
+SCRIPTS = sorted(STATIC_DIR.glob("*.js"))
+PAGES = sorted(STATIC_DIR.glob("*.html"))
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for path in sorted(I18N.glob(f"*{lang}.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert isinstance(data, dict), path
+        overlap = merged.keys() & data.keys()
+        assert not overlap, f"{path.name} repeats keys {sorted(overlap)[:5]}"
+        merged.update(data)
+    return merged
+
+
+def test_both_languages_have_the_same_keys_and_placeholders() -> None:
+    nl, en = _catalogue("nl"), _catalogue("en")
+    assert nl, "no Dutch translations found"
+    assert sorted(nl.keys() - en.keys()) == [], "keys missing in English"
+    assert sorted(en.keys() - nl.keys()) == [], "keys missing in Dutch"
+    for key in nl:
+        assert set(PLACEHOLDER.findall(nl[key])) == set(PLACEHOLDER.findall(en[key])), key
+        assert nl[key].strip() and en[key].strip(), f"empty text for {key}"
+
+
+def test_every_key_used_in_the_pages_exists() -> None:
+    keys = _catalogue("nl").keys()
+    used: set[str] = set()
+    for path in SCRIPTS + PAGES:
+        text = path.read_text(encoding="utf-8")
+        used.update(re.findall(r"""\bt\(\s*["'`]([a-z][\w.-]*)["'`]""", text))
+        used.update(re.findall(r"""data-i18n(?:-[a-z]+)?=["']([a-z][\w.-]*)["']""", text))
+    assert used, "no translation keys found in the pages"
+    assert sorted(used - keys) == []
+
+
+def test_pages_send_only_messages_the_protocol_defines() -> None:
+    schema = protocol_schema()
+    client_types = set(schema["client_messages"])
+    sent: set[str] = set()
+    for path in SCRIPTS:
+        sent.update(re.findall(r"""\.send\(\s*["']([a-z_]+)["']""", path.read_text(encoding="utf-8")))
+    assert sent, "the pages send no messages?"
+    assert sorted(sent - client_types) == []
+
+
+def test_pages_use_only_limits_the_protocol_defines() -> None:
+    limits = set(protocol_schema()["limits"])
+    used: set[str] = set()
+    for path in SCRIPTS:
+        used.update(re.findall(r"\blimits\.([a-z_]+)", path.read_text(encoding="utf-8")))
+    assert sorted(used - limits) == []
+
+
+def test_pages_never_use_inner_html_or_inline_script() -> None:
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        assert "innerHTML" not in text and "outerHTML" not in text, path.name
+        assert "insertAdjacentHTML" not in text and "document.write" not in text, path.name
+    for path in PAGES:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), f"inline script in {path.name}"
+        assert " style=" not in text, f"inline style in {path.name}"
+        assert not re.search(r"""(src|href)=["']https?://""", text), f"third-party asset in {path.name}"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("", "nl"),
+        ("en-US,en;q=0.9", "en"),
+        ("nl-NL,nl;q=0.9,en;q=0.8", "nl"),
+        ("de-DE,de;q=0.9,en;q=0.5,nl;q=0.4", "en"),
+        ("fr", "nl"),
+        ("en;q=0, nl;q=0.1", "nl"),
+        ("en;q=garbage", "nl"),
+    ],
+)
+def test_language_from_accept_language(header: str, expected: str) -> None:
+    assert preferred_language(header) == expected
+
+
+def test_static_dir_is_where_the_server_looks() -> None:
+    assert Path(STATIC_DIR).is_dir() and (STATIC_DIR / "phone.html").is_file()
