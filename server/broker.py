@@ -18,7 +18,6 @@ import secrets
 import redis.asyncio as aioredis
 
 from server.hub import Hub
-from server.store import UNAVAILABLE
 
 log = logging.getLogger("kleur.broker")
 
@@ -49,8 +48,8 @@ class Broker:
             payload = json.dumps({"from": self.process_id, "rooms": rooms})
             try:
                 await self.redis.publish(CHANNEL, payload)
-            except UNAVAILABLE:
-                log.warning("publish failed; will retry")
+            except Exception:  # never let the publisher task die: retry later
+                log.warning("publish failed; will retry", exc_info=True)
                 self._pending.update(rooms)
                 self._wakeup.set()
             await asyncio.sleep(self.interval)
@@ -69,9 +68,9 @@ class Broker:
                     self.hub.mark_dirty(code)
                 async for message in pubsub.listen():
                     self._receive(message.get("data"))
-            except UNAVAILABLE:
+            except Exception:  # Redis gone (or a bug): resubscribe, never die
                 self.subscribed.clear()
-                log.warning("subscription lost; retrying in %.1fs", backoff)
+                log.warning("subscription lost; retrying in %.1fs", backoff, exc_info=True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:

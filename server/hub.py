@@ -116,11 +116,17 @@ class Hub:
     async def _refresh(self, room: LocalRoom, now: float) -> None:
         room.last_refresh = now
         try:
-            data = await self.store.read_room(room.code)
+            await self._send_views(room)
         except ProtocolError:
             log.warning("room read failed; will retry", extra={"room": room.code})
             self._dirty.add(room.code)
-            return
+        except Exception:
+            # A bug here must cost one update of one room, never the hub task
+            # (which serves every room of this process).
+            log.exception("room refresh failed", extra={"room": room.code})
+
+    async def _send_views(self, room: LocalRoom) -> None:
+        data = await self.store.read_room(room.code)
         if data is None:
             return
         if room.facilitators and data.version != room.dashboard_version:
