@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from protocol import limits
+from protocol.close_codes import should_reconnect
 from protocol.codec import MSGPACK, Codec
 from protocol.errors import ErrorCode
 from protocol.messages import (
@@ -182,10 +183,25 @@ class KleurClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
-    async def reconnect(self) -> Welcome:
-        """Join again with the same token and resend the outbox, in order."""
+    async def reconnect(self, attempts: int = 6) -> Welcome:
+        """Join again with the same token and resend the outbox, in order.
+
+        Like a phone: retries with back-off while the close code says
+        "reconnect" (e.g. 4502, storage briefly unreachable).
+        """
         await self.drop()
-        welcome = await self.connect()
+        delay = 0.2
+        for attempt in range(attempts):
+            try:
+                welcome = await self.connect()
+                break
+            except (JoinRefused, OSError) as refused:
+                code = getattr(refused, "close_code", None)
+                retryable = code is None or should_reconnect(code)
+                if not retryable or attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
         for seq in sorted(self.outbox):
             await self._send(self.outbox[seq])
         return welcome
@@ -206,7 +222,7 @@ class KleurClient:
         await self._ws.send(self.codec.encode(command))
         return future
 
-    async def send_command(self, command: Command, *, timeout: float = 10) -> Ack:
+    async def send_command(self, command: Command, *, timeout: float = 15) -> Ack:
         self.outbox[command.seq] = command
         future = await self._send(command)
         return await asyncio.wait_for(future, timeout)
@@ -283,7 +299,7 @@ class KleurClient:
         return await self.command(lambda seq: SetTimer(seq, seconds))
 
     # -- waiting -----------------------------------------------------------
-    async def wait_for(self, predicate: Callable[[KleurClient], bool], timeout: float = 5) -> None:
+    async def wait_for(self, predicate: Callable[[KleurClient], bool], timeout: float = 15) -> None:
         async def wait() -> None:
             async with self._changed:
                 await self._changed.wait_for(lambda: predicate(self) or not self.connected)
@@ -293,7 +309,7 @@ class KleurClient:
         await asyncio.wait_for(wait(), timeout)
 
     async def wait_dashboard(
-        self, predicate: Callable[[Dashboard], bool], timeout: float = 5
+        self, predicate: Callable[[Dashboard], bool], timeout: float = 15
     ) -> Dashboard:
         await self.wait_for(lambda c: c.dashboard is not None and predicate(c.dashboard), timeout)
         assert self.dashboard is not None

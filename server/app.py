@@ -8,6 +8,10 @@ import logging
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -38,6 +42,10 @@ def create_app(settings: Settings) -> Starlette:
             socket_timeout=5,
             socket_connect_timeout=2,
             health_check_interval=10,
+            # A dropped pooled connection (e.g. Redis restarted) is retried at
+            # once; safe because every script is idempotent by sequence number.
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds)
         hub = Hub(
