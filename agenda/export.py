@@ -2,71 +2,212 @@
 
 No participant token, pseudonym or timestamp ever enters an export: the input
 is a ``RoomData``, which holds none.  Distributions appear only once revealed.
+
+Every format is drawn from ``result_dict``, one plain dict (the JSON export),
+so a key added there reaches every renderer.  This module owns that dict, the
+labels in both languages (``_TEXT``), the statistics the documents share (the
+quartiles behind "where the table differed") and the dispatch in ``render``.
+The CSV, DOCX and PDF renderers live in ``export_csv``, ``export_docx`` and
+``export_pdf``; ``docs/exports.md`` describes each layout.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Final, NotRequired, TypedDict
 
 from agenda.phases import is_revealed
 from agenda.templates import Template
 from agenda.views import RoomData, norm_results
-from protocol.messages import NormResult
 
 #: Version of the JSON export's layout; bump on any incompatible change.
 JSON_EXPORT_VERSION = 1
-FORMATS = frozenset({"json", "md"})
+
+#: Format key (the ``export.<key>`` in the URL) -> media type and file extension.
+MEDIA_TYPES: Final[Mapping[str, tuple[str, str]]] = {
+    "json": ("application/json", "json"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    # For Excel with a Dutch (or German, French...) locale: ";" between
+    # cells and a decimal comma.
+    "csv-semicolon": ("text/csv; charset=utf-8", "csv"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "pdf": ("application/pdf", "pdf"),
+}
+FORMATS = frozenset(MEDIA_TYPES)
+#: Formats whose body is UTF-8 text (the others are binary documents).
+TEXT_FORMATS = frozenset({"json", "md", "csv", "csv-semicolon"})
 LANGUAGES = frozenset({"nl", "en"})
 
-_TEXT = {
+#: How many norms "where the table differed" lists at most.
+SPREAD_TOP: Final = 5
+
+# Every language has the same keys and the same {placeholders}; a test checks.
+_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
     "nl": {
         "title": "Verbeteragenda",
         "room": "Sessie",
         "participants": "Deelnemers",
         "round": "Ronde",
+        "exported": "Export",
         "scores": "Scores per norm",
+        "theme": "Thema",
+        "number": "Nr.",
+        "norm_id": "Norm-id",
         "norm": "Norm",
         "answers": "Antwoorden",
         "median": "Mediaan",
         "dont_know": "Weet niet",
+        "score": "Score",
+        "distribution": "Verdeling",
+        "distribution_note": (
+            "Verdeling: het aantal antwoorden per score, van {min} (links) tot {max} (rechts). "
+            "De mediaan en de verdeling tellen ‘weet niet’ niet mee."
+        ),
         "hidden": "nog niet getoond",
+        "hidden_note": (
+            "De scores zijn nog niet getoond: hier staat alleen hoeveel antwoorden er zijn."
+        ),
+        "spread": "Waar de meningen uiteenliepen",
+        "spread_note": (
+            "De normen met de grootste spreiding: de middelste helft van de scores "
+            "(eerste tot derde kwartiel, Q1–Q3) lag hier het verst uit elkaar."
+        ),
+        "middle_half": "Middelste helft (Q1–Q3)",
+        "iqr": "Spreiding (Q3\u00a0−\u00a0Q1)",
+        "no_spread": "Bij geen enkele norm lag de middelste helft van de scores uit elkaar.",
         "agenda": "Afgesproken acties",
         "action": "Actie",
         "owner": "Trekker",
         "deadline": "Deadline",
+        "follow_up": "Vervolg",
         "none": "Nog geen acties.",
         "notes": "Ideeën uit de brainstorm",
+        "idea": "Idee",
+        "page": "pagina {page}",
+        "decimal": ",",
     },
     "en": {
         "title": "Improvement agenda",
         "room": "Session",
         "participants": "Participants",
         "round": "Round",
+        "exported": "Exported",
         "scores": "Scores per norm",
+        "theme": "Theme",
+        "number": "No.",
+        "norm_id": "Norm id",
         "norm": "Norm",
         "answers": "Answers",
         "median": "Median",
         "dont_know": "Don't know",
+        "score": "Score",
+        "distribution": "Distribution",
+        "distribution_note": (
+            "Distribution: the number of answers per score, from {min} (left) to {max} (right). "
+            "The median and the distribution leave out ‘don’t know’."
+        ),
         "hidden": "not revealed yet",
+        "hidden_note": "The scores are not revealed yet: only the number of answers is shown.",
+        "spread": "Where the table differed",
+        "spread_note": (
+            "The norms with the widest spread: here the middle half of the scores "
+            "(first to third quartile, Q1–Q3) lay furthest apart."
+        ),
+        "middle_half": "Middle half (Q1–Q3)",
+        "iqr": "Spread (Q3\u00a0−\u00a0Q1)",
+        "no_spread": "On every norm the middle half of the scores agreed.",
         "agenda": "Agreed actions",
         "action": "Action",
         "owner": "Owner",
         "deadline": "Deadline",
+        "follow_up": "Follow-up",
         "none": "No actions yet.",
         "notes": "Ideas from the brainstorm",
+        "idea": "Idea",
+        "page": "page {page}",
+        "decimal": ".",
     },
 }
 
 
+# ------------------------------------------------------------------ the result
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
+    """One rendered export, as the HTTP response sends it."""
+
     body: bytes
     media_type: str
     extension: str
 
 
-def result_dict(data: RoomData, template: Template, code: str) -> dict[str, object]:
+class NormRow(TypedDict):
+    id: str
+    number: int
+    title: str
+    received: int
+    #: Before the reveal these three are None.
+    counts: list[int] | None
+    dont_know: int | None
+    median: float | None
+
+
+class ThemeRow(TypedDict):
+    id: str
+    title: str
+    norms: list[NormRow]
+
+
+class AgendaRow(TypedDict):
+    action: str
+    owner: str
+    deadline: str | None
+    #: Id of the linked norm, if any.
+    norm: str | None
+    #: Date or text of the follow-up meeting, once sessions record one.
+    follow_up: NotRequired[str | None]
+
+
+class NoteRow(TypedDict):
+    text: str
+    norm: str | None
+
+
+class TemplateRef(TypedDict):
+    id: str
+    title: str
+    language: str
+
+
+class ScaleRange(TypedDict):
+    min: int
+    max: int
+
+
+class Result(TypedDict):
+    """The JSON export's layout (version ``JSON_EXPORT_VERSION``)."""
+
+    format: str
+    version: int
+    room: str
+    template: TemplateRef
+    scale: ScaleRange
+    phase: str
+    round: int
+    participants: int
+    revealed: bool
+    themes: list[ThemeRow]
+    agenda: list[AgendaRow]
+    notes: list[NoteRow]
+
+
+def result_dict(data: RoomData, template: Template, code: str) -> Result:
     """The whole result as plain data (the JSON export, and the base of the others)."""
     revealed = is_revealed(data.phase)
     results = {r.norm_id: r for r in norm_results(data, template, revealed=revealed)}
@@ -119,67 +260,221 @@ def _list(counts: tuple[int, ...] | None) -> list[int] | None:
     return None if counts is None else list(counts)
 
 
+# ------------------------------------------------- helpers the renderers share
+
+
+def labels(lang: str) -> Mapping[str, str]:
+    """Every heading and label of an export, in ``lang`` ("nl" or "en")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown export language {lang!r}")
+    return _TEXT[lang]
+
+
+def norms(result: Result) -> list[NormRow]:
+    """Every norm of the result, in template order."""
+    return [norm for theme in result["themes"] for norm in theme["norms"]]
+
+
+def norm_label(result: Result, norm_id: str | None) -> str:
+    """ "3. Title" of a linked norm; empty when there is none (or it is unknown)."""
+    for norm in norms(result):
+        if norm["id"] == norm_id:
+            return f"{norm['number']}. {norm['title']}"
+    return ""
+
+
+def number(value: float | None, decimal: str = ".") -> str:
+    """A median or quartile as people write it: 6, 6.5 (or 6,5); empty for None."""
+    return "" if value is None else f"{value:g}".replace(".", decimal)
+
+
+def has_follow_up(result: Result) -> bool:
+    """Whether any agenda item names a follow-up (the documents then show the column)."""
+    return any(item.get("follow_up") for item in result["agenda"])
+
+
+def quantile(counts: Sequence[int], scale_min: int, p: float) -> float | None:
+    """The ``p``-quantile of the ratings tallied in ``counts``, or None without any.
+
+    Linear interpolation between order statistics (Hyndman & Fan type 7, as in
+    ``statistics.quantiles(method="inclusive")`` and spreadsheets' QUARTILE).
+    """
+    n = sum(counts)
+    if n == 0:
+        return None
+    position = p * (n - 1)
+    below = math.floor(position)
+    low = _value_at(counts, scale_min, below)
+    high = _value_at(counts, scale_min, min(below + 1, n - 1))
+    return low + (position - below) * (high - low)
+
+
+def _value_at(counts: Sequence[int], scale_min: int, rank: int) -> int:
+    """The rating at 0-based ``rank`` when the ratings are sorted."""
+    seen = 0
+    for offset, count in enumerate(counts):
+        seen += count
+        if rank < seen:
+            return scale_min + offset
+    raise IndexError(rank)
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """How far one norm's ratings lay apart."""
+
+    norm: NormRow
+    q1: float
+    q3: float
+    low: int
+    high: int
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+
+def widest_spread(result: Result, top: int = SPREAD_TOP) -> list[Spread]:
+    """The ``top`` norms whose middle half of the ratings lay furthest apart.
+
+    Ordered by interquartile range, then by full range, then by number.  A norm
+    whose middle half sits on one value (IQR 0) did not divide the table and is
+    left out, so the list may be shorter.  Empty before the reveal.
+    """
+    scale_min = result["scale"]["min"]
+    spreads = []
+    for norm in norms(result):
+        counts = norm["counts"]
+        q1 = None if counts is None else quantile(counts, scale_min, 0.25)
+        q3 = None if counts is None else quantile(counts, scale_min, 0.75)
+        if counts is None or q1 is None or q3 is None or q3 <= q1:
+            continue
+        rated = [scale_min + i for i, count in enumerate(counts) if count]
+        spreads.append(Spread(norm, q1, q3, rated[0], rated[-1]))
+    spreads.sort(key=lambda s: (-s.iqr, -(s.high - s.low), s.norm["number"]))
+    return spreads[:top]
+
+
+def bar_heights(counts: Sequence[int]) -> list[float]:
+    """Each count as a fraction of the largest (all 0 when nobody rated)."""
+    peak = max(counts, default=0)
+    return [count / peak if peak else 0.0 for count in counts]
+
+
+#: Bar colours from the low to the high end of the scale: red, amber, green.
+_STOPS: Final = ((0xC0, 0x39, 0x2B), (0xE6, 0xA1, 0x17), (0x2E, 0x8B, 0x57))
+
+
+def bar_colour(index: int, size: int) -> tuple[int, int, int]:
+    """RGB of the bar for the ``index``-th of ``size`` scale values."""
+    where = index / (size - 1) if size > 1 else 1.0
+    half = 0 if where <= 0.5 else 1
+    start, end = _STOPS[half], _STOPS[half + 1]
+    fraction = where * 2 - half
+    r, g, b = (round(a + (z - a) * fraction) for a, z in zip(start, end, strict=True))
+    return r, g, b
+
+
+# ------------------------------------------------------------------ markdown
+
+
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _median(result: NormResult, t: dict[str, str]) -> str:
-    if result.counts is None:
+def _median(norm: NormRow, t: Mapping[str, str]) -> str:
+    if norm["counts"] is None:
         return t["hidden"]
-    return "-" if result.median is None else f"{result.median:g}"
+    return "-" if norm["median"] is None else number(norm["median"], t["decimal"])
 
 
 def markdown(data: RoomData, template: Template, lang: str, code: str) -> str:
-    t = _TEXT[lang]
-    revealed = is_revealed(data.phase)
-    results = {r.norm_id: r for r in norm_results(data, template, revealed=revealed)}
+    return markdown_from(result_dict(data, template, code), lang)
+
+
+def markdown_from(result: Result, lang: str) -> str:
+    t = labels(lang)
     lines = [
-        f"# {t['title']}: {template.title}",
+        f"# {t['title']}: {result['template']['title']}",
         "",
-        f"{t['room']}: {code} · {t['participants']}: {data.participants}"
-        f" · {t['round']}: {data.round}",
+        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
+        f" · {t['round']}: {result['round']}",
         "",
         f"## {t['scores']}",
     ]
-    for theme in template.themes:
-        lines += ["", f"### {theme.title}", ""]
+    for theme in result["themes"]:
+        lines += ["", f"### {theme['title']}", ""]
         lines += [f"| {t['norm']} | {t['answers']} | {t['median']} | {t['dont_know']} |"]
         lines += ["|---|---:|---:|---:|"]
-        for norm in theme.norms:
-            result = results[norm.id]
-            dont_know = "" if result.dont_know is None else str(result.dont_know)
+        for norm in theme["norms"]:
+            dont_know = "" if norm["dont_know"] is None else str(norm["dont_know"])
             lines.append(
-                f"| {norm.number}. {_cell(norm.title)} | {result.received} "
-                f"| {_median(result, t)} | {dont_know} |"
+                f"| {norm['number']}. {_cell(norm['title'])} | {norm['received']} "
+                f"| {_median(norm, t)} | {dont_know} |"
             )
     lines += ["", f"## {t['agenda']}", ""]
-    items = sorted(data.agenda, key=lambda i: (i.position, i.item_id))
-    if not items:
+    if not result["agenda"]:
         lines.append(t["none"])
     else:
-        titles = {norm.id: norm.title for norm in template.norms}
+        titles = {norm["id"]: norm["title"] for norm in norms(result)}
         lines += [f"| # | {t['action']} | {t['owner']} | {t['deadline']} | {t['norm']} |"]
         lines += ["|---:|---|---|---|---|"]
-        for number, item in enumerate(items, start=1):
-            norm_title = titles.get(item.norm_id or "", "")
+        for position, item in enumerate(result["agenda"], start=1):
+            norm_title = titles.get(item["norm"] or "", "")
             lines.append(
-                f"| {number} | {_cell(item.action)} | {_cell(item.owner)} "
-                f"| {item.deadline or ''} | {_cell(norm_title)} |"
+                f"| {position} | {_cell(item['action'])} | {_cell(item['owner'])} "
+                f"| {item['deadline'] or ''} | {_cell(norm_title)} |"
             )
-    visible = sorted(note.text for note in data.notes if not note.hidden)
+    visible = sorted(note["text"] for note in result["notes"])
     if visible:
         lines += ["", f"## {t['notes']}", ""]
         lines += [f"- {_cell(text)}" for text in visible]
     return "\n".join(lines) + "\n"
 
 
-def render(fmt: str, data: RoomData, template: Template, lang: str, code: str) -> Document:
+# ------------------------------------------------------------------ dispatch
+
+
+def render(
+    fmt: str,
+    data: RoomData,
+    template: Template,
+    lang: str,
+    code: str,
+    *,
+    today: date | None = None,
+) -> Document:
+    """The export of a room in format ``fmt`` (a key of ``FORMATS``) and language ``lang``.
+
+    ``today`` is the export date the PDF and DOCX print (and carry as their
+    creation date, by the day); it defaults to the local date.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    t = labels(lang)
+    result = result_dict(data, template, code)
+    media_type, extension = MEDIA_TYPES[fmt]
+    # The renderers are imported on use: python-docx and reportlab load only
+    # when a document is asked for, and the renderers take their helpers and
+    # labels from this module.
     if fmt == "json":
-        body = json.dumps(result_dict(data, template, code), ensure_ascii=False, indent=2)
-        return Document(body.encode(), "application/json", "json")
-    if fmt == "md":
-        return Document(
-            markdown(data, template, lang, code).encode(), "text/markdown; charset=utf-8", "md"
+        body = json.dumps(result, ensure_ascii=False, indent=2).encode()
+    elif fmt == "md":
+        body = markdown_from(result, lang).encode()
+    elif fmt in ("csv", "csv-semicolon"):
+        from agenda import export_csv
+
+        semicolon = fmt == "csv-semicolon"
+        body = export_csv.render_csv(
+            result, t, delimiter=";" if semicolon else ",", decimal="," if semicolon else "."
         )
-    raise ValueError(f"unknown export format {fmt!r}")
+    elif fmt == "docx":
+        from agenda import export_docx
+
+        body = export_docx.render_docx(result, t, today or date.today(), lang)
+    else:
+        from agenda import export_pdf
+
+        body = export_pdf.render_pdf(result, t, today or date.today(), lang)
+    return Document(body, media_type, extension)

@@ -234,8 +234,14 @@ class KleurClient:
     async def command(self, build: Callable[[int], Command]) -> Ack:
         return await self.send_command(build(self.next_seq()))
 
+    @property
+    def round(self) -> int:
+        """The round the room is in, as last heard (ratings carry it)."""
+        return self.state.round if self.state is not None else 1
+
     async def rate(self, norm_id: str, value: int | None) -> Ack:
-        return await self.command(lambda seq: Rate(seq, norm_id, value))
+        round_ = self.round
+        return await self.command(lambda seq: Rate(seq, norm_id, value, round_))
 
     async def set_org_type(self, org_type: str | None) -> Ack:
         return await self.command(lambda seq: SetOrgType(seq, org_type))

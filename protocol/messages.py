@@ -143,16 +143,21 @@ class Join(ClientMessage):
 
 @dataclass(frozen=True, slots=True)
 class Rate(Command):
-    """Set this participant's rating of one norm; ``value`` None is "don't know"."""
+    """Set this participant's rating of one norm in ``round``; ``value`` None is "don't know"."""
 
     TYPE: ClassVar[str] = "rate"
     SENDERS: ClassVar[frozenset[Role]] = PARTICIPANT
     norm_id: str
     value: int | None
+    #: The round the participant rated in: a rating resent after the next
+    #: round started is refused (wrong_phase), never counted in the new round.
+    #: May be left out on the wire (then 1): such a rating is refused in round 2.
+    round: int = 1
 
     def __post_init__(self) -> None:
         check_seq(self.seq)
         check_slug(self.norm_id, "norm_id")
+        _check(1 <= self.round <= 1000, "round", "must be a positive round number")
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,10 +165,11 @@ def _converter(hint: object) -> Converter:
 
 
 @cache
-def field_converters(cls: Any) -> tuple[tuple[str, Converter], ...]:
+def field_converters(cls: Any) -> tuple[tuple[str, Converter, bool], ...]:
+    """(name, converter, may be left out) for each field; a field with a default may."""
     hints = typing.get_type_hints(cls)
     return tuple(
-        (field.name, _converter(hints[field.name]))
+        (field.name, _converter(hints[field.name]), field.default is not dataclasses.MISSING)
         for field in dataclasses.fields(cls)
         if field.init
     )
@@ -177,13 +178,15 @@ def field_converters(cls: Any) -> tuple[tuple[str, Converter], ...]:
 def from_fields(cls: Any, data: dict[Any, Any], path: str) -> Any:
     """Build ``cls`` from a decoded map, checking names and types of every field."""
     converters = field_converters(cls)
-    names = {name for name, _ in converters}
+    names = {name for name, _, _ in converters}
     extra = [key for key in data if key not in names]
     if extra:
         raise invalid(path, f"unknown field {str(extra[0])[:40]!r}")
     kwargs: dict[str, object] = {}
-    for name, convert in converters:
+    for name, convert, optional in converters:
         if name not in data:
+            if optional:
+                continue
             raise invalid(f"{path}.{name}", "is missing")
         kwargs[name] = convert(data[name], f"{path}.{name}")
     return cls(**kwargs)

@@ -1,5 +1,8 @@
 """The ``kleur`` command: ``kleur serve`` runs the service, ``kleur version`` says which.
 
+``kleur bench`` runs the load tests (``python -m loadtests.run``, same arguments);
+it needs a source checkout, where ``loadtests/`` lives.
+
 Without a Redis URL (``--redis-url`` or ``KLEUR_REDIS_URL``) ``serve`` starts its
 own ``redis-server`` with an fsynced append-only file, so a single command on a
 laptop is a complete, durable installation.  It never installs anything: when
@@ -59,15 +62,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS)
 
     commands.add_parser("version", help="print the installed version")
+    # Listed here for --help only: main() hands everything after "bench" to the
+    # load tests' own parser (see `kleur bench --help`).
+    commands.add_parser(
+        "bench", help="run a load-test scenario (python -m loadtests.run)", add_help=False
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return _bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "version":
         print(f"kleur {_version()}")
         return 0
     return _serve(args)
+
+
+def _bench(argv: list[str]) -> int:
+    try:
+        from loadtests.run import main as bench_main
+    except ImportError as exc:
+        print(
+            f"kleur: bench needs a source checkout with loadtests/ ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_MISSING_DEPENDENCY
+    return bench_main(argv, prog="kleur bench")
 
 
 def _version() -> str:

@@ -51,9 +51,9 @@ async def execute(services: Services, who: Identity, message: ClientMessage) -> 
 async def _store(services: Services, who: Identity, message: Command) -> Outcome:
     store, code, pid = services.store, who.room, who.pid
     match message:
-        case Rate(seq=seq, norm_id=norm_id, value=value):
+        case Rate(seq=seq, norm_id=norm_id, value=value, round=round_):
             assert pid is not None
-            return await store.rate(code, pid, norm_id, value, seq)
+            return await store.rate(code, pid, norm_id, value, seq, round_)
         case SetOrgType(seq=seq, org_type=org_type):
             assert pid is not None
             return await store.set_org_type(code, pid, org_type, seq)

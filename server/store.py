@@ -124,6 +124,11 @@ class RoomKeys:
     def groups(self) -> str:
         return self._key("groups")
 
+    @property
+    def seqs(self) -> str:
+        """pid -> highest seq applied for that participant."""
+        return self._key("seqs")
+
     def mine(self, pid: str) -> str:
         return self._key(f"mine:{pid}")
 
@@ -144,6 +149,7 @@ class RoomKeys:
             self.agenda,
             self.votes,
             self.groups,
+            self.seqs,
         ]
 
 
@@ -263,9 +269,19 @@ class RoomStore:
         keys = RoomKeys(code)
         reply = await self._run(
             "join",
-            [keys.meta, keys.people, keys.ballots, keys.notes, keys.mine(pid), keys.dots(pid)]
+            [
+                keys.meta,
+                keys.people,
+                keys.ballots,
+                keys.notes,
+                keys.mine(pid),
+                keys.dots(pid),
+                keys.seqs,
+            ]
             + [
-                k for k in keys.fixed if k not in (keys.meta, keys.people, keys.ballots, keys.notes)
+                k
+                for k in keys.fixed
+                if k not in (keys.meta, keys.people, keys.ballots, keys.notes, keys.seqs)
             ],
             [pid, join_token or "", limits.MAX_PARTICIPANTS_PER_ROOM, self.ttl]
             + [norm.id for norm in template.norms],
@@ -273,7 +289,8 @@ class RoomStore:
         status = reply[0]
         if status != "ok":
             raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
-        _, phase, round_, locked, version, person, ballot, note_ids, note_blobs, dot_pairs = reply
+        (_, phase, round_, locked, version, person, ballot, note_ids, note_blobs, dot_pairs,
+         last_seq) = reply  # fmt: skip
         org_seq, org = _split_seq(person)
         ratings = []
         for norm, stored in zip(template.norms, ballot, strict=True):
@@ -299,7 +316,10 @@ class RoomStore:
             seq, count = _split_seq(stored)
             dots.append(OwnDots(note_id, int(count), seq))
         max_seq = max(
-            [org_seq] + [r.seq for r in ratings] + [n.seq for n in notes] + [d.seq for d in dots]
+            [org_seq, int(last_seq)]
+            + [r.seq for r in ratings]
+            + [n.seq for n in notes]
+            + [d.seq for d in dots]
         )
         return JoinResult(
             phase=Phase(phase),
@@ -313,18 +333,22 @@ class RoomStore:
             max_seq=max_seq,
         )
 
-    async def rate(self, code: str, pid: str, norm_id: str, value: int | None, seq: int) -> Outcome:
+    async def rate(
+        self, code: str, pid: str, norm_id: str, value: int | None, seq: int, round_: int
+    ) -> Outcome:
         keys = RoomKeys(code)
         stored = DONT_KNOW if value is None else str(value)
         return await self._status(
-            "rate", [keys.meta, keys.ballots, keys.tally], [pid, norm_id, stored, seq, self.ttl]
+            "rate",
+            [keys.meta, keys.ballots, keys.tally, keys.seqs],
+            [pid, norm_id, stored, seq, self.ttl, round_],
         )
 
     async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
             "set_org",
-            [keys.meta, keys.people, keys.orgs],
+            [keys.meta, keys.people, keys.orgs, keys.seqs],
             [pid, org_type or "", seq, _allowed("set_org_type"), self.ttl],
         )
 
@@ -334,7 +358,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "put_note",
-            [keys.meta, keys.notes, keys.owners, keys.mine(pid)],
+            [keys.meta, keys.notes, keys.owners, keys.mine(pid), keys.seqs],
             [
                 pid,
                 note_id,
@@ -351,7 +375,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "withdraw_note",
-            [keys.meta, keys.notes, keys.owners, keys.mine(pid)],
+            [keys.meta, keys.notes, keys.owners, keys.mine(pid), keys.seqs],
             [pid, note_id, seq, _allowed("withdraw_note")],
         )
 
@@ -359,8 +383,8 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "dot_vote",
-            [keys.meta, keys.notes, keys.votes, keys.dots(pid)],
-            [note_id, dots, seq, _allowed("dot_vote"), self.ttl],
+            [keys.meta, keys.notes, keys.votes, keys.dots(pid), keys.seqs],
+            [note_id, dots, seq, _allowed("dot_vote"), self.ttl, pid],
         )
 
     # -- facilitator -------------------------------------------------------

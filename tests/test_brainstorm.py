@@ -62,6 +62,29 @@ async def test_dot_voting_groups_and_timer(kleur: ServerProcess) -> None:
     assert [(v.note_id, v.dots) for v in shown.voting.results] == [(a, 4), (c, 1)]
     await people[1].wait_for(lambda c: c.state is not None and c.state.voting.results is not None)
 
+    # Dots on a note the facilitator hides are freed, and can be taken back.
+    await facilitator.set_dot_voting(DotVoting.OPEN, dots_per_participant=3, max_per_note=2)
+    await people[1].wait_for(
+        lambda c: c.state is not None and c.state.voting.state is DotVoting.OPEN
+    )
+    await people[1].dot_vote(b, 1)  # people[1]: 2 on a, 1 on b: all 3 dots spent
+    await facilitator.hide_note(b)
+    await people[1].dot_vote(c, 1)  # the dot on the hidden note no longer counts
+    await people[1].dot_vote(b, 0)  # and can still be taken back
+    with pytest.raises(CommandRefused) as hidden:
+        await people[1].dot_vote(b, 1)
+    assert hidden.value.error.code is ErrorCode.UNKNOWN_ITEM
+    await facilitator.hide_note(b, hidden=False)
+    await facilitator.set_dot_voting(DotVoting.SHOWN, dots_per_participant=3, max_per_note=2)
+    shown = await facilitator.wait_dashboard(
+        lambda d: (
+            d.voting.results is not None
+            and dict((v.note_id, v.dots) for v in d.voting.results).get(c) == 2
+        )
+    )
+    assert shown.voting.results is not None
+    assert [(v.note_id, v.dots) for v in shown.voting.results] == [(a, 4), (c, 2)]
+
     # Merge the two stage-bank notes into a group, promote the group's idea.
     group = await facilitator.put_note_group("Stagebank", (a, c))
     grouped = await facilitator.wait_dashboard(lambda d: len(d.groups) == 1)

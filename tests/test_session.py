@@ -340,3 +340,37 @@ async def test_votes_survive_redis_and_server_restarts(
     truth[NORMS[10]] = Counter({10: 1})
     assert {k: v for k, v in stored_tallies(kleur.redis_url, code).items() if v} == truth
     await phone.close()
+
+
+async def test_a_rating_from_an_earlier_round_never_counts_in_the_next(
+    kleur: ServerProcess,
+) -> None:
+    room = kleur.create_room()
+    code = room["code"]
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
+    await facilitator.connect()
+    await facilitator.set_phase(Phase.RATING)
+    phone = KleurClient(kleur.ws_url, code, Role.PARTICIPANT)
+    await phone.connect()
+    await phone.rate(NORMS[0], 4)
+    await facilitator.set_phase(Phase.REVEAL)
+    await facilitator.set_phase(Phase.RATING)  # round 2
+    await phone.wait_for(lambda c: c.state is not None and c.state.round == 2)
+    # A round-1 rating resent late (as an outbox would) is refused, not counted.
+    with pytest.raises(Exception, match="wrong_phase"):
+        await phone.send_command(Rate(seq=50, norm_id=NORMS[1], value=9, round=1))
+    await phone.rate(NORMS[0], 6)
+    assert stored_tallies(kleur.redis_url, code, round_=2) == {
+        **{norm: Counter() for norm in NORMS},
+        NORMS[0]: Counter({6: 1}),
+    }
+    assert stored_tallies(kleur.redis_url, code, round_=1)[NORMS[0]] == Counter({4: 1})
+    # welcome.max_seq counts every seq applied, also of withdrawn notes and old rounds.
+    await facilitator.set_phase(Phase.REVEAL)
+    await phone.wait_for(lambda c: c.state is not None and c.state.phase is Phase.REVEAL)
+    note = await phone.put_note("eerst wel, dan niet")
+    await phone.withdraw_note(note)
+    again = KleurClient(kleur.ws_url, code, Role.PARTICIPANT, token=phone.token)
+    assert (await again.connect()).max_seq == phone._seq
+    for client in (facilitator, phone, again):
+        await client.close()

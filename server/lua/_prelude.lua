@@ -33,3 +33,10 @@ local function split_seq(value)
   local sep = string.find(value, '|', 1, true)
   return tonumber(string.sub(value, 1, sep - 1)), string.sub(value, sep + 1)
 end
+
+-- The highest seq applied for a participant, returned on every join so that a
+-- client that lost its counter (but kept its token) never reuses a seq.
+local function note_participant_seq(seqs, pid, seq)
+  local last = tonumber(redis.call('HGET', seqs, pid) or '0')
+  if seq > last then redis.call('HSET', seqs, pid, seq) end
+end

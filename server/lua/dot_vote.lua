@@ -1,7 +1,9 @@
 -- Set how many of its dots a participant puts on one note; the note's total
 -- moves with it atomically, and the participant never spends more than it has.
--- KEYS: meta, notes, votes, dots(pid)   ARGV: note id, dots, seq, allowed, ttl
-local meta, notes, votes, mydots = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- Dots on a note the facilitator hid (or its author withdrew) no longer count
+-- against the participant, and can always be taken back.
+-- KEYS: meta, notes, votes, dots(pid), seqs   ARGV: note id, dots, seq, allowed, ttl, pid
+local meta, notes, votes, mydots, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
 local m = redis.call('HMGET', meta, 'voting', 'dots', 'maxnote')
@@ -9,8 +11,8 @@ if m[1] ~= 'open' then return 'wrong_phase' end
 local raw = redis.call('HGET', notes, ARGV[1])
 if not raw then return 'unknown_item' end
 local note = cjson.decode(raw)
-if note.withdrawn or note.hidden then return 'unknown_item' end
 local dots, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
+if (note.withdrawn or note.hidden) and dots > 0 then return 'unknown_item' end
 if dots > tonumber(m[3]) then return 'too_many' end
 local old_dots = 0
 local old = redis.call('HGET', mydots, ARGV[1])
@@ -20,11 +22,21 @@ if old then
   old_dots = tonumber(value)
 end
 local spent = 0
-for _, value in ipairs(redis.call('HVALS', mydots)) do
-  local _, n = split_seq(value)
-  spent = spent + tonumber(n)
+local mine = redis.call('HGETALL', mydots)
+for i = 1, #mine, 2 do
+  local _, n = split_seq(mine[i + 1])
+  local other = redis.call('HGET', notes, mine[i])
+  local counts = true
+  if other then
+    local decoded = cjson.decode(other)
+    counts = not (decoded.withdrawn or decoded.hidden)
+  end
+  if counts then spent = spent + tonumber(n) end
 end
-if spent - old_dots + dots > tonumber(m[2]) then return 'too_many' end
+local old_counted = old_dots
+if note.withdrawn or note.hidden then old_counted = 0 end
+if spent - old_counted + dots > tonumber(m[2]) then return 'too_many' end
+note_participant_seq(seqs, ARGV[6], seq)
 redis.call('HSET', mydots, ARGV[1], ARGV[3] .. '|' .. ARGV[2])
 if dots ~= old_dots then
   redis.call('HINCRBY', votes, ARGV[1], dots - old_dots)
@@ -34,4 +46,5 @@ end
 local ttl = tonumber(ARGV[5])
 expire_new(votes, ttl)
 expire_new(mydots, ttl)
+expire_new(seqs, ttl)
 return 'ok'

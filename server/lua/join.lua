@@ -1,5 +1,5 @@
 -- Register a participant (if new) and return its own answers.
--- KEYS: meta, people, ballots, notes, mine(pid), dots(pid), then every other room key (for the TTL)
+-- KEYS: meta, people, ballots, notes, mine(pid), dots(pid), seqs, then every other room key (for the TTL)
 -- ARGV: pid, join token given ('' if none), max participants, ttl, norm ids...
 local meta, people, ballots, notes, mine, mydots = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 if redis.call('EXISTS', meta) == 0 then return {'room_not_found'} end
@@ -23,4 +23,4 @@ local ids = redis.call('SMEMBERS', mine)
 local own = {}
 if #ids > 0 then own = redis.call('HMGET', notes, unpack(ids)) end
 return {'ok', m[1], m[2], m[3], tostring(m[5]), person, ballot, ids, own,
-  redis.call('HGETALL', mydots)}
+  redis.call('HGETALL', mydots), redis.call('HGET', KEYS[7], pid) or '0'}

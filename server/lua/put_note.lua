@@ -1,7 +1,7 @@
 -- Create or edit a participant's own note.  The author lives only in `owners`
 -- and `mine`, which no view ever reads.
--- KEYS: meta, notes, owners, mine   ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl
-local meta, notes, owners, mine = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- KEYS: meta, notes, owners, mine, seqs   ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl
+local meta, notes, owners, mine, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[6])
 if err then return err end
 local owner = redis.call('HGET', owners, ARGV[2])
@@ -21,6 +21,7 @@ end
 redis.call('HSET', notes, ARGV[2], cjson.encode({
   text = ARGV[4], norm = ARGV[5], hidden = hidden, seq = ARGV[3], withdrawn = false }))
 redis.call('HSET', owners, ARGV[2], ARGV[1])
+note_participant_seq(seqs, ARGV[1], seq)
 redis.call('SADD', mine, ARGV[2])
 bump(meta)
 local ttl = tonumber(ARGV[8])

@@ -1,0 +1,276 @@
+"""The DOCX export: the PDF's content as a Word document a region can edit.
+
+Same sections as ``export_pdf``: title, session line with the export date,
+scores per theme (a table per theme, a small PNG bar of the distribution),
+"where the table differed", the agreed actions and the ideas from the
+brainstorm.  A4, Word's built-in styles (headings, "Light List Accent 1"
+tables, "List Bullet"), so the region's own template restyles it cleanly.
+
+The only date in the file is the export date, by the day: it is the
+document's created/modified date and the date of every entry in the zip, so
+the bytes depend on the result and that date alone.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Final
+
+import docx
+from docx.document import Document as WordDocument
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.run import Run
+from PIL import Image, ImageDraw
+
+from agenda.export import (
+    Result,
+    bar_colour,
+    bar_heights,
+    has_follow_up,
+    norm_label,
+    number,
+    widest_spread,
+)
+
+_WORD_LANG: Final = {"nl": "nl-NL", "en": "en-GB"}
+_MUTED: Final = RGBColor(0x61, 0x6E, 0x7C)
+_TABLE_STYLE: Final = "Light List Accent 1"
+#: Size of the distribution bar, and its resolution.
+_BAR_MM: Final = (26, 6)
+_BAR_DPI: Final = 300
+
+
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """A table cell holding the distribution bar of these counts."""
+
+    counts: Sequence[int]
+
+
+_CellValue = str | _Bar
+
+
+def render_docx(result: Result, t: Mapping[str, str], today: date, lang: str) -> bytes:
+    document = docx.Document()
+    _setup(document, result, t, today, lang)
+    document.add_heading(f"{t['title']}: {result['template']['title']}", level=0)
+    meta = document.add_paragraph(
+        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
+        f" · {t['round']}: {result['round']} · {t['exported']}: {today.isoformat()}"
+    )
+    _mute(meta.runs)
+    _scores(document, result, t)
+    if result["revealed"]:
+        _spread(document, result, t)
+    _agenda(document, result, t)
+    _notes(document, result, t)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _dated_zip(buffer.getvalue(), today)
+
+
+def _setup(
+    document: WordDocument, result: Result, t: Mapping[str, str], today: date, lang: str
+) -> None:
+    """A4 with the PDF's margins, 10 pt text in ``lang``, and metadata that names no one."""
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(18)
+        section.top_margin = section.bottom_margin = Mm(16)
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(10)
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), _WORD_LANG.get(lang, lang))
+    normal.element.get_or_add_rPr().append(language)
+    midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+    properties = document.core_properties
+    properties.title = f"{t['title']}: {result['template']['title']}"
+    properties.subject = f"{t['room']} {result['room']}"
+    properties.author = properties.last_modified_by = "kleur"
+    properties.comments = properties.keywords = properties.category = ""
+    properties.language = _WORD_LANG.get(lang, lang)
+    properties.created = properties.modified = midnight
+    properties.revision = 1
+
+
+def _scores(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    document.add_heading(t["scores"], level=1)
+    scale = result["scale"]
+    if result["revealed"]:
+        note = t["distribution_note"].format(min=scale["min"], max=scale["max"])
+    else:
+        note = t["hidden_note"]
+    _small(document, note)
+    header = [t["norm"], t["answers"]]
+    widths = [146, 28]
+    if result["revealed"]:
+        header += [t["median"], t["dont_know"], t["distribution"]]
+        widths = [76, 24, 20, 22, 32]
+    for theme in result["themes"]:
+        document.add_heading(theme["title"], level=2)
+        rows: list[list[_CellValue]] = []
+        for norm in theme["norms"]:
+            row: list[_CellValue] = [f"{norm['number']}. {norm['title']}", str(norm["received"])]
+            if norm["counts"] is not None:
+                median = number(norm["median"], t["decimal"]) or "-"
+                row += [median, _text(norm["dont_know"]), _Bar(norm["counts"])]
+            rows.append(row)
+        _table(document, header, rows, widths, right=(1, 4))
+
+
+def _spread(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    document.add_heading(t["spread"], level=1)
+    spreads = widest_spread(result)
+    if not spreads:
+        document.add_paragraph(t["no_spread"])
+        return
+    _small(document, t["spread_note"])
+    decimal = t["decimal"]
+    header = [t["norm"], t["answers"], t["median"], t["middle_half"], t["iqr"], t["distribution"]]
+    rows: list[list[_CellValue]] = [
+        [
+            f"{s.norm['number']}. {s.norm['title']}",
+            str(s.norm["received"]),
+            number(s.norm["median"], decimal),
+            f"{number(s.q1, decimal)}–{number(s.q3, decimal)}",
+            number(s.iqr, decimal),
+            _Bar(s.norm["counts"] or ()),
+        ]
+        for s in spreads
+    ]
+    _table(document, header, rows, [52, 24, 18, 28, 22, 30], right=(1, 5))
+
+
+def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    document.add_heading(t["agenda"], level=1)
+    if not result["agenda"]:
+        document.add_paragraph(t["none"])
+        return
+    follow_up = has_follow_up(result)
+    header = ["#", t["action"], t["owner"], t["deadline"]]
+    widths = [8, 62, 32, 24, 48]
+    if follow_up:
+        header.append(t["follow_up"])
+        widths = [8, 52, 28, 24, 24, 38]
+    header.append(t["norm"])
+    rows: list[list[_CellValue]] = []
+    for position, item in enumerate(result["agenda"], start=1):
+        row: list[_CellValue] = [
+            str(position),
+            item["action"],
+            item["owner"],
+            _text(item["deadline"]),
+        ]
+        if follow_up:
+            row.append(_text(item.get("follow_up")))
+        row.append(norm_label(result, item["norm"]))
+        rows.append(row)
+    _table(document, header, rows, widths, right=(0, 1))
+
+
+def _notes(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    if not result["notes"]:
+        return
+    document.add_heading(t["notes"], level=1)
+    for note in sorted(result["notes"], key=lambda n: n["text"]):
+        paragraph = document.add_paragraph(note["text"], style="List Bullet")
+        linked = norm_label(result, note["norm"])
+        if linked:
+            run = paragraph.add_run(f" ({linked})")
+            run.font.color.rgb = _MUTED
+            run.font.size = Pt(8.5)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _small(document: WordDocument, text: str) -> None:
+    paragraph = document.add_paragraph(text)
+    _mute(paragraph.runs)
+    for run in paragraph.runs:
+        run.font.size = Pt(8.5)
+
+
+def _mute(runs: Sequence[Run]) -> None:
+    for run in runs:
+        run.font.color.rgb = _MUTED
+
+
+def _table(
+    document: WordDocument,
+    header: Sequence[str],
+    rows: Sequence[Sequence[_CellValue]],
+    widths_mm: Sequence[int],
+    *,
+    right: tuple[int, int],
+) -> Table:
+    """A table with a header row (repeated on a new page); columns ``right[0]``
+    up to ``right[1]`` (exclusive) are aligned right."""
+    table: Table = document.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = document.styles[_TABLE_STYLE]
+    table.autofit = False
+    header_row = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header_row.append(repeat)
+    first, end = right
+    for row, values in zip(table.rows, [header, *rows], strict=True):
+        for column, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
+            cell.width = Mm(widths_mm[column])
+            _fill(cell, value, widths_mm[column])
+            if first <= column < end:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    return table
+
+
+def _fill(cell: _Cell, value: _CellValue, width_mm: int) -> None:
+    paragraph = cell.paragraphs[0]
+    if isinstance(value, _Bar):
+        paragraph.add_run().add_picture(io.BytesIO(_bar_png(value.counts)), width=Mm(_BAR_MM[0]))
+    elif value:
+        paragraph.add_run(value)
+
+
+def _bar_png(counts: Sequence[int]) -> bytes:
+    """The distribution as a small PNG histogram, drawn like the PDF's bar."""
+    width, height = (round(size / 25.4 * _BAR_DPI) for size in _BAR_MM)
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    slot = width / max(len(counts), 1)
+    gap = max(1, round(slot * 0.12))
+    base = height - 3
+    for index, share in enumerate(bar_heights(counts)):
+        if share:
+            top = base - share * (base - 1)
+            left = index * slot + gap / 2
+            draw.rectangle(
+                (left, top, left + slot - gap, base), fill=bar_colour(index, len(counts))
+            )
+    draw.line((0, height - 2, width, height - 2), fill=(0x61, 0x6E, 0x7C), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", dpi=(_BAR_DPI, _BAR_DPI))
+    return buffer.getvalue()
+
+
+def _dated_zip(body: bytes, today: date) -> bytes:
+    """The package again, every entry dated ``today`` (python-docx uses the current time)."""
+    stamp = (today.year, today.month, today.day, 0, 0, 0)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(body)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, source.read(info))
+    return out.getvalue()

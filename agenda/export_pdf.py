@@ -1,0 +1,320 @@
+"""The PDF export: the verbeteragenda as a document a region mails around.
+
+Title, a session line with the export date, the scores per theme (a table per
+theme with a small bar of the distribution), "where the table differed" (the
+norms with the widest interquartile range), the agreed actions and the ideas
+from the brainstorm.  Drawn with reportlab's Platypus, in Bitstream Vera
+(shipped with reportlab, embedded as a subset): Latin-1 and the Windows
+extras, so é, ë, ï, €, quotes and dashes; other characters show as a box.
+
+The only date in the file is the export date, by the day (printed, and as the
+PDF's creation date); ``invariant`` mode makes the bytes depend on the result
+and that date alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Final
+from xml.sax.saxutils import escape
+
+import reportlab
+from reportlab.graphics.shapes import Drawing, Line, Rect
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Table,
+    TableStyle,
+)
+
+from agenda.export import (
+    Result,
+    bar_colour,
+    bar_heights,
+    has_follow_up,
+    norm_label,
+    number,
+    widest_spread,
+)
+
+FONT: Final = "KleurSans"
+FONT_BOLD: Final = "KleurSans-Bold"
+_PDF_LANG: Final = {"nl": "nl-NL", "en": "en-GB"}
+
+#: Page margin to the text: on A4 the text block is 174 mm wide, as the tables below.
+_MARGIN: Final = 18 * mm
+#: Platypus frames pad their content by 6 pt on every side.
+_FRAME_PADDING: Final = 6
+_INK: Final = colors.HexColor("#1F2933")
+_MUTED: Final = colors.HexColor("#616E7C")
+_RULE: Final = colors.HexColor("#CBD2D9")
+_HEAD: Final = colors.HexColor("#E4E7EB")
+
+
+@functools.cache
+def _register_fonts() -> None:
+    fonts = Path(reportlab.__file__).parent / "fonts"
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(fonts / "VeraBd.ttf")))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
+
+
+_BASE: Final = ParagraphStyle("kleur", fontName=FONT, fontSize=9, leading=11.5, textColor=_INK)
+_TITLE: Final = ParagraphStyle(
+    "title", _BASE, fontName=FONT_BOLD, fontSize=17, leading=21, spaceAfter=4
+)
+_META: Final = ParagraphStyle("meta", _BASE, textColor=_MUTED, spaceAfter=6)
+_H1: Final = ParagraphStyle(
+    "h1",
+    _BASE,
+    fontName=FONT_BOLD,
+    fontSize=13,
+    leading=16,
+    spaceBefore=12,
+    spaceAfter=4,
+    keepWithNext=1,
+)
+_H2: Final = ParagraphStyle(
+    "h2",
+    _BASE,
+    fontName=FONT_BOLD,
+    fontSize=10.5,
+    leading=13,
+    spaceBefore=8,
+    spaceAfter=3,
+    keepWithNext=1,
+)
+_BODY: Final = ParagraphStyle("body", _BASE, spaceAfter=4)
+_NOTE: Final = ParagraphStyle("note", _BASE, fontSize=8, leading=10, textColor=_MUTED, spaceAfter=4)
+_CELL: Final = ParagraphStyle("cell", _BASE, fontSize=8.5, leading=10.5)
+_CELL_RIGHT: Final = ParagraphStyle("cell-right", _CELL, alignment=TA_RIGHT)
+_HEADER: Final = ParagraphStyle("header", _BASE, fontName=FONT_BOLD, fontSize=8, leading=10)
+_HEADER_RIGHT: Final = ParagraphStyle("header-right", _HEADER, alignment=TA_RIGHT)
+_BULLET: Final = ParagraphStyle(
+    "bullet", _BASE, leftIndent=10, bulletIndent=0, bulletFontName=FONT, spaceAfter=2
+)
+
+
+def render_pdf(result: Result, t: Mapping[str, str], today: date, lang: str) -> bytes:
+    _register_fonts()
+    buffer = io.BytesIO()
+    title = f"{t['title']}: {result['template']['title']}"
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=_MARGIN - _FRAME_PADDING,
+        rightMargin=_MARGIN - _FRAME_PADDING,
+        topMargin=16 * mm - _FRAME_PADDING,
+        bottomMargin=18 * mm - _FRAME_PADDING,
+        title=title,
+        author="kleur",
+        creator="kleur",
+        subject=f"{t['room']} {result['room']}",
+        lang=_PDF_LANG.get(lang, lang),
+        invariant=1,
+        # Otherwise every page also references (unembedded) Helvetica.
+        initialFontName=FONT,
+    )
+    footer = f"kleur · {t['room']} {result['room']}"
+
+    def on_page(canvas: Canvas, _: object) -> None:
+        # The export date, by the day, is the only date in the file.
+        canvas.setDateFormatter(lambda *_: f"D:{today:%Y%m%d}")
+        canvas.saveState()
+        canvas.setFont(FONT, 7.5)
+        canvas.setFillColor(_MUTED)
+        canvas.drawString(_MARGIN, 10 * mm, footer)
+        page = t["page"].format(page=canvas.getPageNumber())
+        canvas.drawRightString(A4[0] - _MARGIN, 10 * mm, page)
+        canvas.restoreState()
+
+    document.build(story(result, t, today), onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+def story(result: Result, t: Mapping[str, str], today: date) -> list[Flowable]:
+    """Every paragraph and table of the document, in order."""
+    meta = (
+        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
+        f" · {t['round']}: {result['round']} · {t['exported']}: {today.isoformat()}"
+    )
+    flow: list[Flowable] = [
+        _para(f"{t['title']}: {result['template']['title']}", _TITLE),
+        _para(meta, _META),
+    ]
+    flow += _scores(result, t)
+    if result["revealed"]:
+        flow += _spread(result, t)
+    flow += _agenda(result, t)
+    flow += _notes(result, t)
+    return flow
+
+
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: whatever it holds is not read as markup."""
+    return Paragraph(escape(text), style)
+
+
+def _scores(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    revealed = result["revealed"]
+    scale = result["scale"]
+    note = (
+        t["distribution_note"].format(min=scale["min"], max=scale["max"])
+        if revealed
+        else t["hidden_note"]
+    )
+    flow: list[Flowable] = [_para(t["scores"], _H1), _para(note, _NOTE)]
+    header = [t["norm"], t["answers"]]
+    widths = [146 * mm, 28 * mm]
+    if revealed:
+        header += [t["median"], t["dont_know"], t["distribution"]]
+        widths = [76 * mm, 24 * mm, 20 * mm, 22 * mm, 32 * mm]
+    for theme in result["themes"]:
+        rows: list[list[object]] = []
+        for norm in theme["norms"]:
+            row: list[object] = [
+                _para(f"{norm['number']}. {norm['title']}", _CELL),
+                _para(str(norm["received"]), _CELL_RIGHT),
+            ]
+            if norm["counts"] is not None:
+                median = number(norm["median"], t["decimal"]) or "-"
+                row += [
+                    _para(median, _CELL_RIGHT),
+                    _para(_text(norm["dont_know"]), _CELL_RIGHT),
+                    _bar(norm["counts"]),
+                ]
+            rows.append(row)
+        table = _table(header, rows, widths, right=(1, 4))
+        flow.append(KeepTogether([_para(theme["title"], _H2), table]))
+    return flow
+
+
+def _spread(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    flow: list[Flowable] = [_para(t["spread"], _H1)]
+    spreads = widest_spread(result)
+    if not spreads:
+        return [*flow, _para(t["no_spread"], _BODY)]
+    decimal = t["decimal"]
+    header = [t["norm"], t["answers"], t["median"], t["middle_half"], t["iqr"], t["distribution"]]
+    rows: list[list[object]] = [
+        [
+            _para(f"{s.norm['number']}. {s.norm['title']}", _CELL),
+            _para(str(s.norm["received"]), _CELL_RIGHT),
+            _para(number(s.norm["median"], decimal), _CELL_RIGHT),
+            _para(f"{number(s.q1, decimal)}–{number(s.q3, decimal)}", _CELL_RIGHT),
+            _para(number(s.iqr, decimal), _CELL_RIGHT),
+            _bar(s.norm["counts"] or ()),
+        ]
+        for s in spreads
+    ]
+    widths = [52 * mm, 24 * mm, 18 * mm, 28 * mm, 22 * mm, 30 * mm]
+    return [*flow, _para(t["spread_note"], _NOTE), _table(header, rows, widths, right=(1, 5))]
+
+
+def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    flow: list[Flowable] = [_para(t["agenda"], _H1)]
+    if not result["agenda"]:
+        return [*flow, _para(t["none"], _BODY)]
+    follow_up = has_follow_up(result)
+    header = ["#", t["action"], t["owner"], t["deadline"]]
+    widths = [8 * mm, 62 * mm, 32 * mm, 24 * mm, 48 * mm]
+    if follow_up:
+        header.append(t["follow_up"])
+        widths = [8 * mm, 52 * mm, 28 * mm, 24 * mm, 24 * mm, 38 * mm]
+    header.append(t["norm"])
+    rows: list[list[object]] = []
+    for position, item in enumerate(result["agenda"], start=1):
+        row: list[object] = [
+            _para(str(position), _CELL_RIGHT),
+            _para(item["action"], _CELL),
+            _para(item["owner"], _CELL),
+            _para(_text(item["deadline"]), _CELL),
+        ]
+        if follow_up:
+            row.append(_para(_text(item.get("follow_up")), _CELL))
+        row.append(_para(norm_label(result, item["norm"]), _CELL))
+        rows.append(row)
+    return [*flow, _table(header, rows, widths, right=(0, 1))]
+
+
+def _notes(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    if not result["notes"]:
+        return []
+    flow: list[Flowable] = [_para(t["notes"], _H1)]
+    for note in sorted(result["notes"], key=lambda n: n["text"]):
+        text = escape(note["text"])
+        linked = norm_label(result, note["norm"])
+        if linked:
+            text += f' <font color="#616E7C" size="8">({escape(linked)})</font>'
+        flow.append(Paragraph(text, _BULLET, bulletText="•"))
+    return flow
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _table(
+    header: Sequence[str],
+    rows: list[list[object]],
+    widths: Sequence[float],
+    *,
+    right: tuple[int, int],
+) -> Table:
+    """A table with a bold header row (repeated on a new page); columns
+    ``right[0]`` up to ``right[1]`` (exclusive) are aligned right."""
+    first, end = right
+    cells = [
+        _para(text, _HEADER_RIGHT if first <= i < end else _HEADER) for i, text in enumerate(header)
+    ]
+    table = Table([cells, *rows], colWidths=list(widths), repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 8.5),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, _RULE),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("LEFTPADDING", (0, 0), (-1, -1), 4),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return table
+
+
+def _bar(counts: Sequence[int], width: float = 26 * mm, height: float = 6 * mm) -> Drawing:
+    """A small histogram: one bar per scale value, low scores red, high green."""
+    # The drawing holds no text; its font only keeps Helvetica out of the file.
+    drawing = Drawing(width, height, initialFontName=FONT)
+    slot = width / max(len(counts), 1)
+    for index, share in enumerate(bar_heights(counts)):
+        if not share:
+            continue
+        r, g, b = bar_colour(index, len(counts))
+        bar = Rect(index * slot + 0.3, 0.8, slot - 0.6, share * (height - 1))
+        bar.fillColor = colors.Color(r / 255, g / 255, b / 255)
+        bar.strokeColor = None
+        drawing.add(bar)
+    baseline = Line(0, 0.5, width, 0.5)
+    baseline.strokeColor, baseline.strokeWidth = _MUTED, 0.4
+    drawing.add(baseline)
+    return drawing
