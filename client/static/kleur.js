@@ -1,0 +1,588 @@
+// kleur.js: the browser module shared by the phone page, the start page and
+// the dashboard.  It holds no protocol knowledge of its own: message fields,
+// error codes, close codes and limits come from GET /api/protocol.
+//
+//   loadProtocol()            the generated schema (cached)
+//   pageLanguage()            "nl" or "en"
+//   setLanguage(lang)         remember it, set <html lang>, re-render
+//   loadTranslations(lang, onChange?) -> t(key, params)
+//   el(tag, attrs, ...children)  DOM builder; text is always a text node
+//   new Connection({...})     websocket with an outbox, acks and reconnects
+
+export const SUBPROTOCOL = "kleur.v1.json";
+export const LANGUAGES = ["nl", "en"];
+const LANG_KEY = "kleur.lang";
+
+// ------------------------------------------------------------------ protocol
+
+let protocolPromise = null;
+
+/** GET /api/protocol, once per page; a failed load is retried on the next call. */
+export async function loadProtocol() {
+  if (!protocolPromise) {
+    protocolPromise = fetchJson("/api/protocol").catch((error) => {
+      protocolPromise = null;
+      throw error;
+    });
+  }
+  return protocolPromise;
+}
+
+async function fetchJson(url, { allowMissing = false } = {}) {
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (allowMissing && response.status === 404) return null;
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+// ------------------------------------------------------------------ language
+
+function storageGet(storage, key) {
+  try {
+    return storage.getItem(key);
+  } catch {
+    return null; // storage disabled (private mode, blocked cookies)
+  }
+}
+
+function storageSet(storage, key, value) {
+  try {
+    if (value === null || value === undefined) storage.removeItem(key);
+    else storage.setItem(key, value);
+  } catch {
+    // Full or disabled: the page still works, it just forgets on reload.
+  }
+}
+
+/** The page language: the visitor's own choice, else what the server put in <html lang>. */
+export function pageLanguage() {
+  const chosen = storageGet(window.localStorage, LANG_KEY);
+  if (LANGUAGES.includes(chosen)) return chosen;
+  const served = (document.documentElement.lang || "").toLowerCase().split("-")[0];
+  return LANGUAGES.includes(served) ? served : "nl";
+}
+
+let onLanguageChange = null;
+const catalogues = new Map();
+
+/**
+ * Switch the page language: remember it, set <html lang>, then load the
+ * translations and call the callback given to loadTranslations with the new t.
+ */
+export async function setLanguage(lang) {
+  if (!LANGUAGES.includes(lang)) throw new Error(`unknown language ${lang}`);
+  storageSet(window.localStorage, LANG_KEY, lang);
+  document.documentElement.lang = lang;
+  const t = await loadTranslations(lang);
+  if (onLanguageChange) onLanguageChange(t, lang);
+  return t;
+}
+
+async function catalogue(lang) {
+  if (!catalogues.has(lang)) {
+    const loading = Promise.all([
+      fetchJson(`/static/i18n/${lang}.json`),
+      fetchJson(`/static/i18n/dashboard.${lang}.json`, { allowMissing: true }).catch((error) => {
+        console.warn("kleur: dashboard translations not loaded", error);
+        return null;
+      }),
+    ]).then(([own, dashboard]) => ({ ...(dashboard || {}), ...own }));
+    catalogues.set(lang, loading);
+    loading.catch(() => catalogues.delete(lang));
+  }
+  return catalogues.get(lang);
+}
+
+/**
+ * Load /static/i18n/{lang}.json and /static/i18n/dashboard.{lang}.json (if
+ * there) and return t(key, params).  `{name}` in a text is replaced by
+ * params.name; a missing key returns the key itself and warns once.
+ * `onChange(t, lang)`, if given, is called after every setLanguage().
+ */
+export async function loadTranslations(lang, onChange) {
+  if (typeof onChange === "function") onLanguageChange = onChange;
+  const texts = await catalogue(LANGUAGES.includes(lang) ? lang : "nl");
+  const warned = new Set();
+  function t(key, params = {}) {
+    const text = texts[key];
+    if (typeof text !== "string") {
+      if (!warned.has(key)) {
+        warned.add(key);
+        console.warn(`kleur: no translation for "${key}" (${lang})`);
+      }
+      return key;
+    }
+    return text.replace(/\{(\w+)\}/g, (whole, name) =>
+      params[name] === undefined || params[name] === null ? whole : String(params[name]),
+    );
+  }
+  t.lang = lang;
+  t.has = (key) => typeof texts[key] === "string";
+  return t;
+}
+
+// ------------------------------------------------------------------ DOM
+
+// Attributes that are set as properties (their live state), not as attributes.
+const PROPERTIES = new Set(["value", "checked", "disabled", "selected", "hidden", "indeterminate"]);
+const FORBIDDEN = new Set(["style", "innerhtml", "outerhtml", "srcdoc"]);
+
+/**
+ * Build an element.  attrs: `class`, `for`, `aria-*`, `data-*` and other
+ * attributes via setAttribute; value/checked/disabled/selected/hidden as
+ * properties; `on<event>` must be a function (added as a listener).  `true`
+ * sets an empty attribute, `false`/null/undefined leave it out.  Children:
+ * strings and numbers become text nodes, nodes are appended, arrays are
+ * flattened, null/undefined/false are skipped.  Never parses markup.
+ */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    const lower = name.toLowerCase();
+    if (FORBIDDEN.has(lower)) throw new Error(`el(): "${name}" is not allowed (CSP, XSS)`);
+    if (lower.startsWith("on")) {
+      if (value === null || value === undefined || value === false) continue;
+      if (typeof value !== "function") throw new Error(`el(): ${name} must be a function`);
+      node.addEventListener(lower.slice(2), value);
+    } else if (PROPERTIES.has(name)) {
+      node[name] = value;
+    } else if (value === null || value === undefined || value === false) {
+      continue;
+    } else if (name === "class" || name === "className") {
+      node.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : String(value);
+    } else if (name === "for" || name === "htmlFor") {
+      node.htmlFor = String(value);
+    } else {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else if (child instanceof Node) node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+// ------------------------------------------------------------------ connection
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 10000;
+const WELCOME_TIMEOUT_MS = 15000;
+/** A phone asleep this long may hold a dead socket: reconnect when it wakes. */
+const STALE_AFTER_HIDDEN_MS = 15000;
+
+function shouldReconnect(schema, code) {
+  const entry = schema
+    ? Object.values(schema.close_codes || {}).find((c) => c.code === code)
+    : undefined;
+  if (entry) return entry.reconnect;
+  // Not in the table: 1005/1006 (no close frame: network loss) and other
+  // surprises are worth another try; the "do not reconnect" range is not.
+  return !(code >= 4000 && code <= 4499);
+}
+
+/**
+ * One websocket to /ws with an outbox.  Participants keep their token, last
+ * seq and outbox in localStorage (`kleur.{room}.token|seq|outbox`), so a
+ * reload or a phone lock loses nothing; the facilitator keeps its token in
+ * sessionStorage (`kleur.{room}.token`) and the rest in memory.
+ *
+ * onWelcome(welcome) is called before the outbox is resent; onMessage(msg,
+ * command) gets every other message (for ack/error, `command` is the outbox
+ * entry it answers, if known); onStatus(status, closeCode).
+ */
+export class Connection {
+  constructor({ room, role, token = null, joinToken = null, onWelcome, onMessage, onStatus }) {
+    if (role !== "participant" && role !== "facilitator") throw new Error(`bad role ${role}`);
+    this.room = room;
+    this.role = role;
+    this.joinToken = joinToken || null;
+    this.onWelcome = onWelcome || (() => {});
+    this.onMessage = onMessage || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this._persist = role === "participant";
+    this._prefix = `kleur.${room}.`;
+    this._tokenStorage = this._persist ? window.localStorage : window.sessionStorage;
+    this._token = token || storageGet(this._tokenStorage, `${this._prefix}token`) || null;
+    if (token) storageSet(this._tokenStorage, `${this._prefix}token`, token);
+    this._lastSeq = 0;
+    this._outbox = new Map(); // seq -> message
+    if (this._persist) this._loadPersisted();
+    this._pending = new Map(); // seq -> {resolve, reject}
+    this._status = "connecting";
+    this._ws = null;
+    this._joined = false;
+    this._schema = null;
+    this._attempt = 0;
+    this._reconnectTimer = null;
+    this._retryTimer = null;
+    this._welcomeTimer = null;
+    this._hiddenAt = null;
+    this._stopped = false;
+    this._started = false;
+    this._listeners = [
+      ["online", () => this._reconnectNow()],
+      ["offline", () => this._wentOffline()],
+      // Back from the back/forward cache: the old socket is gone.
+      ["pageshow", (event) => event.persisted && this._reconnectNow()],
+    ];
+    this._onVisibility = () => this._visibilityChanged();
+  }
+
+  get status() {
+    return this._status;
+  }
+
+  /** The device (participant) or facilitator token, once known. */
+  get token() {
+    return this._token;
+  }
+
+  get lastSeq() {
+    return this._lastSeq;
+  }
+
+  /** Commands not yet acknowledged, in seq order (copies). */
+  get outbox() {
+    return [...this._outbox.keys()].sort((a, b) => a - b).map((seq) => ({ ...this._outbox.get(seq) }));
+  }
+
+  /** Drop unacknowledged commands matching `predicate(message)` (e.g. from an old round). */
+  forget(predicate) {
+    let changed = false;
+    for (const [seq, message] of [...this._outbox]) {
+      if (predicate(message)) {
+        this._outbox.delete(seq);
+        this._pending.get(seq)?.reject({ type: "error", code: "forgotten", detail: "", seq });
+        this._pending.delete(seq);
+        changed = true;
+      }
+    }
+    if (changed) this._saveOutbox();
+  }
+
+  start() {
+    if (this._started) return;
+    this._started = true;
+    for (const [name, handler] of this._listeners) window.addEventListener(name, handler);
+    document.addEventListener("visibilitychange", this._onVisibility);
+    this.onStatus("connecting", null);
+    this._open();
+  }
+
+  close() {
+    this._stopped = true;
+    this._clearTimers();
+    for (const [name, handler] of this._listeners) window.removeEventListener(name, handler);
+    document.removeEventListener("visibilitychange", this._onVisibility);
+    const ws = this._ws;
+    this._ws = null;
+    this._joined = false;
+    if (ws) ws.close(1000);
+    this._setStatus("closed", 1000);
+  }
+
+  /**
+   * Send a command: it gets the next seq and goes into the outbox (saved)
+   * before it is sent.  Resolves with the ack, rejects with the error message.
+   */
+  send(type, fields = {}) {
+    if (this._persist) {
+      // Another tab of the same room may have used seqs meanwhile.
+      const stored = Number(storageGet(window.localStorage, `${this._prefix}seq`)) || 0;
+      this._lastSeq = Math.max(this._lastSeq, stored);
+    }
+    if ("type" in fields || "seq" in fields) throw new Error("send(): type and seq are set here");
+    const seq = ++this._lastSeq;
+    const message = { type, seq, ...fields };
+    this._outbox.set(seq, message);
+    if (this._persist) storageSet(window.localStorage, `${this._prefix}seq`, String(seq));
+    this._saveOutbox();
+    const promise = new Promise((resolve, reject) => this._pending.set(seq, { resolve, reject }));
+    // Nobody may be listening for a rejection: keep it from being "unhandled".
+    promise.catch(() => {});
+    if (this._joined) this._write(message);
+    return promise;
+  }
+
+  // -- internals ---------------------------------------------------------
+
+  _loadPersisted() {
+    this._lastSeq = Number(storageGet(window.localStorage, `${this._prefix}seq`)) || 0;
+    try {
+      const saved = JSON.parse(storageGet(window.localStorage, `${this._prefix}outbox`) || "[]");
+      for (const message of Array.isArray(saved) ? saved : []) {
+        if (message && typeof message.type === "string" && Number.isInteger(message.seq)) {
+          this._outbox.set(message.seq, message);
+          this._lastSeq = Math.max(this._lastSeq, message.seq);
+        }
+      }
+    } catch {
+      // A damaged outbox is dropped rather than blocking the page.
+    }
+  }
+
+  _saveOutbox() {
+    if (!this._persist) return;
+    const key = `${this._prefix}outbox`;
+    storageSet(window.localStorage, key, this._outbox.size ? JSON.stringify(this.outbox) : null);
+  }
+
+  _setStatus(status, closeCode = null) {
+    if (this._status === status && status !== "closed") return;
+    this._status = status;
+    try {
+      this.onStatus(status, closeCode);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+
+  _clearTimers() {
+    clearTimeout(this._reconnectTimer);
+    clearTimeout(this._retryTimer);
+    clearTimeout(this._welcomeTimer);
+    this._reconnectTimer = this._retryTimer = this._welcomeTimer = null;
+  }
+
+  async _open() {
+    if (this._stopped) return;
+    this._clearTimers();
+    this._setStatus("connecting");
+    try {
+      this._schema = await loadProtocol();
+    } catch {
+      this._scheduleReconnect();
+      return;
+    }
+    if (this._stopped || this._ws) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    let ws;
+    try {
+      ws = new WebSocket(`${scheme}://${window.location.host}/ws`, SUBPROTOCOL);
+    } catch {
+      this._scheduleReconnect();
+      return;
+    }
+    this._ws = ws;
+    this._joined = false;
+    ws.onopen = () => {
+      if (ws !== this._ws) return;
+      ws.send(
+        JSON.stringify({
+          type: "join",
+          room: this.room,
+          role: this.role,
+          token: this._token,
+          join_token: this.joinToken,
+        }),
+      );
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this._ws || typeof event.data !== "string") return;
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this._receive(message);
+    };
+    ws.onclose = (event) => {
+      if (ws !== this._ws) return;
+      this._ws = null;
+      this._joined = false;
+      this._closed(event.code);
+    };
+    ws.onerror = () => {}; // followed by close
+    // A handshake that hangs (captive portal, half-open network) is retried.
+    this._welcomeTimer = setTimeout(() => {
+      if (ws !== this._ws || this._joined) return;
+      this._drop();
+      this._setStatus("offline", null);
+      this._scheduleReconnect();
+    }, WELCOME_TIMEOUT_MS);
+  }
+
+  _closed(code) {
+    if (this._stopped) return;
+    if (shouldReconnect(this._schema, code)) {
+      this._setStatus("offline", code);
+      this._scheduleReconnect();
+    } else {
+      this._stopped = true;
+      this._clearTimers();
+      this._setStatus("closed", code);
+    }
+  }
+
+  /** Close the current socket (if any) and let the reconnect logic take over. */
+  _drop() {
+    const ws = this._ws;
+    this._ws = null;
+    this._joined = false;
+    if (ws) {
+      ws.onclose = null;
+      try {
+        ws.close(1000);
+      } catch {
+        // already closing
+      }
+    }
+  }
+
+  _scheduleReconnect() {
+    if (this._stopped) return;
+    clearTimeout(this._reconnectTimer);
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this._attempt);
+    this._attempt += 1;
+    const delay = base / 2 + Math.random() * (base / 2);
+    this._reconnectTimer = setTimeout(() => {
+      this._reconnectTimer = null;
+      if (navigator.onLine === false) {
+        this._scheduleReconnect(); // wait for the "online" event or the next try
+        return;
+      }
+      this._open();
+    }, delay);
+  }
+
+  _reconnectNow() {
+    if (this._stopped || !this._started) return;
+    this._attempt = 0;
+    this._drop();
+    this._open();
+  }
+
+  _wentOffline() {
+    if (this._stopped) return;
+    this._drop();
+    this._setStatus("offline", null);
+    this._scheduleReconnect();
+  }
+
+  _visibilityChanged() {
+    if (this._stopped) return;
+    if (document.visibilityState === "hidden") {
+      this._hiddenAt = Date.now();
+      return;
+    }
+    const hiddenFor = this._hiddenAt === null ? 0 : Date.now() - this._hiddenAt;
+    this._hiddenAt = null;
+    if (!this._joined || hiddenFor > STALE_AFTER_HIDDEN_MS) this._reconnectNow();
+  }
+
+  _write(message) {
+    if (this._ws && this._ws.readyState === WebSocket.OPEN) {
+      this._ws.send(JSON.stringify(message));
+    }
+  }
+
+  _resendOutbox() {
+    for (const message of this.outbox) this._write(message);
+  }
+
+  _retryLater() {
+    if (this._retryTimer || this._stopped) return;
+    const delay = 1000 + Math.random() * 1000;
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      if (this._joined) this._resendOutbox();
+    }, delay);
+  }
+
+  _receive(message) {
+    switch (message.type) {
+      case "welcome":
+        this._welcome(message);
+        return;
+      case "ack": {
+        const command = this._outbox.get(message.seq);
+        this._outbox.delete(message.seq);
+        this._saveOutbox();
+        this._pending.get(message.seq)?.resolve(message);
+        this._pending.delete(message.seq);
+        this._deliver(message, command);
+        return;
+      }
+      case "error": {
+        const command = message.seq === null ? undefined : this._outbox.get(message.seq);
+        const retry = Boolean(this._schema?.errors?.[message.code]?.retry);
+        if (message.seq !== null && message.seq !== undefined) {
+          if (!retry) {
+            this._outbox.delete(message.seq);
+            this._saveOutbox();
+          }
+          this._pending.get(message.seq)?.reject(message);
+          this._pending.delete(message.seq);
+        }
+        if (retry && this._joined) this._retryLater();
+        this._deliver(message, command);
+        return;
+      }
+      default:
+        this._deliver(message);
+    }
+  }
+
+  _welcome(welcome) {
+    clearTimeout(this._welcomeTimer);
+    this._welcomeTimer = null;
+    this._joined = true;
+    this._attempt = 0;
+    if (welcome.participant_token && this.role === "participant") {
+      this._token = welcome.participant_token;
+      storageSet(this._tokenStorage, `${this._prefix}token`, this._token);
+    }
+    this._lastSeq = Math.max(this._lastSeq, Number(welcome.max_seq) || 0);
+    if (this._persist) storageSet(window.localStorage, `${this._prefix}seq`, String(this._lastSeq));
+    this._setStatus("online");
+    try {
+      this.onWelcome(welcome);
+    } catch (error) {
+      console.error(error);
+    }
+    this._resendOutbox();
+  }
+
+  _deliver(message, command) {
+    try {
+      this.onMessage(message, command);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ small helpers
+
+/** A random id of `length` URL-safe characters (for note ids). */
+export function randomId(length = 16) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const bytes = new Uint8Array(length);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => alphabet[b & 63]).join("");
+}
+
+/** Text as the server wants it: control characters dropped, NFC, trimmed. */
+export function normalizeText(value) {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "").normalize("NFC").trim();
+}
+
+/** What someone typed ("abc 23x") as a room code ("ABC23X"). */
+export function normalizeRoomCode(typed) {
+  return String(typed || "").replace(/\s+/g, "").toUpperCase();
+}
+
+/** Whether `code` is a well-formed room code, by the schema's limits. */
+export function isRoomCode(schema, code) {
+  const { room_code_alphabet: alphabet, room_code_length: length } = schema.limits;
+  return code.length === length && [...code].every((ch) => alphabet.includes(ch));
+}
