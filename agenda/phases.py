@@ -42,6 +42,7 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "put_note_group": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "remove_note_group": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "set_timer": _OPEN,
+    "set_follow_up_status": _OPEN,
 }
 
 #: Phases in which the rating distributions are shown.

@@ -17,19 +17,34 @@ from agenda.templates import Template
 from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT
 from protocol.messages import (
     AgendaItem,
+    Analysis,
     Dashboard,
     NormResult,
     NoteGroup,
     NoteVotes,
     OrgCount,
+    PreviousItem,
+    PreviousNorm,
+    PreviousScan,
     RoomState,
     Voting,
     WallNote,
 )
-from protocol.phases import DotVoting, Phase
+from protocol.phases import DotVoting, FollowUpStatus, Phase
 
 #: Key for "don't know" in a norm's tally.
 DONT_KNOW: None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousData:
+    """What a follow-up room keeps of the earlier scan's JSON export: aggregates only."""
+
+    room: str
+    #: norm id -> median then (None if not revealed or nobody rated).
+    medians: Mapping[str, float | None]
+    #: (action, owner, deadline) of each earlier agenda item, in order.
+    items: tuple[tuple[str, str, str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +61,8 @@ class RoomData:
     org_counts: Mapping[str, int] = field(default_factory=dict)
     #: norm id -> rating value (None: don't know) -> count, current round.
     tallies: Mapping[str, Mapping[int | None, int]] = field(default_factory=dict)
+    #: The same for the previous round, when this is a second (or later) round.
+    previous_tallies: Mapping[str, Mapping[int | None, int]] | None = None
     #: Visible and hidden notes; withdrawn ones are not here.
     notes: tuple[WallNote, ...] = ()
     agenda: tuple[AgendaItem, ...] = ()
@@ -58,6 +75,9 @@ class RoomData:
     votes: Mapping[str, int] = field(default_factory=dict)
     #: End of the countdown, server ms since the epoch.
     timer_ends_at: int | None = None
+    previous: PreviousData | None = None
+    #: Index of an earlier agenda item -> its status (default: open).
+    follow_up: Mapping[int, FollowUpStatus] = field(default_factory=dict)
 
 
 def norm_results(data: RoomData, template: Template, *, revealed: bool) -> tuple[NormResult, ...]:
@@ -99,7 +119,11 @@ def _wall(data: RoomData) -> tuple[WallNote, ...]:
 
 
 def dashboard(
-    data: RoomData, template: Template, min_group_size: int, server_time: int
+    data: RoomData,
+    template: Template,
+    min_group_size: int,
+    server_time: int,
+    analysis: Analysis | None = None,
 ) -> Dashboard:
     revealed = is_revealed(data.phase)
     groups = publishable_groups(data.org_counts, data.participants, min_group_size)
@@ -122,6 +146,34 @@ def dashboard(
         agenda=tuple(sorted(data.agenda, key=lambda item: (item.position, item.item_id))),
         timer_ends_at=data.timer_ends_at,
         server_time=server_time,
+        # Reveal gating: whatever was computed, nothing of it before the reveal.
+        analysis=analysis if revealed else None,
+        previous=previous_scan(data, template, revealed),
+    )
+
+
+def previous_scan(data: RoomData, template: Template, revealed: bool) -> PreviousScan | None:
+    """The earlier scan, and per norm the change since (once this one is revealed)."""
+    if data.previous is None:
+        return None
+    now = {r.norm_id: r.median for r in norm_results(data, template, revealed=True)}
+    norms = []
+    for norm in template.norms:
+        before = data.previous.medians.get(norm.id)
+        current = now.get(norm.id)
+        change = (
+            current - before if revealed and before is not None and current is not None else None
+        )
+        norms.append(PreviousNorm(norm.id, before, change))
+    return PreviousScan(
+        room=data.previous.room,
+        norms=tuple(norms),
+        items=tuple(
+            PreviousItem(
+                index, action, owner, deadline, data.follow_up.get(index, FollowUpStatus.OPEN)
+            )
+            for index, (action, owner, deadline) in enumerate(data.previous.items)
+        ),
     )
 
 

@@ -268,6 +268,8 @@ class KleurClient:
     async def put_agenda_item(self, action: str, **fields: Any) -> str:
         item_id = fields.pop("item_id", None) or new_id()
         defaults: dict[str, Any] = {
+            "group_id": None,
+            "follow_up": None,
             "owner": "",
             "deadline": None,
             "norm_id": None,

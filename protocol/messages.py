@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.phases import DotVoting, Phase, Role
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Role
 from protocol.wire import invalid
 
 _CLIENT_ID = re.compile(rf"[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}")
@@ -54,6 +54,17 @@ def check_client_id(value: str, path: str) -> None:
 
 def check_slug(value: str, path: str) -> None:
     _check(bool(_SLUG.fullmatch(value)), path, "not a known identifier")
+
+
+def check_date(value: str | None, path: str) -> None:
+    if value is None:
+        return
+    # fromisoformat alone also takes week dates ("2025-W01-1").
+    _check(bool(_ISO_DATE.fullmatch(value)), path, "must be a date YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise invalid(path, "must be a date YYYY-MM-DD") from None
 
 
 def check_seq(value: int) -> None:
@@ -250,23 +261,24 @@ class PutAgendaItem(Command):
     norm_id: str | None
     note_id: str | None
     position: int
+    #: Promoted from a note group (optional on the wire).
+    group_id: str | None = None
+    #: When the table checks progress, an ISO date (optional on the wire).
+    follow_up: str | None = None
 
     def __post_init__(self) -> None:
         check_seq(self.seq)
         check_client_id(self.item_id, "item_id")
         check_text(self.action, "action", limits.MAX_AGENDA_TEXT_CHARS)
         check_text(self.owner, "owner", limits.MAX_AGENDA_OWNER_CHARS, allow_empty=True)
-        if self.deadline is not None:
-            # fromisoformat alone also takes week dates ("2025-W01-1").
-            _check(bool(_ISO_DATE.fullmatch(self.deadline)), "deadline", "must be YYYY-MM-DD")
-            try:
-                date.fromisoformat(self.deadline)
-            except ValueError:
-                raise invalid("deadline", "must be a date YYYY-MM-DD") from None
+        check_date(self.deadline, "deadline")
+        check_date(self.follow_up, "follow_up")
         if self.norm_id is not None:
             check_slug(self.norm_id, "norm_id")
         if self.note_id is not None:
             check_client_id(self.note_id, "note_id")
+        if self.group_id is not None:
+            check_client_id(self.group_id, "group_id")
         _check(0 <= self.position <= limits.MAX_AGENDA_ITEMS, "position", "out of range")
 
 
@@ -367,6 +379,20 @@ class SetTimer(Command):
             _check(1 <= self.seconds <= limits.MAX_TIMER_SECONDS, "seconds", "out of range")
 
 
+@dataclass(frozen=True, slots=True)
+class SetFollowUpStatus(Command):
+    """Record how far an agenda item of the earlier (imported) scan got."""
+
+    TYPE: ClassVar[str] = "set_follow_up_status"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    index: int
+    status: FollowUpStatus
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        _check(0 <= self.index < limits.MAX_AGENDA_ITEMS, "index", "out of range")
+
+
 # ------------------------------------------------------------ server -> client
 
 
@@ -460,6 +486,104 @@ class AgendaItem:
     norm_id: str | None
     note_id: str | None
     position: int
+    group_id: str | None = None
+    follow_up: str | None = None
+    #: The linked norm's distribution when the item was first promoted.
+    snapshot: NormResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousNorm:
+    """A norm in the earlier scan this room follows up, and the change since."""
+
+    norm_id: str
+    median_before: float | None
+    #: Median now minus median then (None until both exist and are revealed).
+    median_change: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousItem:
+    """An agenda item of the earlier scan, and how far it got."""
+
+    index: int
+    action: str
+    owner: str
+    deadline: str | None
+    status: FollowUpStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousScan:
+    room: str
+    norms: tuple[PreviousNorm, ...]
+    items: tuple[PreviousItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NormInsight:
+    """Where the table stands on one norm (after the reveal).
+
+    ``rank`` orders the norms by where to talk first (low score, low
+    consensus); ``contested`` flags a split table or low consensus; the
+    ``*_delta`` fields compare with the previous round (Delphi), when any.
+    """
+
+    norm_id: str
+    n: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+    mean: float | None
+    consensus: float | None
+    split: bool
+    median_low: int | None
+    median_high: int | None
+    rank: int
+    contested: bool
+    median_delta: float | None
+    consensus_delta: float | None
+    n_before: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeInsight:
+    theme_id: str
+    n: int
+    median: float | None
+    consensus: float | None
+    mean_of_medians: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInsight:
+    """An opinion group: its size and its medians (template norm order); no members."""
+
+    size: int
+    medians: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownEntry:
+    """One organisation type's median on one norm (only groups that may be shown)."""
+
+    org_type: str
+    norm_id: str
+    n: int
+    median: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    norms: tuple[NormInsight, ...]
+    themes: tuple[ThemeInsight, ...]
+    #: Norm ids, where the table should talk first first.
+    ranking: tuple[str, ...]
+    #: "groups", "no_clear_groups" or "too_few_participants".
+    groups_outcome: str
+    groups: tuple[GroupInsight, ...]
+    separating_norms: tuple[str, ...]
+    breakdown: tuple[BreakdownEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,6 +668,10 @@ class Dashboard(ServerMessage):
     agenda: tuple[AgendaItem, ...]
     timer_ends_at: int | None
     server_time: int
+    #: Statistics, disagreement and opinion groups; only after the reveal.
+    analysis: Analysis | None
+    #: The earlier scan this room follows up, if one was imported.
+    previous: PreviousScan | None
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
@@ -564,6 +692,7 @@ CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
         PutNoteGroup,
         RemoveNoteGroup,
         SetTimer,
+        SetFollowUpStatus,
     )
 }
 

@@ -29,3 +29,12 @@ class DotVoting(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     SHOWN = "shown"
+
+
+class FollowUpStatus(StrEnum):
+    """How far an agenda item of an earlier scan got."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"

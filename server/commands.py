@@ -6,7 +6,8 @@ each Lua script, atomically with the write.
 
 from __future__ import annotations
 
-from agenda.phases import next_phase
+from agenda import views
+from agenda.phases import is_revealed, next_phase
 from agenda.rules import check_command
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
@@ -16,6 +17,7 @@ from protocol.messages import (
     Command,
     DotVote,
     HideNote,
+    NormResult,
     NoteGroup,
     PutAgendaItem,
     PutNote,
@@ -24,6 +26,7 @@ from protocol.messages import (
     RemoveAgendaItem,
     RemoveNoteGroup,
     SetDotVoting,
+    SetFollowUpStatus,
     SetLock,
     SetOrgType,
     SetPhase,
@@ -78,8 +81,13 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
                 message.norm_id,
                 message.note_id,
                 message.position,
+                message.group_id,
+                message.follow_up,
+                await _snapshot(services, who, message.norm_id),
             )
             return await store.put_agenda_item(code, item, message.seq)
+        case SetFollowUpStatus(seq=seq, index=index, status=status):
+            return await store.set_follow_up_status(code, index, status, seq)
         case RemoveAgendaItem(seq=seq, item_id=item_id):
             return await store.remove_agenda_item(code, item_id, seq)
         case DotVote(seq=seq, note_id=note_id, dots=dots):
@@ -97,6 +105,17 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
             ends_at = None if seconds is None else now_ms() + seconds * 1000
             return await store.set_timer(code, ends_at, seq)
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{message.TYPE} is not a command")
+
+
+async def _snapshot(services: Services, who: Identity, norm_id: str | None) -> NormResult | None:
+    """The linked norm's distribution now (kept with the item when it is first promoted)."""
+    if norm_id is None:
+        return None
+    data = await services.store.read_room(who.room)
+    if data is None:
+        return None
+    results = views.norm_results(data, who.template, revealed=is_revealed(data.phase))
+    return next((r for r in results if r.norm_id == norm_id), None)
 
 
 async def _set_phase(services: Services, code: str, message: SetPhase) -> Outcome:

@@ -14,16 +14,25 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from agenda import views
+from agenda import insights, views
+from agenda.phases import is_revealed
 from agenda.templates import Template
+from agenda.views import RoomData
 from protocol.codec import Codec
 from protocol.errors import ProtocolError
-from protocol.messages import RoomState, ServerMessage
+from protocol.messages import Analysis, RoomState, ServerMessage
 from protocol.phases import Role
 from server.connection import Connection
 from server.store import RoomStore
 
 log = logging.getLogger("kleur.hub")
+
+
+def _frozen(value: object) -> object:
+    """A hashable, order-independent copy of nested mappings (a cache key)."""
+    if isinstance(value, dict):
+        return frozenset((k, _frozen(v)) for k, v in value.items())
+    return value
 
 
 def now_ms() -> int:
@@ -39,6 +48,10 @@ class LocalRoom:
     last_refresh: float = float("-inf")
     dashboard_version: int = -1
     state: RoomState | None = None
+    #: The last analysis and what it was computed from (recomputed only when
+    #: the tallies or organisation counts change, which after the reveal is rare).
+    analysis: Analysis | None = None
+    analysis_key: object = None
 
     @property
     def empty(self) -> bool:
@@ -131,13 +144,35 @@ class Hub:
             return
         if room.facilitators and data.version != room.dashboard_version:
             room.dashboard_version = data.version
-            snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms())
+            analysis = await self._analysis(room, data) if is_revealed(data.phase) else None
+            snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms(), analysis)
             broadcast(room.facilitators, snapshot)
         if room.participants:
             state = views.room_state(data, room.template)
             if state != room.state:
                 room.state = state
                 broadcast(room.participants, state)
+
+    async def _analysis(self, room: LocalRoom, data: RoomData) -> Analysis:
+        key = (
+            data.round,
+            _frozen(data.tallies),
+            _frozen(data.previous_tallies),
+            _frozen(data.org_counts),
+        )
+        if room.analysis is None or room.analysis_key != key:
+            votes = await self.store.read_votes(room.code, data.round, room.template)
+            # ~50 ms for 2,000 participants: off the event loop.
+            room.analysis = await asyncio.to_thread(
+                insights.build,
+                room.template,
+                data.tallies,
+                data.previous_tallies,
+                votes,
+                self.min_group_size,
+            )
+            room.analysis_key = key
+        return room.analysis
 
     def send_dashboard_now(self, connection: Connection) -> None:
         """A newly joined facilitator gets a snapshot at once (on the next refresh)."""

@@ -11,11 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from agenda import export
+from agenda.followup import ImportError_, parse_previous
 from agenda.templates import Template
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import check_room_code, normalize_room_code
 from server.services import Services
 from server.store import UNAVAILABLE, token_hash
+
+#: A room request with an earlier scan's export attached stays well under this.
+MAX_CREATE_BODY_BYTES = 1024 * 1024
 
 
 def _services(request: Request) -> Services:
@@ -36,6 +40,8 @@ async def create_room(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     if services.rooms_created.exceeded(client):
         return _error(429, ErrorCode.RATE_LIMITED, "too many rooms created; try again later")
+    if int(request.headers.get("content-length") or 0) > MAX_CREATE_BODY_BYTES:
+        return _error(413, ErrorCode.INVALID_FIELD, "request too large")
     try:
         body = await request.json()
     except ValueError:
@@ -45,8 +51,15 @@ async def create_room(request: Request) -> Response:
         return _error(
             400, ErrorCode.INVALID_FIELD, f"template must be one of {sorted(services.templates)}"
         )
+    previous = None
+    if body.get("previous") is not None:
+        # A follow-up scan: the earlier scan's JSON export.
+        try:
+            previous = parse_previous(body["previous"], services.templates[template_id])
+        except ImportError_ as error:
+            return _error(400, ErrorCode.INVALID_FIELD, str(error))
     try:
-        room = await services.store.create_room(template_id)
+        room = await services.store.create_room(template_id, previous)
     except ProtocolError as error:
         return _error(503, error.code, error.detail)
     services.rooms_created.add(client)

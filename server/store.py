@@ -12,6 +12,7 @@ timestamp; a participant is a pseudonym (a hash of its device token).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -24,20 +25,23 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from agenda.insights import Vote
 from agenda.phases import ALLOWED_PHASES
 from agenda.templates import Template
-from agenda.views import RoomData
+from agenda.views import PreviousData, RoomData
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     AgendaItem,
+    NormResult,
     NoteGroup,
     OwnDots,
     OwnNote,
     OwnRating,
     WallNote,
 )
-from protocol.phases import DotVoting, Phase
+from protocol.phases import DotVoting, FollowUpStatus, Phase
+from protocol.wire import from_fields, to_wire
 
 LUA_DIR = Path(__file__).with_name("lua")
 DONT_KNOW = "dk"
@@ -125,6 +129,16 @@ class RoomKeys:
         return self._key("groups")
 
     @property
+    def previous(self) -> str:
+        """The earlier scan this room follows up (a string of JSON)."""
+        return self._key("previous")
+
+    @property
+    def followup(self) -> str:
+        """Index of an earlier agenda item -> its status."""
+        return self._key("followup")
+
+    @property
     def seqs(self) -> str:
         """pid -> highest seq applied for that participant."""
         return self._key("seqs")
@@ -150,6 +164,8 @@ class RoomKeys:
             self.votes,
             self.groups,
             self.seqs,
+            self.previous,
+            self.followup,
         ]
 
 
@@ -225,19 +241,23 @@ class RoomStore:
         raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
 
     # -- rooms -------------------------------------------------------------
-    async def create_room(self, template_id: str) -> CreatedRoom:
+    async def create_room(
+        self, template_id: str, previous: PreviousData | None = None
+    ) -> CreatedRoom:
         facilitator_token, join_token = new_token(), new_token()
         for _ in range(20):
             code = new_room_code()
+            keys = RoomKeys(code)
             status = await self._run(
                 "create_room",
-                [RoomKeys(code).meta],
+                [keys.meta, keys.previous],
                 [
                     template_id,
                     token_hash(facilitator_token),
                     join_token,
                     self.ttl,
                     limits.DEFAULT_DOTS_PER_PARTICIPANT,
+                    "" if previous is None else json.dumps(dataclasses.asdict(previous)),
                 ],
             )
             if status == "ok":
@@ -460,7 +480,10 @@ class RoomStore:
                 "deadline": item.deadline,
                 "norm": item.norm_id,
                 "note": item.note_id,
+                "group": item.group_id,
+                "follow_up": item.follow_up,
                 "position": item.position,
+                "snapshot": None if item.snapshot is None else to_wire(item.snapshot),
                 "removed": False,
             }
         )
@@ -477,6 +500,16 @@ class RoomStore:
             ],
         )
 
+    async def set_follow_up_status(
+        self, code: str, index: int, status: FollowUpStatus, seq: int
+    ) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_follow_up_status",
+            [keys.meta, keys.followup],
+            [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl],
+        )
+
     async def remove_agenda_item(self, code: str, item_id: str, seq: int) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
@@ -486,6 +519,38 @@ class RoomStore:
         )
 
     # -- reading -----------------------------------------------------------
+    async def read_votes(self, code: str, round_: int, template: Template) -> list[Vote]:
+        """Every participant's ratings of ``round_`` with its organisation type.
+
+        The pseudonym is used here only to put a participant's ratings together
+        and is dropped: the result is a list of anonymous vectors, sorted.
+        """
+        keys = RoomKeys(code)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(keys.ballots)
+                pipe.hgetall(keys.people)
+                ballots, people = await pipe.execute()
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        index = {norm.id: i for i, norm in enumerate(template.norms)}
+        prefix = f"{round_}|"
+        ratings: dict[str, list[int | None]] = {}
+        for field, stored in ballots.items():
+            if not field.startswith(prefix):
+                continue
+            _, pid, norm = field.split("|")
+            if norm in index:
+                row = ratings.setdefault(pid, [None] * len(index))
+                row[index[norm]] = _value_out(_split_seq(stored)[1])
+        votes = [
+            Vote(_split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
+            for pid, row in ratings.items()
+        ]
+        return sorted(
+            votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])
+        )
+
     async def read_room(self, code: str) -> RoomData | None:
         """One consistent read (MULTI/EXEC) of everything the views need."""
         keys = RoomKeys(code)
@@ -499,12 +564,25 @@ class RoomStore:
                 pipe.hgetall(keys.agenda)
                 pipe.hgetall(keys.groups)
                 pipe.hgetall(keys.votes)
-                meta, people, orgs, tally, notes, agenda, groups, votes = await pipe.execute()
+                pipe.get(keys.previous)
+                pipe.hgetall(keys.followup)
+                replies = await pipe.execute()
         except UNAVAILABLE as exc:
             raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup = replies
         if not meta:
             return None
-        return parse_room(meta, people, orgs, tally, notes, agenda, groups, votes)
+        data = parse_room(meta, people, orgs, tally, notes, agenda, groups, votes)
+        if previous:
+            raw = json.loads(previous)
+            data = dataclasses.replace(
+                data,
+                previous=PreviousData(
+                    raw["room"], raw["medians"], tuple(tuple(i) for i in raw["items"])
+                ),
+                follow_up={int(index): FollowUpStatus(s) for index, s in followup.items()},
+            )
+        return data
 
 
 def parse_room(
@@ -518,13 +596,13 @@ def parse_room(
     votes: dict[str, str],
 ) -> RoomData:
     round_ = int(meta["round"])
-    prefix = f"{round_}|"
-    tallies: dict[str, dict[int | None, int]] = {}
+    by_round: dict[int, dict[str, dict[int | None, int]]] = {}
     for field, count in tally.items():
-        if not field.startswith(prefix) or count == "0":
-            continue
-        _, norm, value = field.split("|")
-        tallies.setdefault(norm, {})[_value_out(value)] = int(count)
+        round_text, norm, value = field.split("|")
+        if int(round_text) in (round_, round_ - 1) and count != "0":
+            norms = by_round.setdefault(int(round_text), {})
+            norms.setdefault(norm, {})[_value_out(value)] = int(count)
+    tallies = by_round.get(round_, {})
     wall = []
     for note_id, blob in notes.items():
         note = json.loads(blob)
@@ -543,6 +621,11 @@ def parse_room(
                     item["norm"],
                     item["note"],
                     int(item["position"]),
+                    item.get("group"),
+                    item.get("follow_up"),
+                    from_fields(NormResult, item["snapshot"], "snapshot")
+                    if item.get("snapshot")
+                    else None,
                 )
             )
     return RoomData(
@@ -554,6 +637,7 @@ def parse_room(
         participants=people,
         org_counts={org: int(n) for org, n in orgs.items() if int(n) > 0},
         tallies=tallies,
+        previous_tallies=by_round.get(round_ - 1, {}) if round_ > 1 else None,
         notes=tuple(wall),
         agenda=tuple(items),
         groups=tuple(

@@ -1,7 +1,11 @@
--- KEYS: meta   ARGV: template, facilitator token hash, join token, ttl, default dots
+-- KEYS: meta, previous   ARGV: template, facilitator token hash, join token, ttl, default dots,
+--   the earlier scan this room follows up ('' if none)
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 redis.call('HSET', KEYS[1], 'template', ARGV[1], 'phase', 'lobby', 'round', 1, 'locked', 0,
   'version', 1, 'fseq', 0, 'fac', ARGV[2], 'join', ARGV[3],
   'voting', 'closed', 'dots', ARGV[5], 'maxnote', ARGV[5], 'dots_cast', 0, 'timer', '')
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[6], 'EX', tonumber(ARGV[4]))
+end
 return 'ok'

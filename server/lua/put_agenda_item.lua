@@ -11,7 +11,17 @@ if not existing or cjson.decode(existing).removed then
   if live >= tonumber(ARGV[5]) then return 'too_many' end
 end
 if facilitator_dup(meta, tonumber(ARGV[2])) then return 'dup' end
-redis.call('HSET', agenda, ARGV[1], ARGV[3])
+local item = ARGV[3]
+if existing then
+  -- The distribution snapshot is taken when an item is first promoted: edits keep it.
+  local before = cjson.decode(existing)
+  if before.snapshot and before.snapshot ~= cjson.null then
+    local updated = cjson.decode(item)
+    updated.snapshot = before.snapshot
+    item = cjson.encode(updated)
+  end
+end
+redis.call('HSET', agenda, ARGV[1], item)
 bump(meta)
 expire_new(agenda, tonumber(ARGV[6]))
 return 'ok'

@@ -1,0 +1,59 @@
+"""A follow-up scan: what a new room keeps of an earlier scan's JSON export.
+
+Only aggregates are taken (medians per norm, the agreed actions); the export
+holds nothing else that could point at a person anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agenda.export import JSON_EXPORT_VERSION
+from agenda.templates import Template
+from agenda.views import PreviousData
+from protocol import limits
+
+
+class ImportError_(ValueError):
+    """The document is not an export this room can follow up."""
+
+
+def parse_previous(document: Any, template: Template) -> PreviousData:
+    if not isinstance(document, dict) or document.get("format") != "kleur-result":
+        raise ImportError_("previous: not a kleur JSON export")
+    if document.get("version") != JSON_EXPORT_VERSION:
+        raise ImportError_(f"previous: export version must be {JSON_EXPORT_VERSION}")
+    template_info = document.get("template")
+    if not isinstance(template_info, dict) or template_info.get("id") != template.id:
+        raise ImportError_(f"previous: the earlier scan must use template {template.id!r}")
+    medians: dict[str, float | None] = {}
+    for theme in _list(document.get("themes"), "themes"):
+        for norm in _list(theme.get("norms") if isinstance(theme, dict) else None, "norms"):
+            if not isinstance(norm, dict) or not template.has_norm(str(norm.get("id"))):
+                continue
+            median = norm.get("median")
+            if isinstance(median, int | float) and not isinstance(median, bool):
+                medians[str(norm["id"])] = float(median)
+            else:
+                medians[str(norm["id"])] = None
+    items = []
+    for item in _list(document.get("agenda"), "agenda")[: limits.MAX_AGENDA_ITEMS]:
+        if not isinstance(item, dict) or not isinstance(item.get("action"), str):
+            raise ImportError_("previous: every agenda item needs an action")
+        owner = item.get("owner") if isinstance(item.get("owner"), str) else ""
+        deadline = item.get("deadline") if isinstance(item.get("deadline"), str) else None
+        items.append(
+            (
+                item["action"][: limits.MAX_AGENDA_TEXT_CHARS],
+                str(owner)[: limits.MAX_AGENDA_OWNER_CHARS],
+                deadline if deadline is None else deadline[:10],
+            )
+        )
+    room = document.get("room")
+    return PreviousData(str(room)[:16] if room else "", medians, tuple(items))
+
+
+def _list(value: object, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ImportError_(f"previous: {name} must be a list")
+    return value

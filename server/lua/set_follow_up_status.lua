@@ -1,0 +1,9 @@
+-- KEYS: meta, followup   ARGV: item index, status, seq, allowed, ttl
+local meta, followup = KEYS[1], KEYS[2]
+local err = phase_error(meta, ARGV[4])
+if err then return err end
+if facilitator_dup(meta, tonumber(ARGV[3])) then return 'dup' end
+redis.call('HSET', followup, ARGV[1], ARGV[2])
+bump(meta)
+expire_new(followup, tonumber(ARGV[5]))
+return 'ok'
