@@ -93,6 +93,8 @@ class KleurClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self.close_code: int | None = None
+        #: A facilitator client's own sequence space (see Join.device).
+        self.device = new_id() if role is Role.FACILITATOR else None
 
     # -- connection --------------------------------------------------------
     async def connect(self) -> Welcome:
@@ -106,7 +108,9 @@ class KleurClient:
         # Refused before it read our join? The close code below says why.
         with contextlib.suppress(ConnectionClosed):
             await self._ws.send(
-                self.codec.encode(Join(self.room, self.role, self.token, self.join_token))
+                self.codec.encode(
+                    Join(self.room, self.role, self.token, self.join_token, self.device)
+                )
             )
         first = await self._next_raw()
         if not isinstance(first, Welcome):

@@ -141,9 +141,14 @@ class Join(ClientMessage):
     role: Role
     token: str | None
     join_token: str | None
+    #: A facilitator window's own id (random, per browser tab or client), so
+    #: that two windows keep separate sequence numbers; optional on the wire.
+    device: str | None = None
 
     def __post_init__(self) -> None:
         check_room_code(self.room)
+        if self.device is not None:
+            check_client_id(self.device, "device")
         if self.token is not None:
             _check(bool(_TOKEN.fullmatch(self.token)), "token", "malformed token")
         if self.join_token is not None:

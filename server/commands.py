@@ -67,11 +67,11 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
             assert pid is not None
             return await store.withdraw_note(code, pid, note_id, seq)
         case SetPhase():
-            return await _set_phase(services, code, message)
+            return await _set_phase(services, who, message)
         case SetLock(seq=seq, locked=locked):
-            return await store.set_lock(code, locked, seq)
+            return await store.set_lock(code, locked, seq, who.device)
         case HideNote(seq=seq, note_id=note_id, hidden=hidden):
-            return await store.hide_note(code, note_id, hidden, seq)
+            return await store.hide_note(code, note_id, hidden, seq, who.device)
         case PutAgendaItem():
             item = AgendaItem(
                 message.item_id,
@@ -85,25 +85,27 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
                 message.follow_up,
                 await _snapshot(services, who, message.norm_id),
             )
-            return await store.put_agenda_item(code, item, message.seq)
+            return await store.put_agenda_item(code, item, message.seq, who.device)
         case SetFollowUpStatus(seq=seq, index=index, status=status):
-            return await store.set_follow_up_status(code, index, status, seq)
+            return await store.set_follow_up_status(code, index, status, seq, who.device)
         case RemoveAgendaItem(seq=seq, item_id=item_id):
-            return await store.remove_agenda_item(code, item_id, seq)
+            return await store.remove_agenda_item(code, item_id, seq, who.device)
         case DotVote(seq=seq, note_id=note_id, dots=dots):
             assert pid is not None
             return await store.dot_vote(code, pid, note_id, dots, seq)
         case SetDotVoting(seq=seq, state=state):
             return await store.set_dot_voting(
-                code, state, message.dots_per_participant, message.max_per_note, seq
+                code, state, message.dots_per_participant, message.max_per_note, seq, who.device
             )
         case PutNoteGroup(seq=seq, group_id=group_id, title=title, note_ids=note_ids):
-            return await store.put_note_group(code, NoteGroup(group_id, title, note_ids), seq)
+            return await store.put_note_group(
+                code, NoteGroup(group_id, title, note_ids), seq, who.device
+            )
         case RemoveNoteGroup(seq=seq, group_id=group_id):
-            return await store.remove_note_group(code, group_id, seq)
+            return await store.remove_note_group(code, group_id, seq, who.device)
         case SetTimer(seq=seq, seconds=seconds):
             ends_at = None if seconds is None else now_ms() + seconds * 1000
-            return await store.set_timer(code, ends_at, seq)
+            return await store.set_timer(code, ends_at, seq, who.device)
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{message.TYPE} is not a command")
 
 
@@ -118,19 +120,20 @@ async def _snapshot(services: Services, who: Identity, norm_id: str | None) -> N
     return next((r for r in results if r.norm_id == norm_id), None)
 
 
-async def _set_phase(services: Services, code: str, message: SetPhase) -> Outcome:
+async def _set_phase(services: Services, who: Identity, message: SetPhase) -> Outcome:
+    code = who.room
     for _ in range(PHASE_CAS_ATTEMPTS):
         meta = await services.store.room_meta(code)
         if meta is None:
             raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
-        if message.seq <= meta.facilitator_seq:
+        if message.seq <= meta.facilitator_seqs.get(who.device, 0):
             return Outcome.DUPLICATE
         if meta.phase is message.phase:
             return Outcome.DUPLICATE
         change = next_phase(meta.phase, message.phase, meta.round)
         try:
             return await services.store.set_phase(
-                code, meta.phase, change.phase, change.round, message.seq
+                code, meta.phase, change.phase, change.round, message.seq, who.device
             )
         except PhaseConflict:
             continue

@@ -33,6 +33,8 @@ class Identity:
     template: Template
     #: The participant's pseudonym; None for the facilitator.
     pid: str | None
+    #: The facilitator window's own sequence space ("shared" when it sent none).
+    device: str = "shared"
 
 
 class Connection:

@@ -125,7 +125,8 @@ async def _join_facilitator(services: Services, connection: Connection, join: Jo
     if not hmac.compare_digest(token_hash(join.token), meta.facilitator_hash):
         raise ProtocolError(ErrorCode.BAD_TOKEN, "wrong facilitator token")
     template = services.templates[meta.template_id]
-    connection.identity = Identity(join.room, Role.FACILITATOR, template, None)
+    device = join.device or "shared"
+    connection.identity = Identity(join.room, Role.FACILITATOR, template, None, device)
     return Welcome(
         role=Role.FACILITATOR,
         room=join.room,
@@ -135,7 +136,7 @@ async def _join_facilitator(services: Services, connection: Connection, join: Jo
         ratings=(),
         notes=(),
         dots=(),
-        max_seq=meta.facilitator_seq,
+        max_seq=meta.facilitator_seqs.get(device, 0),
         server_time=now_ms(),
         state=await _room_state(services, join.room, template),
     )
@@ -185,10 +186,11 @@ async def _serve(services: Services, connection: Connection) -> None:
             return
         seq = None
         try:
-            if not bucket.take():
-                raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down")
+            # Decode first, so that even a refusal for speed names the command.
             message = connection.codec.decode_client(frame)
             seq = message.seq if isinstance(message, Command) else None
+            if not bucket.take():
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
             connection.send(await execute(services, identity, message))
         except ProtocolError as error:
             connection.send(Error(error.code, error.detail, seq))

@@ -178,8 +178,8 @@ class RoomMeta:
     version: int
     facilitator_hash: str
     join_token: str
-    #: Highest command ``seq`` applied for the facilitator.
-    facilitator_seq: int
+    #: Highest command ``seq`` applied, per facilitator device.
+    facilitator_seqs: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +279,11 @@ class RoomStore:
             version=int(raw["version"]),
             facilitator_hash=raw["fac"],
             join_token=raw["join"],
-            facilitator_seq=int(raw["fseq"]),
+            facilitator_seqs={
+                field.removeprefix("fseq:"): int(value)
+                for field, value in raw.items()
+                if field.startswith("fseq:")
+            },
         )
 
     # -- participants ------------------------------------------------------
@@ -409,15 +413,15 @@ class RoomStore:
 
     # -- facilitator -------------------------------------------------------
     async def set_dot_voting(
-        self, code: str, state: DotVoting, dots: int, max_per_note: int, seq: int
+        self, code: str, state: DotVoting, dots: int, max_per_note: int, seq: int, device: str
     ) -> Outcome:
         return await self._status(
             "set_dot_voting",
             [RoomKeys(code).meta],
-            [state.value, dots, max_per_note, seq, _allowed("set_dot_voting")],
+            [state.value, dots, max_per_note, seq, _allowed("set_dot_voting"), device],
         )
 
-    async def put_note_group(self, code: str, group: NoteGroup, seq: int) -> Outcome:
+    async def put_note_group(self, code: str, group: NoteGroup, seq: int, device: str) -> Outcome:
         keys = RoomKeys(code)
         blob = json.dumps({"title": group.title, "notes": list(group.note_ids)})
         return await self._status(
@@ -430,48 +434,51 @@ class RoomStore:
                 _allowed("put_note_group"),
                 limits.MAX_NOTE_GROUPS,
                 self.ttl,
+                device,
             ],
         )
 
-    async def remove_note_group(self, code: str, group_id: str, seq: int) -> Outcome:
+    async def remove_note_group(self, code: str, group_id: str, seq: int, device: str) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
             "remove_note_group",
             [keys.meta, keys.groups],
-            [group_id, seq, _allowed("remove_note_group")],
+            [group_id, seq, _allowed("remove_note_group"), device],
         )
 
-    async def set_timer(self, code: str, ends_at_ms: int | None, seq: int) -> Outcome:
+    async def set_timer(self, code: str, ends_at_ms: int | None, seq: int, device: str) -> Outcome:
         return await self._status(
             "set_timer",
             [RoomKeys(code).meta],
-            ["" if ends_at_ms is None else ends_at_ms, seq, _allowed("set_timer")],
+            ["" if ends_at_ms is None else ends_at_ms, seq, _allowed("set_timer"), device],
         )
 
     async def set_phase(
-        self, code: str, expected: Phase, phase: Phase, round_: int, seq: int
+        self, code: str, expected: Phase, phase: Phase, round_: int, seq: int, device: str
     ) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
-            "set_phase", keys.fixed, [expected.value, phase.value, round_, seq, self.ttl]
+            "set_phase", keys.fixed, [expected.value, phase.value, round_, seq, self.ttl, device]
         )
 
-    async def set_lock(self, code: str, locked: bool, seq: int) -> Outcome:
+    async def set_lock(self, code: str, locked: bool, seq: int, device: str) -> Outcome:
         return await self._status(
             "set_lock",
             [RoomKeys(code).meta],
-            ["1" if locked else "0", seq, _allowed("set_lock")],
+            ["1" if locked else "0", seq, _allowed("set_lock"), device],
         )
 
-    async def hide_note(self, code: str, note_id: str, hidden: bool, seq: int) -> Outcome:
+    async def hide_note(
+        self, code: str, note_id: str, hidden: bool, seq: int, device: str
+    ) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
             "hide_note",
             [keys.meta, keys.notes],
-            [note_id, "1" if hidden else "0", seq, _allowed("hide_note")],
+            [note_id, "1" if hidden else "0", seq, _allowed("hide_note"), device],
         )
 
-    async def put_agenda_item(self, code: str, item: AgendaItem, seq: int) -> Outcome:
+    async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Outcome:
         keys = RoomKeys(code)
         blob = json.dumps(
             {
@@ -497,25 +504,26 @@ class RoomStore:
                 _allowed("put_agenda_item"),
                 limits.MAX_AGENDA_ITEMS,
                 self.ttl,
+                device,
             ],
         )
 
     async def set_follow_up_status(
-        self, code: str, index: int, status: FollowUpStatus, seq: int
+        self, code: str, index: int, status: FollowUpStatus, seq: int, device: str
     ) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
             "set_follow_up_status",
             [keys.meta, keys.followup],
-            [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl],
+            [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl, device],
         )
 
-    async def remove_agenda_item(self, code: str, item_id: str, seq: int) -> Outcome:
+    async def remove_agenda_item(self, code: str, item_id: str, seq: int, device: str) -> Outcome:
         keys = RoomKeys(code)
         return await self._status(
             "remove_agenda_item",
             [keys.meta, keys.agenda],
-            [item_id, seq, _allowed("remove_agenda_item")],
+            [item_id, seq, _allowed("remove_agenda_item"), device],
         )
 
     # -- reading -----------------------------------------------------------

@@ -166,8 +166,9 @@ async def test_a_flood_is_limited_then_closed(room: Room) -> None:
             break
     code = await flooder.wait_closed(timeout=10)
     assert code == CloseCode.RATE_LIMITED
-    codes = {m.code for m in flooder.received if isinstance(m, Error)}
-    assert codes == {ErrorCode.RATE_LIMITED}
+    errors = [m for m in flooder.received if isinstance(m, Error)]
+    assert {m.code for m in errors} == {ErrorCode.RATE_LIMITED}
+    assert {m.seq for m in errors} == {1}  # the refusal names the command refused
     await still_fine(room, 6)
 
 

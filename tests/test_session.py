@@ -374,3 +374,25 @@ async def test_a_rating_from_an_earlier_round_never_counts_in_the_next(
     assert (await again.connect()).max_seq == phone._seq
     for client in (facilitator, phone, again):
         await client.close()
+
+
+async def test_two_facilitator_windows_keep_their_own_sequence(kleur: ServerProcess) -> None:
+    """A laptop and a tablet both drive the room: neither swallows the other's commands."""
+    room = kleur.create_room()
+    code, token = room["code"], room["facilitator_token"]
+    laptop = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
+    tablet = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token, codec=JSON)
+    await laptop.connect()
+    await tablet.connect()
+    assert not (await laptop.set_phase(Phase.RATING)).duplicate  # laptop seq 1
+    assert not (await laptop.set_lock(True)).duplicate  # laptop seq 2
+    assert not (await tablet.set_timer(120)).duplicate  # tablet seq 1: applied, not a duplicate
+    assert not (await tablet.set_lock(False)).duplicate  # tablet seq 2
+    dashboard = await laptop.wait_dashboard(lambda d: d.timer_ends_at is not None and not d.locked)
+    assert dashboard.phase is Phase.RATING
+    # A reconnecting window continues its own sequence.
+    again = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
+    again.device = tablet.device
+    assert (await again.connect()).max_seq == 2
+    for client in (laptop, tablet, again):
+        await client.close()

@@ -381,6 +381,9 @@ export class Connection {
           role: this.role,
           token: this._token,
           join_token: this.joinToken,
+          // A facilitator tab has its own sequence numbers: two dashboard
+          // windows must not swallow each other's commands.
+          device: this._persist ? null : facilitatorDevice(this.room),
         }),
       );
     };
@@ -563,6 +566,17 @@ export class Connection {
 // ------------------------------------------------------------------ small helpers
 
 /** A random id of `length` URL-safe characters (for note ids). */
+/** This tab's own facilitator device id, kept for the tab's lifetime. */
+function facilitatorDevice(room) {
+  const key = `kleur.${room}.device`;
+  let device = window.sessionStorage.getItem(key);
+  if (!device) {
+    device = randomId(16);
+    window.sessionStorage.setItem(key, device);
+  }
+  return device;
+}
+
 export function randomId(length = 16) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const bytes = new Uint8Array(length);

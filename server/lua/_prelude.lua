@@ -10,12 +10,16 @@ local function phase_error(meta, allowed)
   return nil
 end
 
--- The facilitator's commands are applied in its sequence order: a replay of
--- an older command (e.g. an old set_phase after a reconnect) must not act.
-local function facilitator_dup(meta, seq)
-  local last = tonumber(redis.call('HGET', meta, 'fseq') or '0')
+-- A facilitator device's commands are applied in its sequence order: a replay
+-- of an older command (e.g. an old set_phase after a reconnect) must not act.
+-- Each device (browser tab, client) has its own counter, so two facilitator
+-- windows never swallow each other's commands.  The device is the script's
+-- last argument.
+local function facilitator_dup(meta, device, seq)
+  local field = 'fseq:' .. device
+  local last = tonumber(redis.call('HGET', meta, field) or '0')
   if seq <= last then return true end
-  redis.call('HSET', meta, 'fseq', seq)
+  redis.call('HSET', meta, field, seq)
   return false
 end
 

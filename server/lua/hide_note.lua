@@ -1,4 +1,4 @@
--- KEYS: meta, notes   ARGV: note id, hidden ('1'/'0'), seq, allowed
+-- KEYS: meta, notes   ARGV: note id, hidden ('1'/'0'), seq, allowed, device
 local meta, notes = KEYS[1], KEYS[2]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
@@ -6,7 +6,7 @@ local raw = redis.call('HGET', notes, ARGV[1])
 if not raw then return 'unknown_item' end
 local note = cjson.decode(raw)
 if note.withdrawn then return 'unknown_item' end
-if facilitator_dup(meta, tonumber(ARGV[3])) then return 'dup' end
+if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[3])) then return 'dup' end
 note.hidden = (ARGV[2] == '1')
 redis.call('HSET', notes, ARGV[1], cjson.encode(note))
 bump(meta)

@@ -1,4 +1,4 @@
--- KEYS: meta, agenda   ARGV: item id, seq, item json, allowed, max items, ttl
+-- KEYS: meta, agenda   ARGV: item id, seq, item json, allowed, max items, ttl, device
 local meta, agenda = KEYS[1], KEYS[2]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
@@ -10,7 +10,7 @@ if not existing or cjson.decode(existing).removed then
   end
   if live >= tonumber(ARGV[5]) then return 'too_many' end
 end
-if facilitator_dup(meta, tonumber(ARGV[2])) then return 'dup' end
+if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
 local item = ARGV[3]
 if existing then
   -- The distribution snapshot is taken when an item is first promoted: edits keep it.

@@ -1,10 +1,10 @@
 -- Compare-and-set of the phase: the server computed the move from `expected`
 -- with the pure transition table; if another process moved first, 'conflict'.
--- KEYS: meta, then every other room key (for the TTL)   ARGV: expected, new phase, new round, seq, ttl
+-- KEYS: meta, then every other room key (for the TTL)   ARGV: expected, new phase, new round, seq, ttl, device
 local meta = KEYS[1]
 local phase = redis.call('HGET', meta, 'phase')
 if not phase then return 'room_not_found' end
-if facilitator_dup(meta, tonumber(ARGV[4])) then return 'dup' end
+if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[4])) then return 'dup' end
 if phase ~= ARGV[1] then return 'conflict' end
 redis.call('HSET', meta, 'phase', ARGV[2], 'round', ARGV[3])
 bump(meta)

@@ -1,0 +1,1754 @@
+// The facilitator's dashboard (/f/{CODE}): read from the back of a room.
+//
+// Every `dashboard` message is a full snapshot of the room; render() updates
+// the page from it in place (keyed nodes are reused, so focus, selection and
+// half-typed form fields survive the 4 snapshots a second).  Participant text
+// only ever reaches the page as text nodes, through el() or textContent.
+
+import {
+  Connection,
+  el,
+  loadProtocol,
+  loadTranslations,
+  normalizeText,
+  pageLanguage,
+  randomId,
+  setLanguage,
+} from "./kleur.js";
+
+// Which phase may follow which: a mirror of TRANSITIONS in agenda/phases.py,
+// which /api/protocol does not publish.  The server checks it anyway; a
+// button that is wrong here only earns a `bad_transition` error.
+const TRANSITIONS = {
+  lobby: ["rating", "closed"],
+  rating: ["reveal", "closed"],
+  reveal: ["rating", "brainstorm", "closed"],
+  brainstorm: ["reveal", "agenda", "closed"],
+  agenda: ["brainstorm", "closed"],
+  closed: [],
+};
+const REVEALED = new Set(["reveal", "brainstorm", "agenda", "closed"]);
+const WALL_PHASES = new Set(["brainstorm", "agenda", "closed"]);
+const EDIT_PHASES = new Set(["reveal", "brainstorm", "agenda"]); // agenda items, groups
+const MODERATE_PHASES = new Set(["rating", "reveal", "brainstorm", "agenda"]); // hide_note
+const VOTING_PHASES = new Set(["brainstorm", "agenda"]);
+const TIMER_MINUTES = [2, 5, 10];
+// Export formats: md and json always; the others only once the server
+// answers 200 for them (probed once with HEAD), so no dead button is shown.
+const EXPORT_FORMATS = ["pdf", "docx", "md", "csv", "csv-semicolon", "json"];
+const EXPORT_ALWAYS = new Set(["md", "json"]);
+const COLOUR_CLASSES = 11; // .c-0 ... .c-10 in dashboard.css
+const HIGHLIGHT_TOP = 3; // norms marked "much disagreement"
+
+const $ = (id) => document.getElementById(id);
+
+const app = {
+  code: "",
+  token: "",
+  lang: "nl",
+  t: (key) => key,
+  protocol: null,
+  limits: {},
+  phases: Object.keys(TRANSITIONS),
+  transitions: TRANSITIONS,
+  template: null,
+  norms: [], // template order, each {id, number, title, theme}
+  normById: new Map(),
+  orgLabel: new Map(),
+  conn: null,
+  snap: null,
+  clockOffset: 0,
+  sortMode: "template",
+  selected: new Set(),
+  showJoin: false,
+  qrUrl: null,
+  qrLoading: false,
+  form: { itemId: null, noteId: null },
+  lastPhase: null,
+  lastRound: null,
+  timerAnnounced: false,
+  errorTimer: 0,
+  closeCode: null,
+  resyncing: null,
+  exportOk: new Map(), // optional export format -> the server has it
+  exportProbe: false,
+  built: false,
+  keyed: {}, // per section: Map key -> element
+  voteInputsApplied: "",
+};
+
+// ------------------------------------------------------------------ helpers
+
+function tr(key, params) {
+  // "{n} stippen" / "1 stip": a key ending in _one is used when n is 1.
+  if (params && params.n === 1 && app.t.has && app.t.has(`dashboard.${key}_one`)) {
+    return app.t(`dashboard.${key}_one`, params);
+  }
+  return app.t(`dashboard.${key}`, params);
+}
+
+function h(tag, attrs, ...children) {
+  // el() with string attributes only; properties and listeners are set here.
+  const plain = {};
+  const props = {};
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === "function" || typeof value === "boolean") props[name] = value;
+    else plain[name] = String(value);
+  }
+  const node = el(tag, plain, ...children.filter((c) => c !== null && c !== undefined && c !== false));
+  for (const [name, value] of Object.entries(props)) {
+    if (typeof value === "function") node.addEventListener(name.replace(/^on/, ""), value);
+    else node[name] = value;
+  }
+  return node;
+}
+
+function button(label, attrs, onClick) {
+  const node = h("button", { type: "button", class: "btn", ...attrs }, label);
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function setText(node, text) {
+  const value = String(text);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+function setAttr(node, name, value) {
+  if (value === null || value === undefined) {
+    if (node.hasAttribute(name)) node.removeAttribute(name);
+  } else if (node.getAttribute(name) !== String(value)) {
+    node.setAttribute(name, String(value));
+  }
+}
+
+/** Make `container`'s children exactly `nodes`, in order, moving as little as possible. */
+function place(container, nodes) {
+  nodes.forEach((node, index) => {
+    if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+  });
+  while (container.children.length > nodes.length) container.lastElementChild.remove();
+}
+
+/** A keyed cache of elements: `get(key, create)` reuses, `sweep()` forgets unused keys. */
+function keyed(name) {
+  if (!app.keyed[name]) {
+    const map = new Map();
+    let used = new Set();
+    app.keyed[name] = {
+      get(key, create) {
+        used.add(key);
+        if (!map.has(key)) map.set(key, create());
+        return map.get(key);
+      },
+      sweep() {
+        for (const key of map.keys()) if (!used.has(key)) map.delete(key);
+        used = new Set();
+      },
+      clear() {
+        map.clear();
+        used = new Set();
+      },
+    };
+  }
+  return app.keyed[name];
+}
+
+const cleanText = normalizeText; // NFC, control characters dropped, trimmed
+
+function formatNumber(value) {
+  return new Intl.NumberFormat(app.lang, { maximumFractionDigits: 1 }).format(value);
+}
+
+function formatDate(iso) {
+  const [y, m, d] = iso.split("-").map(Number);
+  if (!y || !m || !d) return iso;
+  return new Intl.DateTimeFormat(app.lang, { day: "numeric", month: "long", year: "numeric" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+function normLabel(normId) {
+  const norm = app.normById.get(normId);
+  return norm ? `${norm.number}. ${norm.title}` : normId;
+}
+
+function phaseName(phase) {
+  return tr(`phase.${phase}`);
+}
+
+// ------------------------------------------------------------------ statistics
+
+function scaleValues() {
+  const { min, max } = app.template.scale;
+  return Array.from({ length: max - min + 1 }, (_, i) => min + i);
+}
+
+/** The value at 0-based rank `rank` of the sorted answers, from counts. */
+function valueAtRank(counts, rank) {
+  const min = app.template.scale.min;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i += 1) {
+    seen += counts[i];
+    if (seen > rank) return min + i;
+  }
+  return min + counts.length - 1;
+}
+
+function quantile(counts, q) {
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (n === 0) return null;
+  const position = q * (n - 1);
+  const lower = valueAtRank(counts, Math.floor(position));
+  const upper = valueAtRank(counts, Math.ceil(position));
+  return lower + (upper - lower) * (position - Math.floor(position));
+}
+
+function stats(counts) {
+  const min = app.template.scale.min;
+  const n = counts.reduce((a, b) => a + b, 0);
+  if (n === 0) return { n: 0, median: null, q1: null, q3: null, iqr: null, sd: null };
+  const mean = counts.reduce((sum, c, i) => sum + c * (min + i), 0) / n;
+  const variance = counts.reduce((sum, c, i) => sum + c * (min + i - mean) ** 2, 0) / n;
+  const q1 = quantile(counts, 0.25);
+  const q3 = quantile(counts, 0.75);
+  return { n, median: quantile(counts, 0.5), q1, q3, iqr: q3 - q1, sd: Math.sqrt(variance) };
+}
+
+function colourClass(value) {
+  const { min, max } = app.template.scale;
+  return `c-${Math.round(((value - min) / (max - min)) * (COLOUR_CLASSES - 1))}`;
+}
+
+/** Low and high cut-offs for the text alternative: the outer fifth of the scale. */
+function cutoffs() {
+  const { min, max } = app.template.scale;
+  const reach = Math.max(1, Math.round((max - min) * 0.2));
+  return { low: min + reach, high: max - reach };
+}
+
+// ------------------------------------------------------------------ commands
+
+async function command(type, fields) {
+  try {
+    let ack = await app.conn.send(type, fields);
+    if (ack && ack.duplicate) {
+      // The server keeps one seq counter per room for all facilitator
+      // connections: another window with this facilitator link has used our
+      // next numbers, so the command was taken for a replay and NOT applied.
+      // Join again (welcome.max_seq is the current counter) and send it once more.
+      await resync();
+      ack = await app.conn.send(type, fields);
+    }
+    return ack;
+  } catch (error) {
+    showError(error);
+    return null;
+  }
+}
+
+/** Replace the connection by a fresh one (one at a time), once its welcome arrived. */
+function resync() {
+  if (!app.resyncing) {
+    app.resyncing = (async () => {
+      const old = app.conn;
+      // Let commands in flight on the old connection finish first (at most 2 s).
+      for (let i = 0; i < 20 && old.outbox.length; i += 1) await new Promise((r) => setTimeout(r, 100));
+      const ready = connect();
+      old.close();
+      await ready;
+    })().finally(() => {
+      app.resyncing = null;
+    });
+  }
+  return app.resyncing;
+}
+
+function showError(error) {
+  const code = (error && error.code) || "unknown";
+  let text = tr(`error.${code}`);
+  if (text === `dashboard.error.${code}`) text = tr("error.unknown", { code });
+  const box = $("error");
+  box.replaceChildren(h("p", { class: "dash-error__text" }, text));
+  clearTimeout(app.errorTimer);
+  app.errorTimer = setTimeout(() => box.replaceChildren(), 12000);
+}
+
+function announce(text) {
+  const live = $("announcer");
+  live.textContent = "";
+  // A fresh text node after a tick is announced even when it repeats.
+  setTimeout(() => {
+    live.textContent = text;
+  }, 50);
+}
+
+const confirmDialog = {
+  ask(message, okLabel) {
+    const dialog = $("confirm");
+    setText($("confirm-text"), message);
+    setText($("confirm-ok"), okLabel);
+    setText($("confirm-cancel"), tr("cancel"));
+    return new Promise((resolve) => {
+      const done = (answer) => {
+        $("confirm-ok").removeEventListener("click", ok);
+        $("confirm-cancel").removeEventListener("click", cancel);
+        dialog.removeEventListener("cancel", cancel);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      const ok = () => done(true);
+      const cancel = () => done(false);
+      $("confirm-ok").addEventListener("click", ok);
+      $("confirm-cancel").addEventListener("click", cancel);
+      dialog.addEventListener("cancel", cancel);
+      dialog.showModal();
+      $("confirm-cancel").focus();
+    });
+  },
+};
+
+async function goToPhase(target) {
+  const current = app.snap && app.snap.phase;
+  if (target === "closed") {
+    const sure = await confirmDialog.ask(tr("confirm.close"), tr("phase.to.closed"));
+    if (!sure) return;
+  }
+  if (current === "reveal" && target === "rating") {
+    const sure = await confirmDialog.ask(tr("confirm.new_round"), tr("phase.to.new_round"));
+    if (!sure) return;
+  }
+  await command("set_phase", { phase: target });
+}
+
+// ------------------------------------------------------------------ header
+
+function buildHeader() {
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    setText(node, app.t(node.getAttribute("data-i18n")));
+  }
+  document.title = `${tr("title")} ${app.code}`;
+  setText($("room-code"), app.code);
+  const stepper = $("stepper");
+  stepper.replaceChildren(
+    ...app.phases.map((phase, i) =>
+      h(
+        "li",
+        { class: "step", "data-step": phase },
+        h("span", { class: "step__n", "aria-hidden": "true" }, String(i + 1)),
+        h("span", { class: "step__name" }, phaseName(phase)),
+      ),
+    ),
+  );
+  const phaseButtons = $("phase-buttons");
+  phaseButtons.replaceChildren(
+    ...app.phases.map((phase) => {
+      const node = button("", { class: `btn ${phase === "closed" ? "btn--danger" : "btn--primary"}`, "data-testid": `phase-to-${phase}` }, () =>
+        goToPhase(phase),
+      );
+      node.hidden = true;
+      return node;
+    }),
+  );
+  const timerButtons = $("timer-buttons");
+  timerButtons.replaceChildren(
+    ...TIMER_MINUTES.map((minutes) =>
+      button(
+        tr("timer.minutes", { n: minutes }),
+        { class: "btn btn--secondary", "data-testid": `timer-${minutes}`, "aria-label": tr("timer.start", { n: minutes }) },
+        () => command("set_timer", { seconds: Math.min(minutes * 60, app.limits.max_timer_seconds) }),
+      ),
+    ),
+    button(tr("timer.stop"), { class: "btn btn--secondary", "data-testid": "timer-stop", id: "timer-stop" }, () =>
+      command("set_timer", { seconds: null }),
+    ),
+  );
+  for (const lang of ["nl", "en"]) {
+    setAttr($(`lang-${lang}`), "aria-pressed", String(lang === app.lang));
+  }
+  setText($("show-join"), tr("join.show"));
+}
+
+function renderHeader(snap) {
+  setText($("participants"), snap.participants);
+  setAttr($("participants"), "data-count", snap.participants);
+  setText($("participants-label"), tr("participants", { n: snap.participants }));
+  const phase = $("phase");
+  setText(phase, phaseName(snap.phase));
+  setAttr(phase, "data-phase", snap.phase);
+  setText($("round"), snap.round > 1 ? tr("round", { n: snap.round }) : "");
+  const currentIndex = app.phases.indexOf(snap.phase);
+  for (const step of $("stepper").children) {
+    const index = app.phases.indexOf(step.getAttribute("data-step"));
+    setAttr(step, "aria-current", index === currentIndex ? "step" : null);
+    step.classList.toggle("step--done", index < currentIndex);
+    step.classList.toggle("step--current", index === currentIndex);
+  }
+  const allowed = app.transitions[snap.phase] || [];
+  for (const node of $("phase-buttons").children) {
+    const target = node.getAttribute("data-testid").slice("phase-to-".length);
+    node.hidden = !allowed.includes(target);
+    const key = snap.phase === "reveal" && target === "rating" ? "new_round" : target;
+    const backwards = app.phases.indexOf(target) < currentIndex && key !== "new_round";
+    setText(node, tr(backwards ? `phase.back.${target}` : `phase.to.${key}`));
+  }
+  const open = snap.phase !== "closed";
+  $("timer-group").hidden = !open;
+  $("timer-buttons").hidden = !open;
+  $("timer-stop").hidden = !snap.timer_ends_at;
+  const joinToggle = $("show-join");
+  joinToggle.hidden = snap.phase === "lobby" || snap.phase === "closed";
+  setAttr(joinToggle, "aria-expanded", String(app.showJoin));
+  setText(joinToggle, app.showJoin ? tr("join.hide") : tr("join.show"));
+  tickTimer();
+}
+
+function tickTimer() {
+  const node = $("timer");
+  const snap = app.snap;
+  if (!snap || !snap.timer_ends_at) {
+    node.hidden = true;
+    app.timerAnnounced = false;
+    return;
+  }
+  const remaining = Math.max(0, snap.timer_ends_at - (Date.now() + app.clockOffset));
+  const total = Math.ceil(remaining / 1000);
+  const text = `${String(Math.floor(total / 60)).padStart(2, "0")}:${String(total % 60).padStart(2, "0")}`;
+  node.hidden = false;
+  setText(node, text);
+  setAttr(node, "aria-label", tr("timer.remaining", { time: text }));
+  node.classList.toggle("dash-timer__time--done", total === 0);
+  node.classList.toggle("dash-timer__time--soon", total > 0 && total <= 30);
+  if (total === 0 && !app.timerAnnounced) {
+    app.timerAnnounced = true;
+    announce(tr("timer.done"));
+  } else if (total > 0) {
+    app.timerAnnounced = false;
+  }
+}
+
+// ------------------------------------------------------------------ join panel (lobby)
+
+function buildJoin() {
+  const joinUrl = `${location.origin}/j/${app.code}`;
+  const qr = h("img", {
+    class: "join__qr",
+    "data-testid": "qr",
+    id: "qr",
+    alt: tr("join.qr_alt", { code: app.code }),
+    width: "480",
+    height: "480",
+  });
+  if (app.qrUrl) qr.src = app.qrUrl;
+  const lock = button("", { class: "btn btn--secondary", "data-testid": "lock", id: "lock", "aria-describedby": "lock-help" }, () =>
+    command("set_lock", { locked: !app.snap.locked }),
+  );
+  $("join").replaceChildren(
+    h("h2", { id: "join-title", class: "panel__title" }, tr("join.title")),
+    h(
+      "div",
+      { class: "join" },
+      h("div", { class: "join__qr-box" }, qr),
+      h(
+        "div",
+        { class: "join__text" },
+        h("p", { class: "join__step" }, tr("join.scan")),
+        h("p", { class: "join__step" }, tr("join.or_go")),
+        h("p", { class: "join__url" }, joinUrl),
+        h("p", { class: "join__step" }, tr("join.code")),
+        h("p", { class: "join__code" }, app.code),
+        h(
+          "p",
+          { class: "join__count" },
+          h("span", { class: "join__count-n", id: "join-count" }, "0"),
+          " ",
+          h("span", { id: "join-count-label" }, ""),
+        ),
+        h("div", { id: "org-counts", class: "join__orgs" }),
+        h(
+          "div",
+          { class: "join__lock" },
+          h("p", { class: "join__lock-state", id: "lock-state" }),
+          lock,
+          h("p", { class: "join__help", id: "lock-help" }, tr("join.lock_help")),
+        ),
+      ),
+    ),
+  );
+}
+
+async function loadQr() {
+  if (app.qrUrl || app.qrLoading) return;
+  app.qrLoading = true;
+  try {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(app.code)}/qr.svg`, {
+      headers: { Authorization: `Bearer ${app.token}` },
+      cache: "no-store",
+    });
+    if (!response.ok) throw { code: response.status === 401 ? "bad_token" : "qr_failed" };
+    app.qrUrl = URL.createObjectURL(await response.blob());
+    const img = $("qr");
+    if (img) img.src = app.qrUrl;
+  } catch (error) {
+    showError(error && error.code ? error : { code: "qr_failed" });
+  } finally {
+    app.qrLoading = false;
+  }
+}
+
+function renderJoin(snap) {
+  const visible = snap.phase === "lobby" || (app.showJoin && snap.phase !== "closed");
+  if (!showPanel("join", visible)) return;
+  loadQr();
+  setText($("join-count"), snap.participants);
+  setText($("join-count-label"), tr("join.joined", { n: snap.participants }));
+  const orgs = $("org-counts");
+  const orgKey = JSON.stringify(snap.org_counts);
+  if (orgs.getAttribute("data-key") !== orgKey) {
+    orgs.setAttribute("data-key", orgKey);
+    orgs.replaceChildren(
+      ...(snap.org_counts.length
+        ? [
+            h("h3", { class: "join__orgs-title" }, tr("join.orgs")),
+            h(
+              "ul",
+              { class: "org-list" },
+              ...snap.org_counts.map((org) =>
+                h(
+                  "li",
+                  { class: "org-list__item" },
+                  h("span", { class: "org-list__name" }, app.orgLabel.get(org.org_type) || org.org_type),
+                  " ",
+                  h("span", { class: "org-list__n" }, String(org.count)),
+                ),
+              ),
+            ),
+          ]
+        : []),
+    );
+  }
+  const lock = $("lock");
+  setText(lock, snap.locked ? tr("join.unlock") : tr("join.lock"));
+  setAttr(lock, "aria-pressed", String(snap.locked));
+  lock.hidden = snap.phase === "closed";
+  const state = $("lock-state");
+  setText(state, snap.locked ? tr("join.locked") : tr("join.open"));
+  state.classList.toggle("join__lock-state--locked", snap.locked);
+}
+
+// ------------------------------------------------------------------ rating (blind)
+
+function themesOf(norms) {
+  const groups = [];
+  for (const norm of norms) {
+    const last = groups[groups.length - 1];
+    if (last && last.theme.id === norm.theme.id) last.norms.push(norm);
+    else groups.push({ theme: norm.theme, norms: [norm] });
+  }
+  return groups;
+}
+
+function buildRating() {
+  keyed("rating").clear();
+  $("rating").replaceChildren(
+    h("h2", { id: "rating-title", class: "panel__title" }, tr("rating.title")),
+    h(
+      "div",
+      { class: "progress" },
+      h("p", { class: "progress__text", id: "rating-progress-text" }),
+      h(
+        "div",
+        {
+          class: "meter meter--big",
+          role: "progressbar",
+          id: "rating-progress",
+          "aria-valuemin": "0",
+          "aria-valuemax": "100",
+          "aria-labelledby": "rating-progress-text",
+        },
+        h("div", { class: "meter__fill", id: "rating-progress-fill" }),
+      ),
+    ),
+    h(
+      "div",
+      { class: "norm-columns" },
+      ...themesOf(app.norms).map(({ theme, norms }) =>
+        h(
+          "section",
+          { class: "theme", "aria-labelledby": `rt-${theme.id}` },
+          h("h3", { class: "theme__title", id: `rt-${theme.id}` }, theme.title),
+          h(
+            "ul",
+            { class: "norm-list" },
+            ...norms.map((norm) =>
+              keyed("rating").get(norm.id, () =>
+                h(
+                  "li",
+                  { class: "norm norm--rating", "data-testid": `norm-${norm.id}` },
+                  h("span", { class: "norm__title" }, h("span", { class: "norm__n" }, `${norm.number}.`), " ", norm.title),
+                  h("span", { class: "meter meter--small", "aria-hidden": "true" }, h("span", { class: "meter__fill" })),
+                  h("span", { class: "norm__received" }),
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderRating(snap) {
+  if (!showPanel("rating", snap.phase === "rating")) return;
+  const panel = $("rating");
+  setText(panel.querySelector(".panel__title"), snap.round > 1 ? tr("rating.title_round", { n: snap.round }) : tr("rating.title"));
+  const expected = Math.max(snap.participants, 1);
+  let received = 0;
+  const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
+  for (const norm of app.norms) {
+    const result = byId.get(norm.id);
+    const count = result ? result.received : 0;
+    received += Math.min(count, expected);
+    const row = keyed("rating").get(norm.id, () => null);
+    if (!row) continue;
+    setAttr(row, "data-received", count);
+    const of = Math.max(snap.participants, count);
+    setText(row.querySelector(".norm__received"), tr("rating.received", { n: count, total: of }));
+    row.querySelector(".meter__fill").style.width = `${of ? (100 * count) / of : 0}%`;
+    row.classList.toggle("norm--complete", of > 0 && count >= of);
+  }
+  const percent = Math.round((100 * received) / (expected * app.norms.length || 1));
+  const bar = $("rating-progress");
+  setAttr(bar, "aria-valuenow", percent);
+  $("rating-progress-fill").style.width = `${percent}%`;
+  setText(
+    $("rating-progress-text"),
+    tr("rating.progress", { n: received, total: snap.participants * app.norms.length, percent }),
+  );
+}
+
+// ------------------------------------------------------------------ results (revealed)
+
+function buildResults() {
+  keyed("results").clear();
+  const { scale } = app.template;
+  const legend = h(
+    "div",
+    { class: "legend", "aria-hidden": "true" },
+    h("span", { class: "legend__end" }, `${scale.min} ${scale.min_label}`),
+    h("span", { class: "legend__scale" }, ...scaleValues().map((v) => h("span", { class: `legend__swatch ${colourClass(v)}` }, String(v)))),
+    h("span", { class: "legend__end" }, `${scale.max} ${scale.max_label}`),
+    scale.dont_know ? h("span", { class: "legend__swatch legend__dk" }, tr("results.dont_know")) : null,
+  );
+  const sortTemplate = button(tr("results.sort_template"), { class: "btn btn--toggle", "data-testid": "sort-template", id: "sort-template" }, () => {
+    app.sortMode = "template";
+    renderResults(app.snap, true);
+  });
+  const sortDisagreement = button(
+    tr("results.sort_disagreement"),
+    { class: "btn btn--toggle", "data-testid": "sort-disagreement", id: "sort-disagreement" },
+    () => {
+      app.sortMode = "disagreement";
+      renderResults(app.snap, true);
+    },
+  );
+  $("results").replaceChildren(
+    h("h2", { id: "results-title", class: "panel__title" }, tr("results.title")),
+    h(
+      "div",
+      { class: "results__bar" },
+      h(
+        "div",
+        { class: "btn-row", role: "group", "aria-labelledby": "sort-label" },
+        h("span", { id: "sort-label", class: "results__sort-label" }, tr("results.sort")),
+        sortTemplate,
+        sortDisagreement,
+      ),
+      legend,
+    ),
+    h(
+      "section",
+      { class: "norms-overview", "aria-labelledby": "norms-title" },
+      h("h3", { id: "norms-title", class: "subtitle" }, tr("results.norms")),
+      h("div", { class: "norm-columns", id: "result-norms" }),
+    ),
+    h(
+      "section",
+      // Focusable, so that a keyboard can scroll the table when it is wider than the screen.
+      { class: "themes-overview", "aria-labelledby": "themes-title", tabindex: "0" },
+      h("h3", { id: "themes-title", class: "subtitle" }, tr("results.themes")),
+      h(
+        "table",
+        { class: "theme-table" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", { scope: "col" }, tr("results.theme")),
+            h("th", { scope: "col" }, tr("results.median")),
+            h("th", { scope: "col" }, tr("results.spread")),
+            h("th", { scope: "col" }, tr("results.answers")),
+          ),
+        ),
+        h("tbody", { id: "theme-rows" }),
+      ),
+    ),
+  );
+}
+
+function resultRow(norm) {
+  return keyed("results").get(norm.id, () =>
+    h(
+      "li",
+      { class: "norm norm--result", "data-testid": `norm-${norm.id}` },
+      h(
+        "p",
+        { class: "norm__head" },
+        h("span", { class: "norm__title" }, h("span", { class: "norm__n" }, `${norm.number}.`), " ", norm.title),
+        h("span", { class: "badge badge--spread", hidden: true }, tr("results.wide")),
+      ),
+      h(
+        "div",
+        { class: "norm__viz" },
+        h("div", { class: "dist", role: "img", "data-testid": `dist-${norm.id}` }),
+        h("span", { class: "dk", "aria-hidden": "true" }),
+      ),
+      h("p", { class: "norm__stats" }),
+    ),
+  );
+}
+
+function renderDistribution(row, norm, result) {
+  const counts = result.counts || [];
+  const s = stats(counts);
+  const dist = row.querySelector(".dist");
+  const key = JSON.stringify([counts, result.dont_know, app.lang]);
+  if (dist.getAttribute("data-key") !== key) {
+    dist.setAttribute("data-key", key);
+    const values = scaleValues();
+    const segments = [];
+    counts.forEach((count, i) => {
+      if (!count) return;
+      const share = (100 * count) / s.n;
+      const segment = h(
+        "span",
+        { class: `dist__seg ${colourClass(values[i])}${share < 5 ? " dist__seg--narrow" : ""}`, "aria-hidden": "true" },
+        String(values[i]),
+      );
+      segment.style.width = `${share}%`;
+      segments.push(segment);
+    });
+    if (!segments.length) segments.push(h("span", { class: "dist__empty" }, tr("results.no_answers")));
+    dist.replaceChildren(...segments);
+    // The text alternative of the bar.
+    const { low, high } = cutoffs();
+    const lowCount = counts.reduce((sum, c, i) => (values[i] <= low ? sum + c : sum), 0);
+    const highCount = counts.reduce((sum, c, i) => (values[i] >= high ? sum + c : sum), 0);
+    const parts = [tr("results.aria.norm", { n: norm.number, title: norm.title })];
+    parts.push(
+      result.median === null || result.median === undefined
+        ? tr("results.aria.no_median")
+        : tr("results.aria.median", { median: formatNumber(result.median) }),
+    );
+    parts.push(tr("results.aria.low", { n: lowCount, value: low }));
+    parts.push(tr("results.aria.high", { n: highCount, value: high }));
+    if (result.dont_know) parts.push(tr("results.aria.dont_know", { n: result.dont_know }));
+    dist.setAttribute("aria-label", parts.join(", "));
+  }
+  // "Don't know" apart, in a slot of its own (kept empty so the bars line up).
+  const dk = row.querySelector(".dk");
+  dk.hidden = !app.template.scale.dont_know;
+  dk.classList.toggle("dk--none", !result.dont_know);
+  setText(dk, result.dont_know ? tr("results.dont_know_n", { n: result.dont_know }) : "");
+  const statsText =
+    s.n === 0
+      ? tr("results.no_answers")
+      : [
+          tr("results.median_is", { median: formatNumber(result.median ?? s.median) }),
+          tr("results.iqr_is", { q1: formatNumber(s.q1), q3: formatNumber(s.q3) }),
+          tr("results.n_is", { n: s.n }),
+        ].join(" · ");
+  setText(row.querySelector(".norm__stats"), statsText);
+  if (result.median === null || result.median === undefined) setAttr(row, "data-median", null);
+  else setAttr(row, "data-median", result.median);
+  setAttr(row, "data-received", result.received);
+  return s;
+}
+
+function renderResults(snap, resorted = false) {
+  const visible = REVEALED.has(snap.phase) && snap.norms.every((n) => n.counts);
+  if (!showPanel("results", visible)) return;
+  setAttr($("sort-template"), "aria-pressed", String(app.sortMode === "template"));
+  setAttr($("sort-disagreement"), "aria-pressed", String(app.sortMode === "disagreement"));
+  const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
+  const statsById = new Map();
+  for (const norm of app.norms) {
+    const result = byId.get(norm.id);
+    if (!result) continue;
+    statsById.set(norm.id, renderDistribution(resultRow(norm), norm, result));
+  }
+  // The widest spreads: the top few by IQR (ties included), if any spread at all.
+  const spreads = [...statsById.values()].filter((s) => s.n >= 2 && s.iqr > 0).map((s) => s.iqr);
+  spreads.sort((a, b) => b - a);
+  const threshold = spreads.length ? spreads[Math.min(HIGHLIGHT_TOP, spreads.length) - 1] : Infinity;
+  for (const norm of app.norms) {
+    const s = statsById.get(norm.id);
+    const row = resultRow(norm);
+    const wide = Boolean(s && s.n >= 2 && s.iqr > 0 && s.iqr >= threshold);
+    row.classList.toggle("norm--wide", wide);
+    row.querySelector(".badge--spread").hidden = !wide;
+  }
+  // Order: template order grouped by theme, or one list by disagreement.
+  const container = $("result-norms");
+  const mode = `${app.sortMode}`;
+  if (app.sortMode === "disagreement") {
+    const order = app.norms.filter((n) => statsById.has(n.id));
+    const score = (n) => statsById.get(n.id);
+    order.sort((a, b) => {
+      const sa = score(a);
+      const sb = score(b);
+      if ((sa.n === 0) !== (sb.n === 0)) return sa.n === 0 ? 1 : -1;
+      return (sb.iqr ?? -1) - (sa.iqr ?? -1) || (sb.sd ?? -1) - (sa.sd ?? -1) || a.number - b.number;
+    });
+    let list = container.querySelector(":scope > ul.norm-list--flat");
+    if (!list || container.getAttribute("data-mode") !== mode) {
+      list = h("ul", { class: "norm-list norm-list--flat" });
+      container.replaceChildren(list);
+    }
+    place(list, order.map(resultRow));
+  } else if (container.getAttribute("data-mode") !== mode || resorted || !container.children.length) {
+    container.replaceChildren(
+      ...themesOf(app.norms).map(({ theme, norms }) =>
+        h(
+          "section",
+          { class: "theme", "aria-labelledby": `th-${theme.id}` },
+          h("h4", { class: "theme__title", id: `th-${theme.id}` }, theme.title),
+          h("ul", { class: "norm-list" }, ...norms.map(resultRow)),
+        ),
+      ),
+    );
+  }
+  container.setAttribute("data-mode", mode);
+  renderThemes(byId, statsById);
+}
+
+function renderThemes(byId, statsById) {
+  const rows = themesOf(app.norms).map(({ theme, norms }) => {
+    const pooled = scaleValues().map(() => 0);
+    let answers = 0;
+    let widest = null;
+    for (const norm of norms) {
+      const result = byId.get(norm.id);
+      if (!result || !result.counts) continue;
+      result.counts.forEach((c, i) => {
+        pooled[i] += c;
+      });
+      answers += result.received;
+      const s = statsById.get(norm.id);
+      if (s && s.n >= 2 && (!widest || s.iqr > widest.s.iqr)) widest = { norm, s };
+    }
+    const s = stats(pooled);
+    const medianCell =
+      s.median === null
+        ? h("td", {}, "–")
+        : h(
+            "td",
+            {},
+            h("span", { class: `median-chip ${colourClass(Math.round(s.median))}` }, formatNumber(s.median)),
+          );
+    return h(
+      "tr",
+      { "data-theme": theme.id },
+      h("th", { scope: "row" }, theme.title),
+      medianCell,
+      h("td", {}, widest && widest.s.iqr > 0 ? tr("results.theme_widest", { n: widest.norm.number, title: widest.norm.title, iqr: formatNumber(widest.s.iqr) }) : "–"),
+      h("td", {}, String(answers)),
+    );
+  });
+  const tbody = $("theme-rows");
+  const key = JSON.stringify(rows.map((r) => r.textContent));
+  if (tbody.getAttribute("data-key") !== key) {
+    tbody.setAttribute("data-key", key);
+    tbody.replaceChildren(...rows);
+  }
+}
+
+// ------------------------------------------------------------------ brainstorm wall
+
+function buildWall() {
+  keyed("notes").clear();
+  keyed("groups").clear();
+  const limits = app.limits;
+  const maxDots = limits.max_dots_per_participant;
+  const dots = h("input", {
+    type: "number",
+    id: "voting-dots",
+    "data-testid": "voting-dots",
+    min: "1",
+    max: String(maxDots),
+    inputmode: "numeric",
+    class: "input input--num",
+  });
+  const maxPer = h("input", {
+    type: "number",
+    id: "voting-max",
+    "data-testid": "voting-max",
+    min: "1",
+    max: String(maxDots),
+    inputmode: "numeric",
+    class: "input input--num",
+  });
+  const groupTitle = h("input", {
+    type: "text",
+    id: "group-title",
+    "data-testid": "group-title",
+    class: "input",
+    maxlength: String(limits.max_group_title_chars),
+    autocomplete: "off",
+  });
+  const merge = button(tr("wall.merge"), { class: "btn btn--primary", "data-testid": "group-merge", id: "group-merge" }, mergeSelected);
+  groupTitle.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") mergeSelected();
+  });
+  $("wall").replaceChildren(
+    h(
+      "div",
+      { class: "panel__head" },
+      h("h2", { id: "wall-title", class: "panel__title" }, tr("wall.title")),
+      h("p", { class: "panel__count", id: "wall-count" }),
+    ),
+    h(
+      "div",
+      { class: "wall-tools" },
+      h(
+        "section",
+        { class: "tool", id: "voting-tool", "aria-labelledby": "voting-title" },
+        h("h3", { class: "tool__title", id: "voting-title" }, tr("voting.title")),
+        h("p", { class: "tool__status", id: "voting-status" }),
+        h("p", { class: "tool__status tool__status--big", id: "dots-cast-box" }, h("span", { "data-testid": "dots-cast", id: "dots-cast" })),
+        h(
+          "div",
+          { class: "tool__fields", id: "voting-fields" },
+          h("label", { class: "field field--inline", for: "voting-dots" }, h("span", { class: "field__label" }, tr("voting.dots")), dots),
+          h("label", { class: "field field--inline", for: "voting-max" }, h("span", { class: "field__label" }, tr("voting.max")), maxPer),
+        ),
+        h(
+          "div",
+          { class: "btn-row" },
+          button(tr("voting.open"), { class: "btn btn--primary", "data-testid": "voting-open", id: "voting-open" }, () => setVoting("open")),
+          button(tr("voting.show"), { class: "btn btn--primary", "data-testid": "voting-show", id: "voting-show" }, () => setVoting("shown")),
+          button(tr("voting.close"), { class: "btn btn--secondary", "data-testid": "voting-close", id: "voting-close" }, () => setVoting("closed")),
+        ),
+      ),
+      h(
+        "section",
+        { class: "tool", id: "group-tool", "aria-labelledby": "group-tool-title" },
+        h("h3", { class: "tool__title", id: "group-tool-title" }, tr("wall.group_title")),
+        h("p", { class: "tool__status", id: "selected-count", "aria-live": "polite" }),
+        h(
+          "label",
+          { class: "field field--inline tool__grow", for: "group-title" },
+          h("span", { class: "field__label" }, tr("wall.group_name")),
+          groupTitle,
+        ),
+        h("div", { class: "btn-row" }, merge, button(tr("wall.clear_selection"), { class: "btn btn--secondary", id: "clear-selection", "data-testid": "clear-selection" }, clearSelection)),
+      ),
+    ),
+    h("div", { class: "groups", id: "groups" }),
+    h(
+      "section",
+      { class: "loose", "aria-labelledby": "loose-title", id: "loose" },
+      h("h3", { class: "subtitle", id: "loose-title" }, tr("wall.loose")),
+      h("ul", { class: "notes", id: "loose-notes" }),
+      h("p", { class: "empty", id: "wall-empty" }, tr("wall.empty")),
+    ),
+  );
+  dots.addEventListener("input", () => {
+    maxPer.max = dots.value || String(maxDots);
+  });
+  app.voteInputsApplied = "";
+}
+
+function readVotingInputs() {
+  const maxDots = app.limits.max_dots_per_participant;
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, Math.round(Number(v) || lo)));
+  const dots = clamp($("voting-dots").value, 1, maxDots);
+  const maxPer = clamp($("voting-max").value, 1, dots);
+  return { dots_per_participant: dots, max_per_note: maxPer };
+}
+
+async function setVoting(state) {
+  await command("set_dot_voting", { state, ...readVotingInputs() });
+}
+
+function clearSelection() {
+  app.selected.clear();
+  renderWall(app.snap);
+}
+
+async function mergeSelected() {
+  const snap = app.snap;
+  const title = cleanText($("group-title").value);
+  const noteIds = [...app.selected].filter((id) => snap.notes.some((n) => n.note_id === id));
+  if (!noteIds.length) {
+    showError({ code: "select_notes" });
+    return;
+  }
+  if (!title) {
+    showError({ code: "group_title" });
+    $("group-title").focus();
+    return;
+  }
+  // A note belongs to one group: take the chosen ones out of their old groups.
+  for (const group of snap.groups) {
+    const rest = group.note_ids.filter((id) => !noteIds.includes(id));
+    if (rest.length === group.note_ids.length) continue;
+    if (rest.length) await command("put_note_group", { group_id: group.group_id, title: group.title, note_ids: rest });
+    else await command("remove_note_group", { group_id: group.group_id });
+  }
+  const ack = await command("put_note_group", { group_id: randomId(), title, note_ids: noteIds });
+  if (ack) {
+    $("group-title").value = "";
+    app.selected.clear();
+    announce(tr("wall.merged", { title, n: noteIds.length }));
+    renderWall(app.snap);
+  }
+}
+
+async function addSelectedTo(group) {
+  const snap = app.snap;
+  const adding = [...app.selected].filter((id) => snap.notes.some((n) => n.note_id === id) && !group.note_ids.includes(id));
+  if (!adding.length) {
+    showError({ code: "select_notes" });
+    return;
+  }
+  for (const other of snap.groups) {
+    if (other.group_id === group.group_id) continue;
+    const rest = other.note_ids.filter((id) => !adding.includes(id));
+    if (rest.length === other.note_ids.length) continue;
+    if (rest.length) await command("put_note_group", { group_id: other.group_id, title: other.title, note_ids: rest });
+    else await command("remove_note_group", { group_id: other.group_id });
+  }
+  const ack = await command("put_note_group", {
+    group_id: group.group_id,
+    title: group.title,
+    note_ids: [...group.note_ids, ...adding],
+  });
+  if (ack) {
+    app.selected.clear();
+    renderWall(app.snap);
+  }
+}
+
+function noteCard(note) {
+  return keyed("notes").get(note.note_id, () => {
+    const id = note.note_id;
+    const select = h("input", {
+      type: "checkbox",
+      class: "note__check",
+      id: `select-${id}`,
+      "data-testid": `select-${id}`,
+      "aria-describedby": `nt-${id}`,
+    });
+    select.addEventListener("change", () => {
+      if (select.checked) app.selected.add(id);
+      else app.selected.delete(id);
+      renderSelection();
+    });
+    const card = h(
+      "li",
+      { class: "note", "data-testid": `note-${id}`, "data-note": id },
+      h(
+        "div",
+        { class: "note__top" },
+        h("label", { class: "note__select", for: `select-${id}` }, select, h("span", { class: "note__select-text" }, tr("wall.select"))),
+        h("span", { class: "note__votes", "data-testid": `votes-${id}`, hidden: true }),
+      ),
+      h("p", { class: "note__text", id: `nt-${id}` }),
+      h("p", { class: "note__norm" }),
+      h(
+        "div",
+        { class: "btn-row note__actions" },
+        button("", { class: "btn btn--small btn--secondary", "data-testid": `hide-${id}`, "aria-describedby": `nt-${id}` }, () => {
+          const current = app.snap.notes.find((n) => n.note_id === id);
+          if (current) command("hide_note", { note_id: id, hidden: !current.hidden });
+        }),
+        button(tr("wall.promote"), { class: "btn btn--small btn--primary", "data-testid": `promote-${id}`, "aria-describedby": `nt-${id}` }, () =>
+          promote(id),
+        ),
+      ),
+    );
+    return card;
+  });
+}
+
+function renderNote(card, note, votes, phase) {
+  const textNode = card.querySelector(".note__text");
+  const shownText = note.hidden ? tr("wall.hidden_note") : note.text;
+  setText(textNode, shownText); // textContent: participant text stays text
+  textNode.classList.toggle("note__text--hidden", note.hidden);
+  card.classList.toggle("note--hidden", note.hidden);
+  const normText = note.norm_id ? tr("wall.norm", { norm: normLabel(note.norm_id) }) : "";
+  const normNode = card.querySelector(".note__norm");
+  setText(normNode, normText);
+  normNode.hidden = !normText;
+  const hide = card.querySelector(`[data-testid="hide-${note.note_id}"]`);
+  setText(hide, note.hidden ? tr("wall.show_note") : tr("wall.hide_note"));
+  setAttr(hide, "aria-pressed", String(note.hidden));
+  const moderate = MODERATE_PHASES.has(phase);
+  hide.hidden = !moderate;
+  const promoteBtn = card.querySelector(`[data-testid="promote-${note.note_id}"]`);
+  promoteBtn.hidden = !EDIT_PHASES.has(phase) || note.hidden;
+  card.querySelector(".note__select").hidden = !EDIT_PHASES.has(phase);
+  const select = card.querySelector(".note__check");
+  select.checked = app.selected.has(note.note_id);
+  card.classList.toggle("note--selected", select.checked);
+  const votesNode = card.querySelector(".note__votes");
+  votesNode.hidden = votes === null;
+  if (votes !== null) {
+    setText(votesNode, tr("voting.note_dots", { n: votes }));
+    setAttr(votesNode, "data-count", votes);
+  }
+}
+
+function renderSelection() {
+  const n = app.selected.size;
+  setText($("selected-count"), tr("wall.selected", { n }));
+  for (const card of $("wall").querySelectorAll(".note")) {
+    const id = card.getAttribute("data-note");
+    card.classList.toggle("note--selected", app.selected.has(id));
+  }
+}
+
+function renderWall(snap) {
+  if (!showPanel("wall", WALL_PHASES.has(snap.phase))) return;
+  const phase = snap.phase;
+  const editable = EDIT_PHASES.has(phase);
+  const voting = snap.voting;
+  const shown = voting.state === "shown" && Array.isArray(voting.results);
+  const votesById = new Map(shown ? voting.results.map((r) => [r.note_id, r.dots]) : []);
+  // Once closed, nobody can show a hidden note again: leave them out.
+  const wallNotes = phase === "closed" ? snap.notes.filter((n) => !n.hidden) : snap.notes;
+  const notesById = new Map(wallNotes.map((n) => [n.note_id, n]));
+  for (const id of [...app.selected]) if (!notesById.has(id)) app.selected.delete(id);
+  const visibleCount = snap.notes.filter((n) => !n.hidden).length;
+  setText($("wall-count"), tr("wall.count", { n: visibleCount, hidden: snap.notes.length - visibleCount }));
+
+  // Voting tool.
+  const votingTool = $("voting-tool");
+  votingTool.hidden = !VOTING_PHASES.has(phase);
+  setText($("voting-status"), tr(`voting.state.${voting.state}`, { dots: voting.dots_per_participant, max: voting.max_per_note }));
+  const cast = $("dots-cast");
+  setText(cast, tr("voting.cast", { n: voting.dots_cast }));
+  setAttr(cast, "data-count", voting.dots_cast);
+  $("dots-cast-box").hidden = voting.state === "closed" && voting.dots_cast === 0;
+  $("voting-open").hidden = voting.state === "open";
+  setText($("voting-open"), voting.state === "closed" ? tr("voting.open") : tr("voting.reopen"));
+  $("voting-close").hidden = voting.state === "closed";
+  $("voting-show").hidden = voting.state === "shown";
+  $("voting-fields").hidden = voting.state !== "closed";
+  const applied = `${voting.dots_per_participant}/${voting.max_per_note}`;
+  const dotsInput = $("voting-dots");
+  const maxInput = $("voting-max");
+  if (app.voteInputsApplied !== applied && document.activeElement !== dotsInput && document.activeElement !== maxInput) {
+    app.voteInputsApplied = applied;
+    dotsInput.value = String(voting.dots_per_participant);
+    maxInput.value = String(voting.max_per_note);
+    maxInput.max = String(voting.dots_per_participant);
+  }
+  $("group-tool").hidden = !editable;
+
+  // Which notes are in which group (first group wins if the server ever sends a note twice).
+  const groupOf = new Map();
+  for (const group of snap.groups) for (const id of group.note_ids) if (!groupOf.has(id)) groupOf.set(id, group.group_id);
+  const byVotes = (list) => (shown ? [...list].sort((a, b) => (votesById.get(b.note_id) || 0) - (votesById.get(a.note_id) || 0)) : list);
+  const cardFor = (note) => {
+    const card = noteCard(note);
+    renderNote(card, note, shown && !note.hidden ? votesById.get(note.note_id) || 0 : null, phase);
+    return card;
+  };
+
+  // Groups as named clusters.
+  const groups = snap.groups.map((group) => {
+    const notes = group.note_ids.filter((id) => groupOf.get(id) === group.group_id && notesById.has(id)).map((id) => notesById.get(id));
+    const total = notes.reduce((sum, n) => sum + (votesById.get(n.note_id) || 0), 0);
+    return { group, notes: byVotes(notes), total };
+  });
+  if (shown) groups.sort((a, b) => b.total - a.total);
+  const groupNodes = groups.map(({ group, notes, total }) => {
+    const node = keyed("groups").get(group.group_id, () => {
+      const ungroup = button(tr("wall.ungroup"), { class: "btn btn--small btn--secondary", "data-testid": `ungroup-${group.group_id}` }, () =>
+        command("remove_note_group", { group_id: group.group_id }),
+      );
+      const add = button(tr("wall.add_selected"), { class: "btn btn--small btn--secondary", "data-testid": `group-add-${group.group_id}` }, () => {
+        const current = app.snap.groups.find((g) => g.group_id === group.group_id);
+        if (current) addSelectedTo(current);
+      });
+      return h(
+        "section",
+        { class: "group", "data-testid": `group-${group.group_id}`, "aria-labelledby": `gt-${group.group_id}` },
+        h(
+          "div",
+          { class: "group__head" },
+          h("h3", { class: "group__title", id: `gt-${group.group_id}` }),
+          h("span", { class: "group__meta" }),
+          h("div", { class: "btn-row group__actions" }, add, ungroup),
+        ),
+        h("ul", { class: "notes" }),
+      );
+    });
+    setText(node.querySelector(".group__title"), group.title);
+    setText(
+      node.querySelector(".group__meta"),
+      shown ? tr("wall.group_meta_votes", { n: notes.length, dots: total }) : tr("wall.group_meta", { n: notes.length }),
+    );
+    node.querySelector(".group__actions").hidden = !editable;
+    place(node.querySelector(".notes"), notes.map(cardFor));
+    return node;
+  });
+  keyed("groups").sweep();
+  place($("groups"), groupNodes);
+
+  const loose = byVotes(wallNotes.filter((n) => !groupOf.has(n.note_id)));
+  place($("loose-notes"), loose.map(cardFor));
+  keyed("notes").sweep();
+  $("loose-title").hidden = !groups.length || !loose.length;
+  $("wall-empty").hidden = wallNotes.length > 0;
+  renderSelection();
+}
+
+// ------------------------------------------------------------------ agenda
+
+function buildAgenda() {
+  keyed("agenda").clear();
+  const limits = app.limits;
+  const orgList = h("datalist", { id: "owner-suggestions" }, ...app.template.org_types.map((org) => h("option", { value: org.label })));
+  const normSelect = h(
+    "select",
+    { id: "agenda-norm", "data-testid": "agenda-norm", class: "input" },
+    h("option", { value: "" }, tr("agenda.no_norm")),
+    ...themesOf(app.norms).map(({ theme, norms }) =>
+      h("optgroup", { label: theme.title }, ...norms.map((norm) => h("option", { value: norm.id }, `${norm.number}. ${norm.title}`))),
+    ),
+  );
+  const form = h(
+    "form",
+    { class: "agenda-form", id: "agenda-form", "aria-labelledby": "agenda-form-title", novalidate: "" },
+    h("h3", { class: "subtitle", id: "agenda-form-title", tabindex: "-1" }, tr("agenda.add_title")),
+    h("p", { class: "agenda-form__from", id: "agenda-from", hidden: true }),
+    h(
+      "label",
+      { class: "field", for: "agenda-action" },
+      h("span", { class: "field__label" }, tr("agenda.action")),
+      h("textarea", {
+        id: "agenda-action",
+        "data-testid": "agenda-action",
+        class: "input input--area",
+        rows: "2",
+        maxlength: String(limits.max_agenda_text_chars),
+        required: "",
+      }),
+    ),
+    h(
+      "div",
+      { class: "field-row" },
+      h(
+        "label",
+        { class: "field", for: "agenda-owner" },
+        h("span", { class: "field__label" }, tr("agenda.owner")),
+        h("input", {
+          type: "text",
+          id: "agenda-owner",
+          "data-testid": "agenda-owner",
+          class: "input",
+          list: "owner-suggestions",
+          maxlength: String(limits.max_agenda_owner_chars),
+          autocomplete: "off",
+        }),
+      ),
+      h(
+        "label",
+        { class: "field", for: "agenda-deadline" },
+        h("span", { class: "field__label" }, tr("agenda.deadline")),
+        h("input", { type: "date", id: "agenda-deadline", "data-testid": "agenda-deadline", class: "input" }),
+      ),
+    ),
+    h("label", { class: "field", for: "agenda-norm" }, h("span", { class: "field__label" }, tr("agenda.norm")), normSelect),
+    orgList,
+    h(
+      "div",
+      { class: "btn-row" },
+      h("button", { type: "submit", class: "btn btn--primary", "data-testid": "agenda-save", id: "agenda-save" }, tr("agenda.save_new")),
+      button(tr("cancel"), { class: "btn btn--secondary", "data-testid": "agenda-cancel", id: "agenda-cancel", hidden: true }, resetForm),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveForm();
+  });
+  $("agenda").replaceChildren(
+    h(
+      "div",
+      { class: "panel__head" },
+      h("h2", { id: "agenda-title", class: "panel__title" }, tr("agenda.title")),
+      h("p", { class: "panel__count", id: "agenda-count" }),
+    ),
+    h("ol", { class: "agenda-list", id: "agenda-list" }),
+    h("p", { class: "empty", id: "agenda-empty" }, tr("agenda.empty")),
+    form,
+    h(
+      "div",
+      { class: "exports", role: "group", "aria-labelledby": "export-label" },
+      h("span", { id: "export-label", class: "exports__label" }, tr("export.label")),
+      ...EXPORT_FORMATS.map((fmt) => {
+        const node = button(tr(`export.${fmt}`), { class: "btn btn--secondary", "data-testid": `export-${fmt}`, "data-format": fmt }, () =>
+          download(fmt),
+        );
+        node.hidden = !EXPORT_ALWAYS.has(fmt) && app.exportOk.get(fmt) !== true;
+        return node;
+      }),
+    ),
+  );
+  app.form = { itemId: null, noteId: null };
+  probeExports();
+}
+
+/** Which optional export formats the server has: HEAD each once, show those that answer 200. */
+async function probeExports() {
+  if (app.exportProbe) return;
+  app.exportProbe = true;
+  for (const fmt of EXPORT_FORMATS) {
+    if (EXPORT_ALWAYS.has(fmt) || app.exportOk.has(fmt)) continue;
+    try {
+      const response = await fetch(`/api/rooms/${encodeURIComponent(app.code)}/export.${fmt}?lang=${app.lang}`, {
+        method: "HEAD",
+        headers: { Authorization: `Bearer ${app.token}` },
+        cache: "no-store",
+      });
+      app.exportOk.set(fmt, response.ok);
+    } catch {
+      app.exportOk.set(fmt, false);
+    }
+    const node = document.querySelector(`[data-format="${fmt}"]`);
+    if (node) node.hidden = app.exportOk.get(fmt) !== true;
+  }
+}
+
+function itemRow(item) {
+  return keyed("agenda").get(item.item_id, () => {
+    const id = item.item_id;
+    const find = () => app.snap.agenda.find((i) => i.item_id === id);
+    return h(
+      "li",
+      { class: "agenda-item", "data-testid": "agenda-item", "data-item": id },
+      h("p", { class: "agenda-item__action", id: `ai-${id}` }),
+      h(
+        "dl",
+        { class: "agenda-item__meta" },
+        h("div", { class: "meta" }, h("dt", {}, tr("agenda.owner")), h("dd", { class: "agenda-item__owner" })),
+        h("div", { class: "meta" }, h("dt", {}, tr("agenda.deadline")), h("dd", { class: "agenda-item__deadline" })),
+        h("div", { class: "meta agenda-item__norm-box" }, h("dt", {}, tr("agenda.norm")), h("dd", { class: "agenda-item__norm" })),
+      ),
+      h(
+        "div",
+        { class: "btn-row agenda-item__actions" },
+        button(tr("agenda.edit"), { class: "btn btn--small btn--secondary", "data-testid": "agenda-edit", "aria-describedby": `ai-${id}` }, () => {
+          const current = find();
+          if (current) editItem(current);
+        }),
+        button("↑", { class: "btn btn--small btn--secondary", "data-testid": "agenda-up", "aria-label": tr("agenda.up"), "aria-describedby": `ai-${id}` }, () => move(id, -1)),
+        button("↓", { class: "btn btn--small btn--secondary", "data-testid": "agenda-down", "aria-label": tr("agenda.down"), "aria-describedby": `ai-${id}` }, () => move(id, 1)),
+        button(tr("agenda.remove"), { class: "btn btn--small btn--danger", "data-testid": "agenda-remove", "aria-describedby": `ai-${id}` }, async () => {
+          const current = find();
+          if (!current) return;
+          const ack = await command("remove_agenda_item", { item_id: id });
+          if (ack) announce(tr("agenda.removed", { action: current.action }));
+          if (app.form.itemId === id) resetForm();
+        }),
+      ),
+    );
+  });
+}
+
+function renderAgenda(snap) {
+  if (!showPanel("agenda", WALL_PHASES.has(snap.phase))) return;
+  const editable = EDIT_PHASES.has(snap.phase);
+  const items = snap.agenda;
+  setText($("agenda-count"), tr("agenda.count", { n: items.length }));
+  const rows = items.map((item, index) => {
+    const row = itemRow(item);
+    setText(row.querySelector(".agenda-item__action"), item.action);
+    setText(row.querySelector(".agenda-item__owner"), item.owner || tr("agenda.no_owner"));
+    setText(row.querySelector(".agenda-item__deadline"), item.deadline ? formatDate(item.deadline) : tr("agenda.no_deadline"));
+    row.querySelector(".agenda-item__norm-box").hidden = !item.norm_id;
+    setText(row.querySelector(".agenda-item__norm"), item.norm_id ? normLabel(item.norm_id) : "");
+    row.querySelector(".agenda-item__actions").hidden = !editable;
+    row.querySelector('[data-testid="agenda-up"]').disabled = index === 0;
+    row.querySelector('[data-testid="agenda-down"]').disabled = index === items.length - 1;
+    row.classList.toggle("agenda-item--editing", app.form.itemId === item.item_id);
+    return row;
+  });
+  keyed("agenda").sweep();
+  place($("agenda-list"), rows);
+  $("agenda-empty").hidden = items.length > 0;
+  $("agenda-form").hidden = !editable;
+}
+
+function formFields() {
+  return {
+    action: $("agenda-action"),
+    owner: $("agenda-owner"),
+    deadline: $("agenda-deadline"),
+    norm: $("agenda-norm"),
+  };
+}
+
+function setFormMode(editing, fromNote) {
+  setText($("agenda-form-title"), editing ? tr("agenda.edit_title") : tr("agenda.add_title"));
+  setText($("agenda-save"), editing ? tr("agenda.save_edit") : tr("agenda.save_new"));
+  $("agenda-cancel").hidden = !editing && !fromNote;
+  const from = $("agenda-from");
+  from.hidden = !fromNote;
+  setText(from, fromNote ? tr("agenda.from_note") : "");
+}
+
+function resetForm() {
+  const f = formFields();
+  f.action.value = "";
+  f.owner.value = "";
+  f.deadline.value = "";
+  f.norm.value = "";
+  app.form = { itemId: null, noteId: null };
+  setFormMode(false, false);
+  if (app.snap) renderAgenda(app.snap);
+}
+
+function focusForm() {
+  const form = $("agenda-form");
+  form.scrollIntoView({ block: "center", behavior: "smooth" });
+  $("agenda-action").focus({ preventScroll: true });
+}
+
+function promote(noteId) {
+  const note = app.snap.notes.find((n) => n.note_id === noteId);
+  if (!note) return;
+  const f = formFields();
+  f.action.value = note.text.slice(0, app.limits.max_agenda_text_chars);
+  f.owner.value = "";
+  f.deadline.value = "";
+  f.norm.value = note.norm_id && app.normById.has(note.norm_id) ? note.norm_id : "";
+  app.form = { itemId: null, noteId };
+  setFormMode(false, true);
+  renderAgenda(app.snap);
+  focusForm();
+}
+
+function editItem(item) {
+  const f = formFields();
+  f.action.value = item.action;
+  f.owner.value = item.owner;
+  f.deadline.value = item.deadline || "";
+  f.norm.value = item.norm_id && app.normById.has(item.norm_id) ? item.norm_id : "";
+  app.form = { itemId: item.item_id, noteId: item.note_id };
+  setFormMode(true, false);
+  renderAgenda(app.snap);
+  focusForm();
+}
+
+async function saveForm() {
+  const f = formFields();
+  const action = cleanText(f.action.value);
+  if (!action) {
+    showError({ code: "action_required" });
+    f.action.focus();
+    return;
+  }
+  const deadline = f.deadline.value && /^\d{4}-\d{2}-\d{2}$/.test(f.deadline.value) ? f.deadline.value : null;
+  const items = app.snap.agenda;
+  const existing = app.form.itemId ? items.find((i) => i.item_id === app.form.itemId) : null;
+  const maxPosition = app.limits.max_agenda_items;
+  const position = existing ? existing.position : Math.min(maxPosition, items.reduce((max, i) => Math.max(max, i.position + 1), 0));
+  const ack = await command("put_agenda_item", {
+    item_id: app.form.itemId || randomId(),
+    action,
+    owner: cleanText(f.owner.value),
+    deadline,
+    norm_id: f.norm.value || null,
+    note_id: app.form.noteId || null,
+    position,
+  });
+  if (ack) {
+    announce(existing ? tr("agenda.saved") : tr("agenda.added", { action }));
+    resetForm();
+  }
+}
+
+async function move(itemId, delta) {
+  const items = [...app.snap.agenda];
+  const index = items.findIndex((i) => i.item_id === itemId);
+  const target = index + delta;
+  if (index < 0 || target < 0 || target >= items.length) return;
+  [items[index], items[target]] = [items[target], items[index]];
+  // Number the list 0, 1, 2...; usually only the two swapped items change.
+  for (const [position, item] of items.entries()) {
+    if (item.position === position) continue;
+    const { item_id, action, owner, deadline, norm_id, note_id } = item;
+    const ack = await command("put_agenda_item", { item_id, action, owner, deadline, norm_id, note_id, position });
+    if (!ack) return;
+  }
+  // Keep keyboard focus on the moved item's button.
+  const row = keyed("agenda").get(itemId, () => null);
+  const again = row && row.querySelector(`[data-testid="agenda-${delta < 0 ? "up" : "down"}"]`);
+  if (again && !again.disabled) again.focus();
+}
+
+async function download(fmt) {
+  try {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(app.code)}/export.${fmt}?lang=${app.lang}`, {
+      headers: { Authorization: `Bearer ${app.token}` },
+      cache: "no-store",
+    });
+    if (!response.ok) throw { code: response.status === 401 ? "bad_token" : "export_failed" };
+    const blob = await response.blob();
+    const disposition = response.headers.get("content-disposition") || "";
+    const match = /filename="([^"]+)"/.exec(disposition);
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: match ? match[1] : `kleur-${app.code}.${fmt}`, class: "visually-hidden" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    announce(tr("export.done"));
+  } catch (error) {
+    showError(error && error.code ? error : { code: "export_failed" });
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+
+const BUILDERS = {
+  join: () => buildJoin(),
+  rating: () => buildRating(),
+  results: () => buildResults(),
+  wall: () => buildWall(),
+  agenda: () => buildAgenda(),
+};
+
+/**
+ * Show or hide a panel.  A hidden panel is emptied, so that a data-testid
+ * (e.g. norm-{id}, in both the rating and the results panel) is never in the
+ * page twice; it is built again when it is shown.
+ */
+function showPanel(id, visible) {
+  const panel = $(id);
+  panel.hidden = !visible;
+  if (!visible) {
+    if (panel.firstChild) {
+      panel.replaceChildren();
+      if (app.keyed[id]) app.keyed[id].clear();
+    }
+    return false;
+  }
+  if (!panel.firstChild) BUILDERS[id]();
+  return true;
+}
+
+function buildAll() {
+  buildHeader();
+  if (!app.template) return;
+  // Panels are built when shown (showPanel); a language switch empties them all.
+  for (const id of Object.keys(BUILDERS)) $(id).replaceChildren();
+  app.built = true;
+}
+
+function render() {
+  const snap = app.snap;
+  if (!snap || !app.built) return;
+  $("loading").hidden = true;
+  const focusLost = () => document.activeElement === document.body || (document.activeElement && document.activeElement.closest("[hidden]"));
+  document.body.setAttribute("data-phase", snap.phase);
+  renderHeader(snap);
+  renderJoin(snap);
+  renderRating(snap);
+  renderResults(snap);
+  renderWall(snap);
+  renderAgenda(snap);
+  if (app.lastPhase !== snap.phase || app.lastRound !== snap.round) {
+    if (app.lastPhase !== null) {
+      announce(tr("phase.announce", { phase: phaseName(snap.phase) }));
+      if (focusLost()) $("main").focus({ preventScroll: true });
+      window.scrollTo({ top: 0 });
+    }
+    app.lastPhase = snap.phase;
+    app.lastRound = snap.round;
+  }
+}
+
+function onDashboard(snap) {
+  app.clockOffset = snap.server_time - Date.now();
+  app.snap = snap;
+  render();
+}
+
+function onStatus(status, closeCode) {
+  app.closeCode = closeCode ?? null;
+  let text = tr(`status.${status}`);
+  if (status === "closed" && closeCode) {
+    const name = closeName(closeCode);
+    const key = `close.${name}`;
+    if (name && app.t.has && app.t.has(`dashboard.${key}`)) text = tr(key);
+  }
+  if (text === `dashboard.status.${status}`) text = "";
+  document.body.classList.toggle("dash--offline", status !== "online");
+  if (status === "closed" && !app.snap) {
+    // Refused before anything was shown: say why in place of the dashboard.
+    setText($("loading"), text);
+    text = "";
+  }
+  setText($("conn-status"), text);
+}
+
+function closeName(code) {
+  const table = (app.protocol && app.protocol.close_codes) || {};
+  const entry = Object.entries(table).find(([, value]) => value.code === code);
+  return entry ? entry[0] : null;
+}
+
+async function switchLanguage(lang) {
+  if (lang === app.lang) return;
+  try {
+    await setLanguage(lang); // calls onLanguage() with the new t
+  } catch (error) {
+    showError({ code: "internal" });
+  }
+  $(`lang-${lang}`).focus();
+}
+
+/** The language changed (here or through setLanguage): rebuild every text. */
+function onLanguage(t, lang) {
+  app.t = t;
+  app.lang = lang;
+  document.documentElement.lang = lang;
+  const form = saveFormState();
+  buildAll();
+  if (app.conn) onStatus(app.conn.status, app.closeCode);
+  render();
+  if (form && $("agenda-form")) {
+    restoreFormState(form);
+    render();
+  }
+}
+
+function saveFormState() {
+  if (!$("agenda-form")) return null;
+  const f = formFields();
+  return { state: { ...app.form }, action: f.action.value, owner: f.owner.value, deadline: f.deadline.value, norm: f.norm.value };
+}
+
+function restoreFormState(saved) {
+  const f = formFields();
+  f.action.value = saved.action;
+  f.owner.value = saved.owner;
+  f.deadline.value = saved.deadline;
+  f.norm.value = saved.norm;
+  app.form = saved.state;
+  setFormMode(Boolean(app.form.itemId), Boolean(app.form.noteId && !app.form.itemId));
+}
+
+async function loadTemplate(templateId) {
+  if (app.template && app.template.id === templateId) return;
+  const response = await fetch(`/api/templates/${encodeURIComponent(templateId)}`);
+  if (!response.ok) throw { code: "template_failed" };
+  const template = await response.json();
+  app.template = template;
+  app.norms = [];
+  app.normById = new Map();
+  for (const theme of template.themes) {
+    for (const norm of theme.norms) {
+      const entry = { id: norm.id, number: norm.number, title: norm.title, theme };
+      app.norms.push(entry);
+      app.normById.set(norm.id, entry);
+    }
+  }
+  app.orgLabel = new Map(template.org_types.map((o) => [o.id, o.label]));
+  buildAll();
+  render();
+}
+
+function readToken() {
+  // The key Connection uses for the facilitator token, too.
+  const key = `kleur.${app.code}.token`;
+  const fromHash = decodeURIComponent(location.hash.slice(1));
+  if (fromHash) {
+    sessionStorage.setItem(key, fromHash);
+    history.replaceState(history.state, "", location.pathname + location.search);
+    return fromHash;
+  }
+  return sessionStorage.getItem(key) || "";
+}
+
+async function main() {
+  const parts = location.pathname.split("/").filter(Boolean);
+  app.code = (parts[parts.length - 1] || "").toUpperCase();
+  app.token = readToken();
+  app.lang = pageLanguage();
+  document.documentElement.lang = app.lang;
+  const [t, protocol] = await Promise.all([loadTranslations(app.lang, onLanguage), loadProtocol()]);
+  app.t = t;
+  app.protocol = protocol;
+  app.limits = protocol.limits || {};
+  if (Array.isArray(protocol.phases) && protocol.phases.every((p) => p in TRANSITIONS)) app.phases = protocol.phases;
+  // Should /api/protocol ever publish the transition table, it wins over our mirror.
+  if (protocol.transitions && typeof protocol.transitions === "object") app.transitions = protocol.transitions;
+  buildHeader();
+  for (const lang of ["nl", "en"]) $(`lang-${lang}`).addEventListener("click", () => switchLanguage(lang));
+  $("show-join").addEventListener("click", () => {
+    app.showJoin = !app.showJoin;
+    render();
+    if (app.showJoin) $("join").scrollIntoView({ block: "start" });
+  });
+  setInterval(tickTimer, 250);
+  const tokenPattern = new RegExp(`^[A-Za-z0-9_-]{${app.limits.token_min_chars},${app.limits.token_max_chars}}$`);
+  if (!tokenPattern.test(app.token)) {
+    setText($("loading"), tr("no_token"));
+    return;
+  }
+  connect();
+}
+
+/** Open the facilitator connection; resolves at its first welcome. */
+function connect() {
+  return new Promise((resolve) => {
+    const conn = new Connection({
+      room: app.code,
+      role: "facilitator",
+      token: app.token,
+      onWelcome: (welcome) => {
+        if (conn !== app.conn) return;
+        loadTemplate(welcome.template_id).catch((error) => showError(error));
+        resolve();
+      },
+      onMessage: (message) => {
+        if (conn !== app.conn || !message) return;
+        if (message.type === "dashboard") onDashboard(message);
+        // Errors of a command reject its promise (see command()); the rest,
+        // e.g. a refused join, are shown here.
+        else if (message.type === "error" && (message.seq === null || message.seq === undefined)) showError(message);
+      },
+      onStatus: (status, closeCode) => {
+        if (conn === app.conn) onStatus(status, closeCode);
+      },
+    });
+    app.conn = conn;
+    conn.start();
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  const loading = $("loading");
+  if (loading) loading.textContent = "kleur: the dashboard could not start / het dashboard kon niet starten.";
+});
