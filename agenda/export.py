@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, NotRequired, TypedDict
 
+from agenda import analysis
 from agenda.phases import is_revealed
 from agenda.templates import Template
-from agenda.views import RoomData, norm_results
+from agenda.views import RoomData, norm_results, previous_scan
 
 #: Version of the JSON export's layout; bump on any incompatible change.
 JSON_EXPORT_VERSION = 1
@@ -87,6 +88,18 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "follow_up": "Vervolg",
         "none": "Nog geen acties.",
         "notes": "Ideeën uit de brainstorm",
+        "rounds": "Wat veranderde in ronde {round}",
+        "rounds_note": "Mediaan en eensgezindheid (0 tot 1) tegenover de ronde ervoor.",
+        "median_change": "Verschil mediaan",
+        "consensus_change": "Verschil eensgezindheid",
+        "since_previous": "Sinds de vorige scan ({room})",
+        "median_before": "Mediaan toen",
+        "earlier_actions": "Acties van de vorige scan",
+        "status": "Stand",
+        "status_open": "nog open",
+        "status_in_progress": "bezig",
+        "status_done": "klaar",
+        "status_dropped": "gestopt",
         "idea": "Idee",
         "page": "pagina {page}",
         "decimal": ",",
@@ -128,6 +141,18 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "follow_up": "Follow-up",
         "none": "No actions yet.",
         "notes": "Ideas from the brainstorm",
+        "rounds": "What changed in round {round}",
+        "rounds_note": "Median and consensus (0 to 1) against the round before.",
+        "median_change": "Median change",
+        "consensus_change": "Consensus change",
+        "since_previous": "Since the previous scan ({room})",
+        "median_before": "Median then",
+        "earlier_actions": "Actions of the previous scan",
+        "status": "Status",
+        "status_open": "still open",
+        "status_in_progress": "in progress",
+        "status_done": "done",
+        "status_dropped": "dropped",
         "idea": "Idea",
         "page": "page {page}",
         "decimal": ".",
@@ -156,6 +181,22 @@ class NormRow(TypedDict):
     counts: list[int] | None
     dont_know: int | None
     median: float | None
+    #: Only in a second (or later) round, once revealed.
+    previous_round: NotRequired[RoundShiftRow]
+    #: Only in a follow-up scan.
+    previous_scan: NotRequired[PreviousScanRow]
+
+
+class RoundShiftRow(TypedDict):
+    median_delta: float | None
+    consensus_delta: float | None
+    n_before: int
+
+
+class PreviousScanRow(TypedDict):
+    median_before: float | None
+    #: Median now minus then (None until both exist and this scan is revealed).
+    median_change: float | None
 
 
 class ThemeRow(TypedDict):
@@ -190,6 +231,13 @@ class ScaleRange(TypedDict):
     max: int
 
 
+class EarlierActionRow(TypedDict):
+    action: str
+    owner: str
+    deadline: str | None
+    status: str
+
+
 class Result(TypedDict):
     """The JSON export's layout (version ``JSON_EXPORT_VERSION``)."""
 
@@ -205,13 +253,16 @@ class Result(TypedDict):
     themes: list[ThemeRow]
     agenda: list[AgendaRow]
     notes: list[NoteRow]
+    #: Only in a follow-up scan: the earlier scan's room and its actions' status.
+    previous_room: NotRequired[str]
+    earlier_actions: NotRequired[list[EarlierActionRow]]
 
 
 def result_dict(data: RoomData, template: Template, code: str) -> Result:
     """The whole result as plain data (the JSON export, and the base of the others)."""
     revealed = is_revealed(data.phase)
     results = {r.norm_id: r for r in norm_results(data, template, revealed=revealed)}
-    return {
+    result: Result = {
         "format": "kleur-result",
         "version": JSON_EXPORT_VERSION,
         "room": code,
@@ -254,6 +305,48 @@ def result_dict(data: RoomData, template: Template, code: str) -> Result:
             key=lambda n: (n["norm"] or "", n["text"]),
         ),
     }
+    for row, item in zip(
+        result["agenda"], sorted(data.agenda, key=lambda i: (i.position, i.item_id)), strict=True
+    ):
+        if item.follow_up is not None:
+            row["follow_up"] = item.follow_up
+    return _with_history(result, data, template)
+
+
+def _with_history(result: Result, data: RoomData, template: Template) -> Result:
+    """Add the shift since the previous round and the follow-up comparison, when any."""
+    revealed = result["revealed"]
+    rows = {row["id"]: row for row in norms(result)}
+    if revealed and data.previous_tallies is not None:
+        scale = template.scale
+        for norm in template.norms:
+            now, before = (
+                analysis.norm_stats(
+                    [tallies.get(norm.id, {}).get(v, 0) for v in scale.values],
+                    scale.min,
+                    tallies.get(norm.id, {}).get(None, 0),
+                )
+                for tallies in (data.tallies, data.previous_tallies)
+            )
+            shift = analysis.compare_rounds(before, now)
+            rows[norm.id]["previous_round"] = {
+                "median_delta": shift.median_delta,
+                "consensus_delta": shift.consensus_delta,
+                "n_before": shift.n_before,
+            }
+    scan = previous_scan(data, template, revealed)
+    if scan is not None:
+        result["previous_room"] = scan.room
+        for previous_norm in scan.norms:
+            rows[previous_norm.norm_id]["previous_scan"] = {
+                "median_before": previous_norm.median_before,
+                "median_change": previous_norm.median_change,
+            }
+        result["earlier_actions"] = [
+            {"action": i.action, "owner": i.owner, "deadline": i.deadline, "status": i.status.value}
+            for i in scan.items
+        ]
+    return result
 
 
 def _list(counts: tuple[int, ...] | None) -> list[int] | None:
@@ -426,11 +519,59 @@ def markdown_from(result: Result, lang: str) -> str:
                 f"| {position} | {_cell(item['action'])} | {_cell(item['owner'])} "
                 f"| {item['deadline'] or ''} | {_cell(norm_title)} |"
             )
+    lines += _markdown_history(result, t)
     visible = sorted(note["text"] for note in result["notes"])
     if visible:
         lines += ["", f"## {t['notes']}", ""]
         lines += [f"- {_cell(text)}" for text in visible]
     return "\n".join(lines) + "\n"
+
+
+def _signed(value: float | None, decimal: str) -> str:
+    if value is None:
+        return ""
+    return ("+" if value > 0 else "") + number(round(value, 2), decimal)
+
+
+def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
+    decimal = "," if t is labels("nl") else "."
+    lines: list[str] = []
+    shifted = [row for row in norms(result) if "previous_round" in row]
+    if shifted:
+        lines += ["", f"## {t['rounds'].format(round=result['round'])}", "", t["rounds_note"], ""]
+        lines += [f"| {t['norm']} | {t['median_change']} | {t['consensus_change']} |"]
+        lines += ["|---|---:|---:|"]
+        for row in shifted:
+            shift = row["previous_round"]
+            lines.append(
+                f"| {row['number']}. {_cell(row['title'])} "
+                f"| {_signed(shift['median_delta'], decimal)} "
+                f"| {_signed(shift['consensus_delta'], decimal)} |"
+            )
+    if "previous_room" in result:
+        lines += ["", f"## {t['since_previous'].format(room=result['previous_room'])}", ""]
+        lines += [f"| {t['norm']} | {t['median_before']} | {t['median_change']} |"]
+        lines += ["|---|---:|---:|"]
+        for row in norms(result):
+            if "previous_scan" not in row:
+                continue
+            then = row["previous_scan"]
+            lines.append(
+                f"| {row['number']}. {_cell(row['title'])} "
+                f"| {number(then['median_before'], decimal)} "
+                f"| {_signed(then['median_change'], decimal)} |"
+            )
+        earlier = result.get("earlier_actions", [])
+        if earlier:
+            lines += ["", f"### {t['earlier_actions']}", ""]
+            lines += [f"| {t['action']} | {t['owner']} | {t['deadline']} | {t['status']} |"]
+            lines += ["|---|---|---|---|"]
+            for item in earlier:
+                lines.append(
+                    f"| {_cell(item['action'])} | {_cell(item['owner'])} "
+                    f"| {item['deadline'] or ''} | {t['status_' + item['status']]} |"
+                )
+    return lines
 
 
 # ------------------------------------------------------------------ dispatch

@@ -119,6 +119,12 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
         headers={"Authorization": f"Bearer {token}"},
     ).json()
 
+    # The export shows how the split norm moved between the rounds.
+    split_row = next(n for t in export["themes"] for n in t["norms"] if n["id"] == SPLIT)
+    assert split_row["previous_round"]["n_before"] == 12
+    assert split_row["previous_round"]["median_delta"] == moved.median_delta
+    assert export["agenda"][0]["follow_up"] == "2027-01-15"
+
     # A follow-up scan a year later imports the export.
     follow = httpx.post(
         f"{kleur.http_url}/api/rooms", json={"template": "participatiescan", "previous": export}
@@ -147,6 +153,14 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     assert revealed.previous is not None
     change = next(n for n in revealed.previous.norms if n.norm_id == SPLIT)
     assert change.median_before == 5.5 and change.median_change == 8 - 5.5
+
+    markdown = httpx.get(
+        f"{kleur.http_url}/api/rooms/{later['code']}/export.md?lang=nl",
+        headers={"Authorization": f"Bearer {later['facilitator_token']}"},
+    ).text
+    assert f"## Sinds de vorige scan ({code})" in markdown
+    assert "| Eén werkgeversloket in de regio | Gemeente | 2027-06-01 | klaar |" in markdown
+    assert "| 1. Deskundigheid omgaan met werkgevers | 5,5 | +2,5 |" in markdown
 
     # A document that is not an export of this template is refused clearly.
     refused = httpx.post(
