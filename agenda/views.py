@@ -7,9 +7,11 @@ Reveal gating lives here: before the reveal nobody gets a distribution.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from agenda.draft import draft_agenda
 from agenda.phases import is_revealed
 from agenda.privacy import publishable_groups
 from agenda.stats import median
@@ -147,9 +149,17 @@ def dashboard(
         timer_ends_at=data.timer_ends_at,
         server_time=server_time,
         # Reveal gating: whatever was computed, nothing of it before the reveal.
-        analysis=analysis if revealed else None,
+        analysis=_with_draft(analysis, data, template) if revealed else None,
         previous=previous_scan(data, template, revealed),
     )
+
+
+def _with_draft(analysis: Analysis | None, data: RoomData, template: Template) -> Analysis | None:
+    """The analysis with a draft agenda from the current notes and dot results."""
+    if analysis is None:
+        return None
+    draft = draft_agenda(template, analysis, _wall(data), data.groups, voting(data))
+    return dataclasses.replace(analysis, draft=draft)
 
 
 def previous_scan(data: RoomData, template: Template, revealed: bool) -> PreviousScan | None:

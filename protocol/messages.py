@@ -579,6 +579,16 @@ class BreakdownEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftItem:
+    """A proposed agenda item: a norm to address, why, and candidate actions (note ids)."""
+
+    norm_id: str
+    #: "low_score" and/or "contested".
+    reasons: tuple[str, ...]
+    note_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     norms: tuple[NormInsight, ...]
     themes: tuple[ThemeInsight, ...]
@@ -589,6 +599,8 @@ class Analysis:
     groups: tuple[GroupInsight, ...]
     separating_norms: tuple[str, ...]
     breakdown: tuple[BreakdownEntry, ...]
+    #: A proposed agenda from the analysis and the notes (see agenda.draft).
+    draft: tuple[DraftItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     split = insight(first, SPLIT)
     assert split.contested and split.split and split.n == 12
     assert split.median_delta is None  # no earlier round
+    assert "contested" in {r for item in first.analysis.draft for r in item.reasons}
     # The two camps are found, with the norms that separate them.
     assert first.analysis.groups_outcome == "groups"
     assert sorted(g.size for g in first.analysis.groups) == [6, 6]
@@ -78,7 +79,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     # Round 2 after the discussion: the table converges on the split norm.
     await facilitator.set_phase(Phase.RATING)
     await asyncio.gather(*(p.wait_for(lambda c: c.state.round == 2) for p in people))
-    await run_round(people, {i: {SPLIT: 5 + (i % 2)} for i in range(12)})
+    await run_round(people, {i: {SPLIT: 3 + (i % 2)} for i in range(12)})
     await facilitator.set_phase(Phase.REVEAL)
     second = await facilitator.wait_dashboard(lambda d: d.analysis is not None and d.round == 2)
     moved = insight(second, SPLIT)
@@ -86,7 +87,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     assert not moved.contested
     assert moved.consensus_delta is not None and moved.consensus_delta > 0.3
     median_before = statistics.median(round_one[i][SPLIT] for i in range(12))
-    assert moved.median_delta == statistics.median(5 + (i % 2) for i in range(12)) - median_before
+    assert moved.median_delta == statistics.median(3 + (i % 2) for i in range(12)) - median_before
     # Before the reveal of round 2 nothing of the analysis was shown.
     assert all(
         m.analysis is None for m in facilitator.received
@@ -98,6 +99,14 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     await people[0].wait_for(lambda c: c.state.phase is Phase.BRAINSTORM)
     a = await people[0].put_note("Eén loket voor werkgevers", SPLIT)
     b = await people[7].put_note("Werkgeversloket samen met UWV", SPLIT)
+    # The draft agenda proposes the norms to address, with these notes as candidate actions.
+    drafted = await facilitator.wait_dashboard(
+        lambda d: d.analysis is not None and any(len(i.note_ids) == 2 for i in d.analysis.draft)
+    )
+    assert drafted.analysis is not None
+    proposal = {item.norm_id: item for item in drafted.analysis.draft}
+    assert set(proposal[SPLIT].note_ids) == {a, b}
+    assert all(item.reasons for item in drafted.analysis.draft)
     group = await facilitator.put_note_group("Eén werkgeversloket", (a, b))
     await facilitator.put_agenda_item(
         "Eén werkgeversloket in de regio",
@@ -112,7 +121,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     assert item.group_id == group and item.follow_up == "2027-01-15"
     assert item.snapshot is not None and item.snapshot.norm_id == SPLIT
     assert item.snapshot.counts is not None and sum(item.snapshot.counts) == 12
-    assert item.snapshot.counts[5] == 6 and item.snapshot.counts[6] == 6  # round 2's distribution
+    assert item.snapshot.counts[3] == 6 and item.snapshot.counts[4] == 6  # round 2's distribution
 
     export = httpx.get(
         f"{kleur.http_url}/api/rooms/{code}/export.json",
@@ -152,7 +161,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     revealed = await facilitator2.wait_dashboard(lambda d: d.revealed and d.previous is not None)
     assert revealed.previous is not None
     change = next(n for n in revealed.previous.norms if n.norm_id == SPLIT)
-    assert change.median_before == 5.5 and change.median_change == 8 - 5.5
+    assert change.median_before == 3.5 and change.median_change == 8 - 3.5
 
     markdown = httpx.get(
         f"{kleur.http_url}/api/rooms/{later['code']}/export.md?lang=nl",
@@ -160,7 +169,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     ).text
     assert f"## Sinds de vorige scan ({code})" in markdown
     assert "| Eén werkgeversloket in de regio | Gemeente | 2027-06-01 | klaar |" in markdown
-    assert "| 1. Deskundigheid omgaan met werkgevers | 5,5 | +2,5 |" in markdown
+    assert "| 1. Deskundigheid omgaan met werkgevers | 3,5 | +4,5 |" in markdown
 
     # A document that is not an export of this template is refused clearly.
     refused = httpx.post(
