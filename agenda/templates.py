@@ -80,6 +80,27 @@ class Scale:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A good-practice example shown while a norm is discussed."""
+
+    text: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A regional figure shown while a norm is discussed: always with its source and date."""
+
+    label: str
+    value: float
+    unit: str
+    source: str
+    #: "YYYY", "YYYY-MM" or "YYYY-MM-DD": when the figure was measured or published.
+    date: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Norm:
     """One statement of the ideal situation, rated on the template's scale."""
 
@@ -88,6 +109,8 @@ class Norm:
     number: int  # 1-based position over the whole template
     title: str
     description: str
+    examples: tuple[Example, ...] = ()
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +205,7 @@ class Template:
                 {
                     "id": theme.id,
                     "title": theme.title,
-                    "norms": [
-                        {
-                            "id": norm.id,
-                            "number": norm.number,
-                            "title": norm.title,
-                            "description": norm.description,
-                        }
-                        for norm in theme.norms
-                    ],
+                    "norms": [_norm_dict(norm) for norm in theme.norms],
                 }
                 for theme in self.themes
             ],
@@ -228,6 +243,83 @@ def _table(
         if key not in value:
             _fail(source, _join(path, key), "missing required key")
     return value
+
+
+def _norm_dict(norm: Norm) -> dict[str, object]:
+    out: dict[str, object] = {
+        "id": norm.id,
+        "number": norm.number,
+        "title": norm.title,
+        "description": norm.description,
+    }
+    # Only when present, so that a template without them looks as it always did.
+    if norm.examples:
+        out["examples"] = [{"text": e.text, "link": e.link} for e in norm.examples]
+    if norm.figures:
+        out["figures"] = [
+            {
+                "label": f.label,
+                "value": f.value,
+                "unit": f.unit,
+                "source": f.source,
+                "date": f.date,
+                "link": f.link,
+            }
+            for f in norm.figures
+        ]
+    return out
+
+
+_LINK = re.compile(r"https?://[^\s]{1,300}")
+_FIGURE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+
+
+def _link(table: Mapping[str, object], source: str, path: str) -> str | None:
+    if table.get("link") is None:
+        return None
+    value = table["link"]
+    if not isinstance(value, str) or not _LINK.fullmatch(value):
+        _fail(source, _join(path, "link"), "must be an http(s) address")
+    return value
+
+
+def _parse_examples(value: object, source: str, path: str) -> tuple[Example, ...]:
+    examples = []
+    for index, item in enumerate(_array(value, source, path)):
+        where = f"{path}[{index}]"
+        table = _table(item, source, where, ("text",), ("link",))
+        examples.append(
+            Example(
+                _text(table, "text", source, where, MAX_DESCRIPTION_CHARS),
+                _link(table, source, where),
+            )
+        )
+    return tuple(examples)
+
+
+def _parse_figures(value: object, source: str, path: str) -> tuple[Figure, ...]:
+    figures = []
+    for index, item in enumerate(_array(value, source, path)):
+        where = f"{path}[{index}]"
+        table = _table(item, source, where, ("label", "value", "source", "date"), ("unit", "link"))
+        number = table["value"]
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            _fail(source, _join(where, "value"), "must be a number")
+        date = table["date"]
+        if not isinstance(date, str) or not _FIGURE_DATE.fullmatch(date):
+            _fail(source, _join(where, "date"), "must be YYYY, YYYY-MM or YYYY-MM-DD")
+        unit = _text(table, "unit", source, where, MAX_TITLE_CHARS) if "unit" in table else ""
+        figures.append(
+            Figure(
+                label=_text(table, "label", source, where, MAX_TITLE_CHARS),
+                value=float(number),
+                unit=unit,
+                source=_text(table, "source", source, where, MAX_TITLE_CHARS),
+                date=date,
+                link=_link(table, source, where),
+            )
+        )
+    return tuple(figures)
 
 
 def _array(value: object, source: str, where: str) -> Sequence[object]:
@@ -318,7 +410,13 @@ def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
             path = f"{theme_path}.norms[{norm_index}]"
             # "number" is derived; it is accepted (and checked) so that the
             # output of Template.to_public_dict parses back.
-            table = _table(norm_value, source, path, ("id", "title", "description"), ("number",))
+            table = _table(
+                norm_value,
+                source,
+                path,
+                ("id", "title", "description"),
+                ("number", "examples", "figures"),
+            )
             norm_id = _slug(table, "id", source, path)
             _unique(norm_ids, norm_id, source, f"{path}.id")
             number = len(norm_ids)
@@ -331,6 +429,12 @@ def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
                     number=number,
                     title=_text(table, "title", source, path, MAX_TITLE_CHARS),
                     description=_text(table, "description", source, path, MAX_DESCRIPTION_CHARS),
+                    examples=_parse_examples(table["examples"], source, f"{path}.examples")
+                    if "examples" in table
+                    else (),
+                    figures=_parse_figures(table["figures"], source, f"{path}.figures")
+                    if "figures" in table
+                    else (),
                 )
             )
         themes.append(Theme(id=theme_id, title=theme_title, norms=tuple(norms)))
