@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
             Route("/api/protocol", pages.protocol_json),
             Route("/healthz", routes.healthz),
+            Route("/metrics", routes.metrics),
             Route("/readyz", routes.readyz),
             WebSocketRoute("/ws", websocket_endpoint),
             Route("/", pages.start_page),

@@ -20,6 +20,7 @@ from protocol.close_codes import CloseCode
 from protocol.codec import Codec
 from protocol.messages import ServerMessage
 from protocol.phases import Role
+from server.metrics import METRICS
 
 log = logging.getLogger("kleur.connection")
 
@@ -61,6 +62,7 @@ class Connection:
         """Close after the frames already queued (the writer sends the close)."""
         if self._close is None:
             self._close = (code, reason[:120])
+            METRICS.closes[int(code)] += 1
             with contextlib.suppress(asyncio.QueueFull):
                 self._queue.put_nowait(None)
             if self._queue.full():

@@ -26,6 +26,7 @@ from protocol.phases import Role
 from server.commands import execute
 from server.connection import Connection, Identity
 from server.hub import now_ms
+from server.metrics import METRICS
 from server.ratelimit import SlidingCounter, TokenBucket
 from server.services import Services
 from server.store import new_token, participant_id, token_hash
@@ -105,11 +106,13 @@ async def _join(services: Services, connection: Connection) -> bool:
             welcome = await _join_participant(services, connection, message)
     except ProtocolError as error:
         connection.send(Error(error.code, error.detail, None))
+        METRICS.joins[error.code.value] += 1
         if error.code in _GUESSES:
             services.failed_joins.add(key)
         connection.close(_JOIN_CLOSE.get(error.code, CloseCode.JOIN_EXPECTED), error.detail)
         return False
     connection.send(welcome)
+    METRICS.joins["ok"] += 1
     services.hub.add(connection)
     if message.role is Role.FACILITATOR:
         services.hub.send_dashboard_now(connection)
@@ -191,9 +194,12 @@ async def _serve(services: Services, connection: Connection) -> None:
             seq = message.seq if isinstance(message, Command) else None
             if not bucket.take():
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
-            connection.send(await execute(services, identity, message))
+            ack = await execute(services, identity, message)
+            connection.send(ack)
+            METRICS.commands[(message.TYPE, "duplicate" if ack.duplicate else "applied")] += 1
         except ProtocolError as error:
             connection.send(Error(error.code, error.detail, seq))
+            METRICS.commands[("refused", error.code.value)] += 1
             if error.code is ErrorCode.STORE_UNAVAILABLE:
                 continue  # not the client's fault; it keeps the command and retries
             errors.add("")

@@ -23,6 +23,7 @@ from protocol.errors import ProtocolError
 from protocol.messages import Analysis, RoomState, ServerMessage
 from protocol.phases import Role
 from server.connection import Connection
+from server.metrics import METRICS
 from server.store import RoomStore
 
 log = logging.getLogger("kleur.hub")
@@ -147,11 +148,13 @@ class Hub:
             analysis = await self._analysis(room, data) if is_revealed(data.phase) else None
             snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms(), analysis)
             broadcast(room.facilitators, snapshot)
+            METRICS.dashboards_sent += 1
         if room.participants:
             state = views.room_state(data, room.template)
             if state != room.state:
                 room.state = state
                 broadcast(room.participants, state)
+                METRICS.room_states_sent += 1
 
     async def _analysis(self, room: LocalRoom, data: RoomData) -> Analysis:
         key = (

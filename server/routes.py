@@ -15,6 +15,7 @@ from agenda.followup import ImportError_, parse_previous
 from agenda.templates import Template
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import check_room_code, normalize_room_code
+from server.metrics import METRICS
 from server.services import Services
 from server.store import UNAVAILABLE, token_hash
 
@@ -156,6 +157,17 @@ async def room_export(request: Request) -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="kleur-{code}.{document.extension}"'
         },
+    )
+
+
+async def metrics(request: Request) -> Response:
+    hub = _services(request).hub
+    roles = {"facilitator": 0, "participant": 0}
+    for room in hub.rooms.values():
+        roles["facilitator"] += len(room.facilitators)
+        roles["participant"] += len(room.participants)
+    return PlainTextResponse(
+        METRICS.render(roles, len(hub.rooms)), media_type="text/plain; version=0.0.4"
     )
 
 

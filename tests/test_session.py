@@ -396,3 +396,21 @@ async def test_two_facilitator_windows_keep_their_own_sequence(kleur: ServerProc
     assert (await again.connect()).max_seq == 2
     for client in (laptop, tablet, again):
         await client.close()
+
+
+async def test_metrics_count_without_identities(kleur: ServerProcess) -> None:
+    room = kleur.create_room()
+    facilitator = KleurClient(
+        kleur.ws_url, room["code"], Role.FACILITATOR, token=room["facilitator_token"]
+    )
+    await facilitator.connect()
+    await facilitator.set_phase(Phase.RATING)
+    phone = KleurClient(kleur.ws_url, room["code"], Role.PARTICIPANT)
+    await phone.connect()
+    await phone.rate(NORMS[0], 7)
+    text = httpx.get(f"{kleur.http_url}/metrics").text
+    assert 'kleur_commands_total{type="rate",outcome="applied"} 1' in text
+    assert 'kleur_connections{role="participant"} 1' in text
+    assert room["code"] not in text and (phone.token or "") not in text
+    await phone.close()
+    await facilitator.close()
