@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections import Counter
 
 import httpx
 import pytest
 import redis
+import segno
 
 from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
@@ -44,6 +46,28 @@ def stored_tallies(redis_url: str, code: str, round_: int = 1) -> dict[str, Coun
         if int(r) == round_ and int(count):
             tallies[norm][None if value == "dk" else int(value)] = int(count)
     return tallies
+
+
+def qr_matrix(svg: str) -> list[list[bool]]:
+    """The modules of a segno SVG (one path of 'h'/'v'/'m' moves), as rows of booleans."""
+    path = re.search(r' d="([^"]+)"', svg)
+    assert path is not None
+    scale = float(re.search(r'<path transform="scale\(([0-9.]+)\)"', svg).group(1))  # type: ignore[union-attr]
+    size = int(float(re.search(r'width="([0-9.]+)"', svg).group(1)) / scale)  # type: ignore[union-attr]
+    grid = [[False] * size for _ in range(size)]
+    x = y = 0.0
+    for op, number in re.findall(r"([MmHhVv])\s*(-?[0-9.]+(?:[ ,]-?[0-9.]+)?)", path.group(1)):
+        if op in "Mm":
+            dx, dy = (float(v) for v in re.split(r"[ ,]", number))
+            x, y = (x + dx, y + dy) if op == "m" else (dx, dy)
+        elif op == "h":
+            for step in range(int(float(number))):
+                grid[int(y)][int(x) + step] = True
+            x += float(number)
+        elif op == "v":
+            y += float(number)
+    border = 2
+    return [row[border : size - border] for row in grid[border : size - border]]
 
 
 def received(dashboard: Dashboard) -> dict[str, int]:
@@ -278,6 +302,9 @@ async def test_notes_agenda_and_exports(kleur: ServerProcess) -> None:
     assert httpx.get(f"{kleur.http_url}/api/rooms/{code}/qr.svg").status_code == 401
     qr = httpx.get(f"{kleur.http_url}/api/rooms/{code}/qr.svg", headers=headers)
     assert qr.status_code == 200 and qr.text.lstrip().startswith("<?xml")
+    # The QR code holds exactly the join link (with its join token) that phones open.
+    expected = segno.make(room["join_url"], error="m")
+    assert qr_matrix(qr.text) == [[bool(cell) for cell in row] for row in expected.matrix]
     for client in [facilitator, *people]:
         await client.close()
 
