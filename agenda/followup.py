@@ -6,12 +6,14 @@ holds nothing else that could point at a person anyway.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from agenda.export import JSON_EXPORT_VERSION
 from agenda.templates import Template
 from agenda.views import PreviousData
 from protocol import limits
+from protocol.messages import normalize_text
 
 
 class ImportError_(ValueError):
@@ -32,10 +34,12 @@ def parse_previous(document: Any, template: Template) -> PreviousData:
             if not isinstance(norm, dict) or not template.has_norm(str(norm.get("id"))):
                 continue
             median = norm.get("median")
-            if isinstance(median, int | float) and not isinstance(median, bool):
+            if isinstance(median, bool) or not isinstance(median, int | float):
+                medians[str(norm["id"])] = None
+            elif math.isfinite(median):
                 medians[str(norm["id"])] = float(median)
             else:
-                medians[str(norm["id"])] = None
+                raise ImportError_("previous: a median must be a finite number")
     items = []
     for item in _list(document.get("agenda"), "agenda")[: limits.MAX_AGENDA_ITEMS]:
         if not isinstance(item, dict) or not isinstance(item.get("action"), str):
@@ -44,13 +48,22 @@ def parse_previous(document: Any, template: Template) -> PreviousData:
         deadline = item.get("deadline") if isinstance(item.get("deadline"), str) else None
         items.append(
             (
-                item["action"][: limits.MAX_AGENDA_TEXT_CHARS],
-                str(owner)[: limits.MAX_AGENDA_OWNER_CHARS],
-                deadline if deadline is None else deadline[:10],
+                _clean(item["action"], limits.MAX_AGENDA_TEXT_CHARS),
+                _clean(str(owner), limits.MAX_AGENDA_OWNER_CHARS),
+                None if deadline is None else _clean(deadline, 10),
             )
         )
     room = document.get("room")
-    return PreviousData(str(room)[:16] if room else "", medians, tuple(items))
+    return PreviousData(_clean(str(room), 16) if room else "", medians, tuple(items))
+
+
+def _clean(text: str, max_chars: int) -> str:
+    """Text from the document as the protocol would accept it (else refused)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ImportError_("previous: text is not valid Unicode") from None
+    return normalize_text(text)[:max_chars]
 
 
 def _list(value: object, name: str) -> list[Any]:

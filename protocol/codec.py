@@ -31,6 +31,16 @@ JSON_SUBPROTOCOL = "kleur.v1.json"
 M = TypeVar("M", bound=Message)
 
 
+def _size(frame: bytes | str) -> int:
+    """A frame's size in bytes (text is counted as UTF-8, as it travels)."""
+    if isinstance(frame, bytes | bytearray):
+        return len(frame)
+    # Only long text can be over the limit; short text needs no encoding.
+    if len(frame) * 4 <= MAX_FRAME_BYTES:
+        return len(frame)
+    return len(frame.encode("utf-8", "surrogatepass"))
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -58,7 +68,7 @@ class Codec:
             raise ProtocolError(ErrorCode.BAD_FRAME, "expected a binary frame (msgpack)")
         if not self.binary and not isinstance(frame, str):
             raise ProtocolError(ErrorCode.BAD_FRAME, "expected a text frame (JSON)")
-        if max_bytes is not None and len(frame) > max_bytes:
+        if max_bytes is not None and _size(frame) > max_bytes:
             raise ProtocolError(ErrorCode.BAD_FRAME, "frame too large")
         try:
             if self.binary:

@@ -17,7 +17,7 @@ MAX_FRAME_BYTES: Final = 16 * 1024
 #: Longest note, in characters (after Unicode NFC normalisation).
 MAX_NOTE_CHARS: Final = 500
 
-#: Longest agenda action text, owner and follow-up text, in characters.
+#: Longest agenda action text and owner, in characters.
 MAX_AGENDA_TEXT_CHARS: Final = 500
 MAX_AGENDA_OWNER_CHARS: Final = 120
 
@@ -52,8 +52,9 @@ ERROR_WINDOW_SECONDS: Final = 60.0
 #: Failed joins (unknown room, bad join token) per client address per minute
 #: before further joins from it are refused: stops guessing room codes.  Not
 #: lower: a conference hall's phones may all share one address behind NAT,
-#: and people mistype codes.  With 32**6 codes, 30 guesses a minute find an
-#: open room among 500 about once in 100 years.
+#: and people mistype codes.  With 32**6 codes and 500 open rooms, 30 guesses
+#: a minute find one about once in 50 days per address; a locked room then
+#: still needs the join token from the QR link.
 MAX_FAILED_JOINS_PER_MINUTE: Final = 30
 
 #: Outgoing messages queued for one connection before it counts as too slow
@@ -67,10 +68,12 @@ MAX_PARTICIPANTS_PER_ROOM: Final = 5000
 MAX_NOTES_PER_PARTICIPANT: Final = 50
 MAX_AGENDA_ITEMS: Final = 100
 
-#: Dashboard snapshots per room per second, at most (updates are coalesced).
+#: Dashboard snapshots per room per second, at most (updates are coalesced);
+#: the default of the server setting ``dashboard_interval_seconds``.
 DASHBOARD_MAX_PER_SECOND: Final = 4
 
-#: Smallest group whose figures (by organisation type) are ever shown.
+#: Smallest group whose figures (by organisation type) are ever shown; the
+#: default of the server setting ``min_group_size``.
 MIN_GROUP_SIZE: Final = 3
 
 #: Dot voting: most dots one participant may ever be given, and the default.

@@ -118,6 +118,8 @@ class Hub:
             await self._wakeup.wait()
             self._wakeup.clear()
             now = loop.time()
+            # A room may have emptied since it was marked: forget it.
+            self._dirty.intersection_update(self.rooms)
             due = [c for c in self._dirty if now - self.rooms[c].last_refresh >= self.interval]
             self._dirty.difference_update(due)
             if due:
@@ -133,7 +135,8 @@ class Hub:
             await self._send_views(room)
         except ProtocolError:
             log.warning("room read failed; will retry", extra={"room": room.code})
-            self._dirty.add(room.code)
+            if room.code in self.rooms:
+                self._dirty.add(room.code)
         except Exception:
             # A bug here must cost one update of one room, never the hub task
             # (which serves every room of this process).

@@ -144,7 +144,10 @@ async def room_export(request: Request) -> Response:
     lang = request.query_params.get("lang", "nl")
     if fmt not in export.FORMATS or lang not in export.LANGUAGES:
         return _error(404, "not_found", f"formats: {sorted(export.FORMATS)}; lang: nl or en")
-    data = await services.store.read_room(code)
+    try:
+        data = await services.store.read_room(code)
+    except ProtocolError as error:
+        return _error(503, error.code, error.detail)
     if data is None:
         return _error(404, ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
     # DOCX and PDF take ~0.1 s to build: off the event loop, so no socket waits.

@@ -11,6 +11,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from protocol import limits
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -19,9 +21,9 @@ class Settings:
     #: Seconds a room lives after its last join or phase change (default 2 days).
     room_ttl_seconds: int = 2 * 24 * 3600
     #: Smallest organisation-type group ever shown (anonymity).
-    min_group_size: int = 3
+    min_group_size: int = limits.MIN_GROUP_SIZE
     #: Shortest interval between two dashboard snapshots of one room, seconds.
-    dashboard_interval_seconds: float = 0.25
+    dashboard_interval_seconds: float = 1 / limits.DASHBOARD_MAX_PER_SECOND
     #: How often this process tells the others which rooms changed, seconds.
     fanout_interval_seconds: float = 0.05
     #: Base URL for join links and QR codes; by default the request's own.

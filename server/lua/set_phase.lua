@@ -4,8 +4,10 @@
 local meta = KEYS[1]
 local phase = redis.call('HGET', meta, 'phase')
 if not phase then return 'room_not_found' end
-if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[4])) then return 'dup' end
+-- Conflict first: a command that did not act must not use up its seq (the
+-- server retries it with the phase it reads anew).
 if phase ~= ARGV[1] then return 'conflict' end
+if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[4])) then return 'dup' end
 redis.call('HSET', meta, 'phase', ARGV[2], 'round', ARGV[3])
 bump(meta)
 local ttl = tonumber(ARGV[5])
