@@ -39,6 +39,18 @@ const EXPORT_FORMATS = ["pdf", "docx", "md", "csv", "csv-semicolon", "json"];
 const EXPORT_ALWAYS = new Set(["md", "json"]);
 const COLOUR_CLASSES = 11; // .c-0 ... .c-10 in dashboard.css
 const HIGHLIGHT_TOP = 3; // norms marked "much disagreement"
+// Consensus (Tastle & Wierman, 0..1) in words.  Below 0.6 the server calls a
+// norm contested (CONTESTED_CONSENSUS in agenda/insights.py); a tight bell
+// curve scores about 0.8 (docs/analysis.md).
+const CONSENSUS_WORDS = [
+  [0.8, "high"],
+  [0.6, "mid"],
+  [0, "low"],
+];
+// FollowUpStatus in protocol/phases.py (/api/protocol names the type, not its values).
+const FOLLOW_UP_STATUSES = ["open", "in_progress", "done", "dropped"];
+const GROUP_LETTERS = "ABCDEFGHIJ";
+const SEPARATING_SHOWN = 6; // norms in the opinion groups table, most separating first
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,7 +75,7 @@ const app = {
   showJoin: false,
   qrUrl: null,
   qrLoading: false,
-  form: { itemId: null, noteId: null },
+  form: { itemId: null, noteId: null, groupId: null },
   lastPhase: null,
   lastRound: null,
   timerAnnounced: false,
@@ -159,6 +171,34 @@ const cleanText = normalizeText; // NFC, control characters dropped, trimmed
 
 function formatNumber(value) {
   return new Intl.NumberFormat(app.lang, { maximumFractionDigits: 1 }).format(value);
+}
+
+/** "0,93" (nl) or "0.93" (en): a fixed number of decimals. */
+function formatFixed(value, digits) {
+  return new Intl.NumberFormat(app.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
+
+/** "+1", "-0,5", "0": a change, with its sign (rounded to zero: no sign). */
+function formatChange(value, digits = 1) {
+  return new Intl.NumberFormat(app.lang, {
+    minimumFractionDigits: digits > 1 ? digits : 0,
+    maximumFractionDigits: digits,
+    signDisplay: "exceptZero",
+  }).format(value);
+}
+
+function isNumber(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** "high", "mid" or "low". */
+function consensusLevel(consensus) {
+  return (CONSENSUS_WORDS.find(([from]) => consensus >= from) || CONSENSUS_WORDS[CONSENSUS_WORDS.length - 1])[1];
+}
+
+/** "eensgezind 0,93" / "verdeeld 0,41". */
+function consensusText(consensus) {
+  return tr(`consensus.${consensusLevel(consensus)}`, { value: formatFixed(consensus, 2) });
 }
 
 function formatDate(iso) {
@@ -641,18 +681,11 @@ function buildResults() {
     h("span", { class: "legend__end" }, `${scale.max} ${scale.max_label}`),
     scale.dont_know ? h("span", { class: "legend__swatch legend__dk" }, tr("results.dont_know")) : null,
   );
-  const sortTemplate = button(tr("results.sort_template"), { class: "btn btn--toggle", "data-testid": "sort-template", id: "sort-template" }, () => {
-    app.sortMode = "template";
-    renderResults(app.snap, true);
-  });
-  const sortDisagreement = button(
-    tr("results.sort_disagreement"),
-    { class: "btn btn--toggle", "data-testid": "sort-disagreement", id: "sort-disagreement" },
-    () => {
-      app.sortMode = "disagreement";
+  const sortButton = (mode, label, testid) =>
+    button(label, { class: "btn btn--toggle", "data-testid": testid, id: testid }, () => {
+      app.sortMode = mode;
       renderResults(app.snap, true);
-    },
-  );
+    });
   $("results").replaceChildren(
     h("h2", { id: "results-title", class: "panel__title" }, tr("results.title")),
     h(
@@ -662,11 +695,13 @@ function buildResults() {
         "div",
         { class: "btn-row", role: "group", "aria-labelledby": "sort-label" },
         h("span", { id: "sort-label", class: "results__sort-label" }, tr("results.sort")),
-        sortTemplate,
-        sortDisagreement,
+        sortButton("template", tr("results.sort_template"), "sort-template"),
+        sortButton("priority", tr("results.sort_priority"), "sort-priority"),
+        sortButton("disagreement", tr("results.sort_disagreement"), "sort-disagreement"),
       ),
       legend,
     ),
+    h("p", { class: "results__hint", id: "priority-hint", hidden: true }, tr("results.priority_hint")),
     h(
       "section",
       { class: "norms-overview", "aria-labelledby": "norms-title" },
@@ -674,26 +709,37 @@ function buildResults() {
       h("div", { class: "norm-columns", id: "result-norms" }),
     ),
     h(
-      "section",
-      // Focusable, so that a keyboard can scroll the table when it is wider than the screen.
-      { class: "themes-overview", "aria-labelledby": "themes-title", tabindex: "0" },
-      h("h3", { id: "themes-title", class: "subtitle" }, tr("results.themes")),
+      "div",
+      { class: "results__more" },
       h(
-        "table",
-        { class: "theme-table" },
+        "section",
+        // Focusable, so that a keyboard can scroll the table when it is wider than the screen.
+        { class: "themes-overview", "aria-labelledby": "themes-title", tabindex: "0" },
+        h("h3", { id: "themes-title", class: "subtitle" }, tr("results.themes")),
         h(
-          "thead",
-          {},
+          "table",
+          { class: "theme-table" },
           h(
-            "tr",
+            "thead",
             {},
-            h("th", { scope: "col" }, tr("results.theme")),
-            h("th", { scope: "col" }, tr("results.median")),
-            h("th", { scope: "col" }, tr("results.spread")),
-            h("th", { scope: "col" }, tr("results.answers")),
+            h(
+              "tr",
+              {},
+              h("th", { scope: "col" }, tr("results.theme")),
+              h("th", { scope: "col" }, tr("results.median")),
+              h("th", { scope: "col" }, tr("results.consensus")),
+              h("th", { scope: "col" }, tr("results.spread")),
+              h("th", { scope: "col" }, tr("results.answers")),
+            ),
           ),
+          h("tbody", { id: "theme-rows" }),
         ),
-        h("tbody", { id: "theme-rows" }),
+      ),
+      h(
+        "section",
+        { class: "opinion-groups", id: "opinion-groups", "data-testid": "opinion-groups", "aria-labelledby": "opinion-groups-title", hidden: true },
+        h("h3", { id: "opinion-groups-title", class: "subtitle" }, tr("groups.title")),
+        h("div", { id: "opinion-groups-body" }),
       ),
     ),
   );
@@ -708,7 +754,7 @@ function resultRow(norm) {
         "p",
         { class: "norm__head" },
         h("span", { class: "norm__title" }, h("span", { class: "norm__n" }, `${norm.number}.`), " ", norm.title),
-        h("span", { class: "badge badge--spread", hidden: true }, tr("results.wide")),
+        h("span", { class: "norm__badges" }, h("span", { class: "badge badge--spread", hidden: true }, tr("results.wide"))),
       ),
       h(
         "div",
@@ -717,11 +763,12 @@ function resultRow(norm) {
         h("span", { class: "dk", "aria-hidden": "true" }),
       ),
       h("p", { class: "norm__stats" }),
+      h("p", { class: "norm__insight", hidden: true }),
     ),
   );
 }
 
-function renderDistribution(row, norm, result) {
+function renderDistribution(row, norm, result, insight) {
   const counts = result.counts || [];
   const s = stats(counts);
   const dist = row.querySelector(".dist");
@@ -763,12 +810,16 @@ function renderDistribution(row, norm, result) {
   dk.hidden = !app.template.scale.dont_know;
   dk.classList.toggle("dk--none", !result.dont_know);
   setText(dk, result.dont_know ? tr("results.dont_know_n", { n: result.dont_know }) : "");
+  // Quartiles: the server's (docs/analysis.md: no interpolation between scale
+  // values) once the analysis is there, else our own.
+  const q1 = insight && isNumber(insight.q1) ? insight.q1 : s.q1;
+  const q3 = insight && isNumber(insight.q3) ? insight.q3 : s.q3;
   const statsText =
     s.n === 0
       ? tr("results.no_answers")
       : [
           tr("results.median_is", { median: formatNumber(result.median ?? s.median) }),
-          tr("results.iqr_is", { q1: formatNumber(s.q1), q3: formatNumber(s.q3) }),
+          tr("results.iqr_is", { q1: formatNumber(q1), q3: formatNumber(q3) }),
           tr("results.n_is", { n: s.n }),
         ].join(" · ");
   setText(row.querySelector(".norm__stats"), statsText);
@@ -778,17 +829,141 @@ function renderDistribution(row, norm, result) {
   return s;
 }
 
+/**
+ * The child of `parent` matching `selector`, made by `create()` while `wanted`
+ * (before the child matching `before`, else last) and removed otherwise: a
+ * data-testid is then either there and visible, or not in the page at all.
+ */
+function optionalChild(parent, selector, wanted, create, before) {
+  let node = parent.querySelector(`:scope > ${selector}`);
+  if (!wanted) {
+    if (node) node.remove();
+    return null;
+  }
+  if (!node) {
+    node = create();
+    const anchor = before ? parent.querySelector(`:scope > ${before}`) : null;
+    parent.insertBefore(node, anchor);
+  }
+  return node;
+}
+
+/** Consensus, the median band, the shift since the last round and the breakdown of one norm. */
+function renderInsight(row, norm, insight, snap, breakdown) {
+  setAttr(row, "data-rank", insight ? insight.rank : null);
+  setAttr(row, "data-contested", insight ? String(insight.contested) : null);
+  const rated = Boolean(insight && insight.n > 0);
+
+  // "Verdeeld" (or "twee kampen" when the table splits in two), replacing "veel verschil".
+  const contested = Boolean(insight && insight.contested);
+  const badges = row.querySelector(".norm__badges");
+  const badge = optionalChild(badges, ".badge--contested", contested, () =>
+    h("span", { class: "badge badge--contested", "data-testid": `contested-${norm.id}` }),
+  );
+  if (badge) {
+    setText(badge, insight.split ? tr("results.split") : tr("results.contested"));
+    badge.classList.toggle("badge--split", insight.split);
+  }
+
+  // "eensgezind 0,93 · mediaan met 95% zekerheid tussen 6 en 8"
+  const line = row.querySelector(".norm__insight");
+  const parts = [];
+  // One rating agrees with itself (consensus 1): that says nothing.
+  if (rated && insight.n >= 2 && isNumber(insight.consensus)) parts.push(consensusText(insight.consensus));
+  if (rated && isNumber(insight.median_low) && isNumber(insight.median_high)) {
+    const { min, max } = app.template.scale;
+    // Up to 5 ratings the band is the whole scale (docs/analysis.md): say so plainly.
+    const whole = insight.median_low <= min && insight.median_high >= max;
+    const band = { low: formatNumber(insight.median_low), high: formatNumber(insight.median_high) };
+    parts.push(tr(whole ? "results.band_whole" : "results.band", band));
+  }
+  line.hidden = !parts.length;
+  setText(line, parts.join(" · "));
+  line.classList.toggle("norm__insight--low", rated && isNumber(insight.consensus) && consensusLevel(insight.consensus) === "low");
+
+  // "mediaan +1 sinds ronde 1, eensgezindheid +0,45" (round 2 and later).
+  const hasShift = Boolean(snap.round > 1 && insight && isNumber(insight.median_delta));
+  const shift = optionalChild(
+    row,
+    ".norm__shift",
+    hasShift,
+    () => h("p", { class: "norm__shift", "data-testid": `shift-${norm.id}` }),
+    ".breakdown",
+  );
+  if (shift) {
+    const params = { median: formatChange(insight.median_delta, 1), round: snap.round - 1 };
+    const text = isNumber(insight.consensus_delta)
+      ? tr("results.shift", { ...params, consensus: formatChange(insight.consensus_delta, 2) })
+      : tr("results.shift_median", params);
+    setText(shift, text);
+    shift.classList.toggle("norm__shift--up", insight.median_delta > 0);
+    shift.classList.toggle("norm__shift--down", insight.median_delta < 0);
+  }
+
+  // Per organisation type: only what the server allows to be shown.
+  const details = optionalChild(row, ".breakdown", rated, () =>
+    h(
+      "details",
+      { class: "breakdown", "data-testid": `breakdown-${norm.id}` },
+      h(
+        "summary",
+        { class: "breakdown__toggle" },
+        tr("breakdown.toggle"),
+        h("span", { class: "visually-hidden" }, ` – ${tr("results.aria.norm", { n: norm.number, title: norm.title })}`),
+      ),
+      h("ul", { class: "breakdown__list" }),
+      h("p", { class: "breakdown__note" }),
+    ),
+  );
+  if (details) {
+    const entries = breakdown.get(norm.id) || [];
+    const key = JSON.stringify([entries, app.lang]);
+    const list = details.querySelector(".breakdown__list");
+    if (list.getAttribute("data-key") !== key) {
+      list.setAttribute("data-key", key);
+      list.replaceChildren(
+        ...(entries.length
+          ? entries.map((entry) =>
+              h(
+                "li",
+                { class: "breakdown__item", "data-org": entry.org_type },
+                h("span", { class: "breakdown__org" }, app.orgLabel.get(entry.org_type) || entry.org_type),
+                " ",
+                isNumber(entry.median)
+                  ? h("span", { class: `median-chip median-chip--small ${colourClass(Math.round(entry.median))}` }, formatNumber(entry.median))
+                  : h("span", { class: "median-chip median-chip--small" }, "–"),
+                " ",
+                h("span", { class: "breakdown__n" }, tr("breakdown.n", { n: entry.n })),
+              ),
+            )
+          : [h("li", { class: "breakdown__none" }, tr("breakdown.none"))]),
+      );
+      setText(details.querySelector(".breakdown__note"), tr("breakdown.note", { n: app.limits.min_group_size || 3 }));
+    }
+  }
+}
+
 function renderResults(snap, resorted = false) {
   const visible = REVEALED.has(snap.phase) && snap.norms.every((n) => n.counts);
   if (!showPanel("results", visible)) return;
-  setAttr($("sort-template"), "aria-pressed", String(app.sortMode === "template"));
-  setAttr($("sort-disagreement"), "aria-pressed", String(app.sortMode === "disagreement"));
+  const analysis = snap.analysis || null;
+  const insightById = new Map(analysis ? analysis.norms.map((n) => [n.norm_id, n]) : []);
+  const breakdown = new Map();
+  for (const entry of analysis ? analysis.breakdown : []) {
+    if (!breakdown.has(entry.norm_id)) breakdown.set(entry.norm_id, []);
+    breakdown.get(entry.norm_id).push(entry);
+  }
+  // "Eerst bespreken" needs the analysis; without it the template order is shown.
+  const sortMode = app.sortMode === "priority" && !analysis ? "template" : app.sortMode;
+  $("sort-priority").hidden = !analysis;
+  $("priority-hint").hidden = sortMode !== "priority";
+  for (const mode of ["template", "priority", "disagreement"]) setAttr($(`sort-${mode}`), "aria-pressed", String(sortMode === mode));
   const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
   const statsById = new Map();
   for (const norm of app.norms) {
     const result = byId.get(norm.id);
     if (!result) continue;
-    statsById.set(norm.id, renderDistribution(resultRow(norm), norm, result));
+    statsById.set(norm.id, renderDistribution(resultRow(norm), norm, result, insightById.get(norm.id)));
   }
   // The widest spreads: the top few by IQR (ties included), if any spread at all.
   const spreads = [...statsById.values()].filter((s) => s.n >= 2 && s.iqr > 0).map((s) => s.iqr);
@@ -797,25 +972,35 @@ function renderResults(snap, resorted = false) {
   for (const norm of app.norms) {
     const s = statsById.get(norm.id);
     const row = resultRow(norm);
-    const wide = Boolean(s && s.n >= 2 && s.iqr > 0 && s.iqr >= threshold);
+    const insight = insightById.get(norm.id);
+    // With the analysis, its "contested" (split, or low consensus) replaces the
+    // relative "widest spreads": a 6-against-7 table is not "much disagreement".
+    const wide = analysis ? Boolean(insight && insight.contested) : Boolean(s && s.n >= 2 && s.iqr > 0 && s.iqr >= threshold);
     row.classList.toggle("norm--wide", wide);
-    row.querySelector(".badge--spread").hidden = !wide;
+    row.querySelector(".badge--spread").hidden = Boolean(analysis) || !wide;
+    renderInsight(row, norm, insight, snap, breakdown);
   }
-  // Order: template order grouped by theme, or one list by disagreement.
+  // Order: template order grouped by theme, or one list (where to talk first, or by disagreement).
   const container = $("result-norms");
-  const mode = `${app.sortMode}`;
-  if (app.sortMode === "disagreement") {
+  const mode = `${sortMode}`;
+  if (sortMode === "disagreement" || sortMode === "priority") {
     const order = app.norms.filter((n) => statsById.has(n.id));
-    const score = (n) => statsById.get(n.id);
-    order.sort((a, b) => {
-      const sa = score(a);
-      const sb = score(b);
-      if ((sa.n === 0) !== (sb.n === 0)) return sa.n === 0 ? 1 : -1;
-      return (sb.iqr ?? -1) - (sa.iqr ?? -1) || (sb.sd ?? -1) - (sa.sd ?? -1) || a.number - b.number;
-    });
-    let list = container.querySelector(":scope > ul.norm-list--flat");
+    if (sortMode === "priority") {
+      const rank = (n) => (insightById.has(n.id) ? insightById.get(n.id).rank : Infinity);
+      order.sort((a, b) => rank(a) - rank(b) || a.number - b.number);
+    } else {
+      const score = (n) => statsById.get(n.id);
+      order.sort((a, b) => {
+        const sa = score(a);
+        const sb = score(b);
+        if ((sa.n === 0) !== (sb.n === 0)) return sa.n === 0 ? 1 : -1;
+        return (sb.iqr ?? -1) - (sa.iqr ?? -1) || (sb.sd ?? -1) - (sa.sd ?? -1) || a.number - b.number;
+      });
+    }
+    let list = container.querySelector(":scope > ol.norm-list--flat");
     if (!list || container.getAttribute("data-mode") !== mode) {
-      list = h("ul", { class: "norm-list norm-list--flat" });
+      // An ordered list: its order is the point.
+      list = h("ol", { class: "norm-list norm-list--flat" });
       container.replaceChildren(list);
     }
     place(list, order.map(resultRow));
@@ -832,10 +1017,12 @@ function renderResults(snap, resorted = false) {
     );
   }
   container.setAttribute("data-mode", mode);
-  renderThemes(byId, statsById);
+  renderThemes(byId, statsById, analysis);
+  renderOpinionGroups(analysis);
 }
 
-function renderThemes(byId, statsById) {
+function renderThemes(byId, statsById, analysis) {
+  const insightById = new Map(analysis ? analysis.themes.map((t) => [t.theme_id, t]) : []);
   const rows = themesOf(app.norms).map(({ theme, norms }) => {
     const pooled = scaleValues().map(() => 0);
     let answers = 0;
@@ -851,29 +1038,101 @@ function renderThemes(byId, statsById) {
       if (s && s.n >= 2 && (!widest || s.iqr > widest.s.iqr)) widest = { norm, s };
     }
     const s = stats(pooled);
-    const medianCell =
-      s.median === null
-        ? h("td", {}, "–")
-        : h(
-            "td",
-            {},
-            h("span", { class: `median-chip ${colourClass(Math.round(s.median))}` }, formatNumber(s.median)),
-          );
+    const insight = insightById.get(theme.id);
+    const median = insight ? insight.median : s.median;
+    const medianCell = !isNumber(median)
+      ? h("td", {}, "–")
+      : h("td", {}, h("span", { class: `median-chip ${colourClass(Math.round(median))}` }, formatNumber(median)));
+    const consensusCell =
+      insight && isNumber(insight.consensus) && insight.n >= 2
+        ? h("td", { class: `theme-table__consensus theme-table__consensus--${consensusLevel(insight.consensus)}` }, consensusText(insight.consensus))
+        : h("td", {}, "–");
     return h(
       "tr",
       { "data-theme": theme.id },
       h("th", { scope: "row" }, theme.title),
       medianCell,
+      consensusCell,
       h("td", {}, widest && widest.s.iqr > 0 ? tr("results.theme_widest", { n: widest.norm.number, title: widest.norm.title, iqr: formatNumber(widest.s.iqr) }) : "–"),
       h("td", {}, String(answers)),
     );
   });
   const tbody = $("theme-rows");
-  const key = JSON.stringify(rows.map((r) => r.textContent));
+  const key = JSON.stringify(rows.map((r) => [r.textContent, r.querySelector(".median-chip")?.className]));
   if (tbody.getAttribute("data-key") !== key) {
     tbody.setAttribute("data-key", key);
     tbody.replaceChildren(...rows);
   }
+}
+
+/** Opinion groups: sizes and, on the norms that tell them apart, their medians.  Never who. */
+function renderOpinionGroups(analysis) {
+  const section = $("opinion-groups");
+  section.hidden = !analysis;
+  if (!analysis) return;
+  const key = JSON.stringify([analysis.groups_outcome, analysis.groups, analysis.separating_norms, app.lang]);
+  const body = $("opinion-groups-body");
+  if (body.getAttribute("data-key") === key) return;
+  body.setAttribute("data-key", key);
+  section.setAttribute("data-outcome", analysis.groups_outcome);
+  if (analysis.groups_outcome !== "groups" || analysis.groups.length < 2) {
+    const reason = analysis.groups_outcome === "too_few_participants" ? "groups.too_few" : "groups.none";
+    body.replaceChildren(h("p", { class: "opinion-groups__calm" }, tr(reason)), h("p", { class: "opinion-groups__about" }, tr("groups.about")));
+    return;
+  }
+  const index = new Map(app.norms.map((norm, i) => [norm.id, i]));
+  const name = (i) => tr("groups.name", { letter: GROUP_LETTERS[i] || String(i + 1) });
+  const separating = analysis.separating_norms.filter((id) => index.has(id));
+  const shown = separating.slice(0, SEPARATING_SHOWN);
+  const cell = (value) =>
+    isNumber(value)
+      ? h("td", {}, h("span", { class: `median-chip ${colourClass(Math.round(value))}` }, formatNumber(value)))
+      : h("td", { class: "opinion-groups__none" }, tr("groups.no_median"));
+  body.replaceChildren(
+    h("p", { class: "opinion-groups__about" }, tr("groups.about")),
+    h(
+      "ul",
+      { class: "opinion-groups__list" },
+      ...analysis.groups.map((group, i) =>
+        h(
+          "li",
+          { class: "opinion-group", "data-size": group.size },
+          h("span", { class: "opinion-group__name" }, name(i)),
+          " ",
+          h("span", { class: "opinion-group__size" }, tr("groups.size", { n: group.size })),
+        ),
+      ),
+    ),
+    shown.length
+      ? h(
+          "div",
+          { class: "opinion-groups__table-box", tabindex: "0", role: "region", "aria-labelledby": "opinion-groups-caption" },
+          h(
+            "table",
+            { class: "theme-table opinion-groups__table" },
+            h("caption", { id: "opinion-groups-caption", class: "opinion-groups__caption" }, tr("groups.separating")),
+            h(
+              "thead",
+              {},
+              h("tr", {}, h("th", { scope: "col" }, tr("groups.norm")), ...analysis.groups.map((_, i) => h("th", { scope: "col" }, name(i)))),
+            ),
+            h(
+              "tbody",
+              {},
+              ...shown.map((normId) =>
+                h(
+                  "tr",
+                  { "data-norm": normId },
+                  h("th", { scope: "row" }, normLabel(normId)),
+                  ...analysis.groups.map((group) => cell(group.medians[index.get(normId)])),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h("p", { class: "opinion-groups__calm" }, tr("groups.no_separating")),
+    separating.length > shown.length ? h("p", { class: "opinion-groups__more" }, tr("groups.more", { n: separating.length - shown.length })) : null,
+  );
 }
 
 // ------------------------------------------------------------------ brainstorm wall
@@ -1187,6 +1446,11 @@ function renderWall(snap) {
         const current = app.snap.groups.find((g) => g.group_id === group.group_id);
         if (current) addSelectedTo(current);
       });
+      const promoteGroupButton = button(
+        tr("wall.promote_group"),
+        { class: "btn btn--small btn--primary", "data-testid": `promote-group-${group.group_id}`, "aria-describedby": `gt-${group.group_id}` },
+        () => promoteGroup(group.group_id),
+      );
       return h(
         "section",
         { class: "group", "data-testid": `group-${group.group_id}`, "aria-labelledby": `gt-${group.group_id}` },
@@ -1195,7 +1459,7 @@ function renderWall(snap) {
           { class: "group__head" },
           h("h3", { class: "group__title", id: `gt-${group.group_id}` }),
           h("span", { class: "group__meta" }),
-          h("div", { class: "btn-row group__actions" }, add, ungroup),
+          h("div", { class: "btn-row group__actions" }, promoteGroupButton, add, ungroup),
         ),
         h("ul", { class: "notes" }),
       );
@@ -1275,6 +1539,19 @@ function buildAgenda() {
         h("span", { class: "field__label" }, tr("agenda.deadline")),
         h("input", { type: "date", id: "agenda-deadline", "data-testid": "agenda-deadline", class: "input" }),
       ),
+      h(
+        "label",
+        { class: "field", for: "agenda-follow-up" },
+        h("span", { class: "field__label" }, tr("agenda.follow_up")),
+        h("input", {
+          type: "date",
+          id: "agenda-follow-up",
+          "data-testid": "agenda-follow-up",
+          class: "input",
+          "aria-describedby": "agenda-follow-up-help",
+        }),
+        h("span", { class: "field__help", id: "agenda-follow-up-help" }, tr("agenda.follow_up_help")),
+      ),
     ),
     h("label", { class: "field", for: "agenda-norm" }, h("span", { class: "field__label" }, tr("agenda.norm")), normSelect),
     orgList,
@@ -1312,7 +1589,7 @@ function buildAgenda() {
       }),
     ),
   );
-  app.form = { itemId: null, noteId: null };
+  app.form = { itemId: null, noteId: null, groupId: null };
   probeExports();
 }
 
@@ -1351,6 +1628,14 @@ function itemRow(item) {
         h("div", { class: "meta" }, h("dt", {}, tr("agenda.owner")), h("dd", { class: "agenda-item__owner" })),
         h("div", { class: "meta" }, h("dt", {}, tr("agenda.deadline")), h("dd", { class: "agenda-item__deadline" })),
         h("div", { class: "meta agenda-item__norm-box" }, h("dt", {}, tr("agenda.norm")), h("dd", { class: "agenda-item__norm" })),
+        h("div", { class: "meta agenda-item__follow-box" }, h("dt", {}, tr("agenda.follow_up")), h("dd", { class: "agenda-item__follow-up" })),
+        h("div", { class: "meta agenda-item__group-box" }, h("dt", {}, tr("agenda.group")), h("dd", { class: "agenda-item__group" })),
+      ),
+      h(
+        "div",
+        { class: "snapshot", "data-testid": "agenda-snapshot", hidden: true },
+        h("span", { class: "snapshot__bar", "aria-hidden": "true" }),
+        h("span", { class: "snapshot__text" }),
       ),
       h(
         "div",
@@ -1385,6 +1670,15 @@ function renderAgenda(snap) {
     setText(row.querySelector(".agenda-item__deadline"), item.deadline ? formatDate(item.deadline) : tr("agenda.no_deadline"));
     row.querySelector(".agenda-item__norm-box").hidden = !item.norm_id;
     setText(row.querySelector(".agenda-item__norm"), item.norm_id ? normLabel(item.norm_id) : "");
+    row.querySelector(".agenda-item__follow-box").hidden = !item.follow_up;
+    setText(row.querySelector(".agenda-item__follow-up"), item.follow_up ? formatDate(item.follow_up) : "");
+    const group = item.group_id ? snap.groups.find((g) => g.group_id === item.group_id) : null;
+    // Not when it only repeats the action (promoted with the group's title).
+    row.querySelector(".agenda-item__group-box").hidden = !group || group.title === item.action;
+    setText(row.querySelector(".agenda-item__group"), group ? group.title : "");
+    // The server keeps the first snapshot through edits, also when the norm changed: show it only for its own norm.
+    const snapshot = item.snapshot && item.snapshot.norm_id === item.norm_id ? item.snapshot : null;
+    renderSnapshot(row.querySelector(".snapshot"), snapshot);
     row.querySelector(".agenda-item__actions").hidden = !editable;
     row.querySelector('[data-testid="agenda-up"]').disabled = index === 0;
     row.querySelector('[data-testid="agenda-down"]').disabled = index === items.length - 1;
@@ -1397,22 +1691,63 @@ function renderAgenda(snap) {
   $("agenda-form").hidden = !editable;
 }
 
+/** The tiny bar of a norm's distribution when the item was put on the agenda. */
+function renderSnapshot(node, snapshot) {
+  const counts = snapshot && Array.isArray(snapshot.counts) ? snapshot.counts : null;
+  const n = counts ? counts.reduce((a, b) => a + b, 0) : 0;
+  node.hidden = !snapshot || (!n && !isNumber(snapshot.median));
+  if (node.hidden) return;
+  const key = JSON.stringify([counts, snapshot.median, app.lang]);
+  if (node.getAttribute("data-key") === key) return;
+  node.setAttribute("data-key", key);
+  const values = scaleValues();
+  const bar = node.querySelector(".snapshot__bar");
+  bar.replaceChildren(
+    ...(counts || []).flatMap((count, i) => {
+      if (!count) return [];
+      const segment = h("span", { class: `snapshot__seg ${colourClass(values[i])}` });
+      segment.style.width = `${(100 * count) / n}%`;
+      return [segment];
+    }),
+  );
+  bar.hidden = !n;
+  setText(
+    node.querySelector(".snapshot__text"),
+    isNumber(snapshot.median) ? tr("agenda.snapshot", { median: formatNumber(snapshot.median), n }) : tr("agenda.snapshot_none"),
+  );
+}
+
 function formFields() {
   return {
     action: $("agenda-action"),
     owner: $("agenda-owner"),
     deadline: $("agenda-deadline"),
+    followUp: $("agenda-follow-up"),
     norm: $("agenda-norm"),
   };
 }
 
-function setFormMode(editing, fromNote) {
+/** Where a new item comes from: null, "note" or a note group's title. */
+function formSource() {
+  if (app.form.itemId) return null;
+  if (app.form.groupId) {
+    const group = app.snap && app.snap.groups.find((g) => g.group_id === app.form.groupId);
+    return { group: group ? group.title : "" };
+  }
+  return app.form.noteId ? "note" : null;
+}
+
+function setFormMode(editing, source) {
   setText($("agenda-form-title"), editing ? tr("agenda.edit_title") : tr("agenda.add_title"));
   setText($("agenda-save"), editing ? tr("agenda.save_edit") : tr("agenda.save_new"));
-  $("agenda-cancel").hidden = !editing && !fromNote;
+  $("agenda-cancel").hidden = !editing && !source;
   const from = $("agenda-from");
-  from.hidden = !fromNote;
-  setText(from, fromNote ? tr("agenda.from_note") : "");
+  from.hidden = !source;
+  let text = "";
+  if (source === "note") text = tr("agenda.from_note");
+  else if (source && source.group) text = tr("agenda.from_group", { title: source.group });
+  else if (source) text = tr("agenda.from_group_gone");
+  setText(from, text);
 }
 
 function resetForm() {
@@ -1420,9 +1755,10 @@ function resetForm() {
   f.action.value = "";
   f.owner.value = "";
   f.deadline.value = "";
+  f.followUp.value = "";
   f.norm.value = "";
-  app.form = { itemId: null, noteId: null };
-  setFormMode(false, false);
+  app.form = { itemId: null, noteId: null, groupId: null };
+  setFormMode(false, null);
   if (app.snap) renderAgenda(app.snap);
 }
 
@@ -1439,9 +1775,32 @@ function promote(noteId) {
   f.action.value = note.text.slice(0, app.limits.max_agenda_text_chars);
   f.owner.value = "";
   f.deadline.value = "";
+  f.followUp.value = "";
   f.norm.value = note.norm_id && app.normById.has(note.norm_id) ? note.norm_id : "";
-  app.form = { itemId: null, noteId };
-  setFormMode(false, true);
+  app.form = { itemId: null, noteId, groupId: null };
+  setFormMode(false, "note");
+  renderAgenda(app.snap);
+  focusForm();
+}
+
+/** Open the agenda form for a note group: its title as the action, its notes' norm if they share one. */
+function promoteGroup(groupId) {
+  const group = app.snap.groups.find((g) => g.group_id === groupId);
+  if (!group) return;
+  const norms = new Set(
+    group.note_ids
+      .map((id) => app.snap.notes.find((n) => n.note_id === id))
+      .filter((note) => note && !note.hidden && note.norm_id && app.normById.has(note.norm_id))
+      .map((note) => note.norm_id),
+  );
+  const f = formFields();
+  f.action.value = group.title.slice(0, app.limits.max_agenda_text_chars);
+  f.owner.value = "";
+  f.deadline.value = "";
+  f.followUp.value = "";
+  f.norm.value = norms.size === 1 ? [...norms][0] : "";
+  app.form = { itemId: null, noteId: null, groupId };
+  setFormMode(false, formSource());
   renderAgenda(app.snap);
   focusForm();
 }
@@ -1451,9 +1810,10 @@ function editItem(item) {
   f.action.value = item.action;
   f.owner.value = item.owner;
   f.deadline.value = item.deadline || "";
+  f.followUp.value = item.follow_up || "";
   f.norm.value = item.norm_id && app.normById.has(item.norm_id) ? item.norm_id : "";
-  app.form = { itemId: item.item_id, noteId: item.note_id };
-  setFormMode(true, false);
+  app.form = { itemId: item.item_id, noteId: item.note_id, groupId: item.group_id || null };
+  setFormMode(true, null);
   renderAgenda(app.snap);
   focusForm();
 }
@@ -1466,11 +1826,14 @@ async function saveForm() {
     f.action.focus();
     return;
   }
-  const deadline = f.deadline.value && /^\d{4}-\d{2}-\d{2}$/.test(f.deadline.value) ? f.deadline.value : null;
+  const isoDate = (value) => (value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null);
+  const deadline = isoDate(f.deadline.value);
   const items = app.snap.agenda;
   const existing = app.form.itemId ? items.find((i) => i.item_id === app.form.itemId) : null;
   const maxPosition = app.limits.max_agenda_items;
   const position = existing ? existing.position : Math.min(maxPosition, items.reduce((max, i) => Math.max(max, i.position + 1), 0));
+  // A group merged away meanwhile is no longer linked.
+  const groupId = app.form.groupId && app.snap.groups.some((g) => g.group_id === app.form.groupId) ? app.form.groupId : null;
   const ack = await command("put_agenda_item", {
     item_id: app.form.itemId || randomId(),
     action,
@@ -1479,6 +1842,8 @@ async function saveForm() {
     norm_id: f.norm.value || null,
     note_id: app.form.noteId || null,
     position,
+    group_id: groupId,
+    follow_up: isoDate(f.followUp.value),
   });
   if (ack) {
     announce(existing ? tr("agenda.saved") : tr("agenda.added", { action }));
@@ -1496,7 +1861,8 @@ async function move(itemId, delta) {
   for (const [position, item] of items.entries()) {
     if (item.position === position) continue;
     const { item_id, action, owner, deadline, norm_id, note_id } = item;
-    const ack = await command("put_agenda_item", { item_id, action, owner, deadline, norm_id, note_id, position });
+    const extra = { group_id: item.group_id ?? null, follow_up: item.follow_up ?? null };
+    const ack = await command("put_agenda_item", { item_id, action, owner, deadline, norm_id, note_id, position, ...extra });
     if (!ack) return;
   }
   // Keep keyboard focus on the moved item's button.
@@ -1527,6 +1893,177 @@ async function download(fmt) {
   }
 }
 
+// ------------------------------------------------------------------ follow-up of an earlier scan
+
+/** The panel is not in dashboard.html: it is added to <main> once. */
+function ensurePreviousPanel() {
+  if ($("previous")) return;
+  $("main").append(h("section", { class: "panel panel--previous", id: "previous", "aria-labelledby": "previous-title", hidden: true }));
+}
+
+function buildPrevious() {
+  keyed("previous").clear();
+  $("previous").replaceChildren(
+    h(
+      "div",
+      { class: "previous", "data-testid": "previous-scan" },
+      h(
+        "div",
+        { class: "panel__head" },
+        h("h2", { id: "previous-title", class: "panel__title" }, tr("previous.title")),
+        h("p", { class: "panel__count", id: "previous-room" }),
+      ),
+      h(
+        "div",
+        { class: "previous__parts" },
+        h(
+          "section",
+          { class: "previous__items", "aria-labelledby": "previous-items-title" },
+          h("h3", { class: "subtitle", id: "previous-items-title" }, tr("previous.items")),
+          h("p", { class: "previous__help", id: "previous-items-help" }, tr("previous.items_help")),
+          h("ol", { class: "previous-list", id: "previous-items" }),
+          h("p", { class: "empty", id: "previous-items-empty" }, tr("previous.items_empty")),
+        ),
+        h(
+          "section",
+          { class: "previous__norms", "aria-labelledby": "previous-norms-title" },
+          h("h3", { class: "subtitle", id: "previous-norms-title" }, tr("previous.norms")),
+          h("p", { class: "previous__help", id: "previous-norms-help" }),
+          h(
+            "div",
+            // Focusable, so that a keyboard can scroll the table when it is wider than the screen.
+            { class: "previous__table-box", id: "previous-table-box", tabindex: "0", role: "region", "aria-labelledby": "previous-norms-title" },
+            h(
+              "table",
+              { class: "theme-table previous-table" },
+              h(
+                "thead",
+                {},
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "col" }, tr("previous.norm")),
+                  h("th", { scope: "col" }, tr("previous.before")),
+                  h("th", { scope: "col" }, tr("previous.now")),
+                  h("th", { scope: "col" }, tr("previous.change")),
+                ),
+              ),
+              h("tbody", { id: "previous-rows" }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function previousItemRow(index) {
+  return keyed("previous").get(index, () => {
+    const select = h(
+      "select",
+      {
+        class: "input previous-item__status",
+        id: `previous-status-${index}`,
+        "data-testid": `previous-status-${index}`,
+        "aria-describedby": `pi-${index}`,
+      },
+      ...FOLLOW_UP_STATUSES.map((status) => h("option", { value: status }, tr(`previous.status.${status}`))),
+    );
+    select.addEventListener("change", async () => {
+      const status = select.value;
+      const ack = await command("set_follow_up_status", { index, status });
+      if (ack) {
+        announce(tr("previous.status_saved", { status: tr(`previous.status.${status}`) }));
+      } else {
+        // Refused: show what the server has again.
+        const current = app.snap && app.snap.previous && app.snap.previous.items.find((i) => i.index === index);
+        if (current) select.value = current.status;
+      }
+    });
+    return h(
+      "li",
+      { class: "previous-item", "data-index": String(index) },
+      h("p", { class: "previous-item__action", id: `pi-${index}` }),
+      h(
+        "dl",
+        { class: "agenda-item__meta" },
+        h("div", { class: "meta" }, h("dt", {}, tr("agenda.owner")), h("dd", { class: "previous-item__owner" })),
+        h("div", { class: "meta" }, h("dt", {}, tr("agenda.deadline")), h("dd", { class: "previous-item__deadline" })),
+      ),
+      h(
+        "label",
+        { class: "field field--inline previous-item__field", for: `previous-status-${index}` },
+        h("span", { class: "field__label" }, tr("previous.status_label")),
+        select,
+      ),
+    );
+  });
+}
+
+function renderPrevious(snap) {
+  const previous = snap.previous || null;
+  if (!showPanel("previous", Boolean(previous))) return;
+  setText($("previous-room"), previous.room ? tr("previous.room", { room: previous.room }) : "");
+  const closed = snap.phase === "closed";
+  const rows = previous.items.map((item) => {
+    const row = previousItemRow(item.index);
+    setText(row.querySelector(".previous-item__action"), item.action);
+    setText(row.querySelector(".previous-item__owner"), item.owner || tr("agenda.no_owner"));
+    setText(row.querySelector(".previous-item__deadline"), item.deadline ? formatDate(item.deadline) : tr("agenda.no_deadline"));
+    const select = row.querySelector("select");
+    // Never overwrite a choice the facilitator is making right now.
+    if (document.activeElement !== select && select.value !== item.status) select.value = item.status;
+    select.disabled = closed;
+    setAttr(row, "data-status", item.status);
+    return row;
+  });
+  keyed("previous").sweep();
+  place($("previous-items"), rows);
+  $("previous-items-empty").hidden = rows.length > 0;
+
+  // The earlier figures only once this scan's results are shown: they must not steer the rating.
+  const revealed = Boolean(snap.revealed) && REVEALED.has(snap.phase);
+  setText($("previous-norms-help"), revealed ? tr("previous.norms_help") : tr("previous.norms_later"));
+  if (!revealed) {
+    $("previous-table-box").hidden = true;
+    return;
+  }
+  const nowById = new Map(snap.norms.map((n) => [n.norm_id, n.median]));
+  const byId = new Map(previous.norms.map((n) => [n.norm_id, n]));
+  // Norms without a figure then or now are left out.
+  const cells = app.norms
+    .filter((norm) => byId.has(norm.id))
+    .map((norm) => {
+      const entry = byId.get(norm.id);
+      const now = nowById.get(norm.id);
+      return [norm.id, entry.median_before, isNumber(now) ? now : null, entry.median_change];
+    })
+    .filter(([, before, now]) => isNumber(before) || isNumber(now));
+  $("previous-table-box").hidden = !cells.length;
+  const tbody = $("previous-rows");
+  const key = JSON.stringify([cells, app.lang]);
+  if (tbody.getAttribute("data-key") === key) return;
+  tbody.setAttribute("data-key", key);
+  const chip = (value) =>
+    isNumber(value) ? h("span", { class: `median-chip ${colourClass(Math.round(value))}` }, formatNumber(value)) : "–";
+  tbody.replaceChildren(
+    ...cells.map(([normId, before, now, change]) =>
+      h(
+        "tr",
+        { "data-norm": normId },
+        h("th", { scope: "row" }, normLabel(normId)),
+        h("td", {}, chip(before)),
+        h("td", {}, chip(now)),
+        h(
+          "td",
+          { class: `previous-table__change${isNumber(change) && change > 0 ? " previous-table__change--up" : ""}${isNumber(change) && change < 0 ? " previous-table__change--down" : ""}` },
+          isNumber(change) ? formatChange(change, 1) : "–",
+        ),
+      ),
+    ),
+  );
+}
+
 // ------------------------------------------------------------------ rendering
 
 const BUILDERS = {
@@ -1535,6 +2072,7 @@ const BUILDERS = {
   results: () => buildResults(),
   wall: () => buildWall(),
   agenda: () => buildAgenda(),
+  previous: () => buildPrevious(),
 };
 
 /**
@@ -1559,6 +2097,7 @@ function showPanel(id, visible) {
 function buildAll() {
   buildHeader();
   if (!app.template) return;
+  ensurePreviousPanel();
   // Panels are built when shown (showPanel); a language switch empties them all.
   for (const id of Object.keys(BUILDERS)) $(id).replaceChildren();
   app.built = true;
@@ -1576,6 +2115,7 @@ function render() {
   renderResults(snap);
   renderWall(snap);
   renderAgenda(snap);
+  renderPrevious(snap);
   if (app.lastPhase !== snap.phase || app.lastRound !== snap.round) {
     if (app.lastPhase !== null) {
       announce(tr("phase.announce", { phase: phaseName(snap.phase) }));
@@ -1645,7 +2185,14 @@ function onLanguage(t, lang) {
 function saveFormState() {
   if (!$("agenda-form")) return null;
   const f = formFields();
-  return { state: { ...app.form }, action: f.action.value, owner: f.owner.value, deadline: f.deadline.value, norm: f.norm.value };
+  return {
+    state: { ...app.form },
+    action: f.action.value,
+    owner: f.owner.value,
+    deadline: f.deadline.value,
+    followUp: f.followUp.value,
+    norm: f.norm.value,
+  };
 }
 
 function restoreFormState(saved) {
@@ -1653,9 +2200,10 @@ function restoreFormState(saved) {
   f.action.value = saved.action;
   f.owner.value = saved.owner;
   f.deadline.value = saved.deadline;
+  f.followUp.value = saved.followUp;
   f.norm.value = saved.norm;
   app.form = saved.state;
-  setFormMode(Boolean(app.form.itemId), Boolean(app.form.noteId && !app.form.itemId));
+  setFormMode(Boolean(app.form.itemId), formSource());
 }
 
 async function loadTemplate(templateId) {

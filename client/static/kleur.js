@@ -566,6 +566,30 @@ export class Connection {
 // ------------------------------------------------------------------ small helpers
 
 /** A random id of `length` URL-safe characters (for note ids). */
+/** Fill `nav` with the NL | EN buttons; `current` is pressed; a click switches. */
+export function renderLanguageSwitch(nav, current, t) {
+  nav.setAttribute("aria-label", t("common.lang.switch"));
+  nav.replaceChildren(
+    ...LANGUAGES.map((lang) =>
+      el(
+        "button",
+        {
+          type: "button",
+          class: "lang-button",
+          lang,
+          "data-testid": `lang-${lang}`,
+          "aria-pressed": String(current === lang),
+          onclick: () => {
+            if (current !== lang) setLanguage(lang).catch((error) => console.error(error));
+          },
+        },
+        t(`common.lang.${lang}_short`),
+        el("span", { class: "visually-hidden" }, ` ${t(`common.lang.${lang}`)}`),
+      ),
+    ),
+  );
+}
+
 /** This tab's own facilitator device id, kept for the tab's lifetime. */
 function facilitatorDevice(room) {
   const key = `kleur.${room}.device`;

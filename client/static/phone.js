@@ -14,7 +14,7 @@ import {
   normalizeText,
   pageLanguage,
   randomId,
-  setLanguage,
+  renderLanguageSwitch,
 } from "./kleur.js";
 
 // Where the page offers a control; the server decides (agenda/phases.py), a
@@ -570,27 +570,7 @@ function announce(text) {
 function renderChrome() {
   document.title = app.room ? t("phone.page_title", { code: app.room }) : "kleur";
   $("room-code").textContent = app.room ? t("phone.room_code", { code: app.room }) : "";
-  const nav = $("lang-switch");
-  nav.setAttribute("aria-label", t("common.lang.switch"));
-  nav.replaceChildren(
-    ...["nl", "en"].map((lang) =>
-      el(
-        "button",
-        {
-          type: "button",
-          class: "lang-button",
-          lang,
-          "data-testid": `lang-${lang}`,
-          "aria-pressed": String(app.lang === lang),
-          onclick: () => {
-            if (app.lang !== lang) setLanguage(lang).catch((error) => console.error(error));
-          },
-        },
-        t(`common.lang.${lang}_short`),
-        el("span", { class: "visually-hidden" }, ` ${t(`common.lang.${lang}`)}`),
-      ),
-    ),
-  );
+  renderLanguageSwitch($("lang-switch"), app.lang, t);
   renderBanner();
 }
 

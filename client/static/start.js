@@ -7,7 +7,7 @@ import {
   loadTranslations,
   normalizeRoomCode,
   pageLanguage,
-  setLanguage,
+  renderLanguageSwitch,
 } from "./kleur.js";
 
 const EXAMPLE_CODE = "ABC234";
@@ -118,27 +118,7 @@ async function submitCreate(event) {
 }
 
 function renderLanguageSwitch() {
-  const nav = $("lang-switch");
-  nav.setAttribute("aria-label", t("common.lang.switch"));
-  nav.replaceChildren(
-    ...["nl", "en"].map((lang) =>
-      el(
-        "button",
-        {
-          type: "button",
-          class: "lang-button",
-          lang,
-          "data-testid": `lang-${lang}`,
-          "aria-pressed": String(app.lang === lang),
-          onclick: () => {
-            if (app.lang !== lang) setLanguage(lang).catch((error) => console.error(error));
-          },
-        },
-        t(`common.lang.${lang}_short`),
-        el("span", { class: "visually-hidden" }, ` ${t(`common.lang.${lang}`)}`),
-      ),
-    ),
-  );
+  renderLanguageSwitch($("lang-switch"), app.lang, t);
 }
 
 function joinSection() {

@@ -13,10 +13,11 @@ end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
 local item = ARGV[3]
 if existing then
-  -- The distribution snapshot is taken when an item is first promoted: edits keep it.
+  -- The distribution snapshot is taken when an item is first promoted: edits
+  -- keep it, unless the item now addresses another norm.
   local before = cjson.decode(existing)
-  if before.snapshot and before.snapshot ~= cjson.null then
-    local updated = cjson.decode(item)
+  local updated = cjson.decode(item)
+  if before.snapshot and before.snapshot ~= cjson.null and before.norm == updated.norm then
     updated.snapshot = before.snapshot
     item = cjson.encode(updated)
   end
