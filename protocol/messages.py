@@ -689,6 +689,8 @@ class Dashboard(ServerMessage):
     analysis: Analysis | None
     #: The earlier scan this room follows up, if one was imported.
     previous: PreviousScan | None
+    #: Groups of similar notes the facilitator may merge (computed, not applied).
+    suggestions: tuple[NoteGroup, ...] = ()
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {

@@ -10,18 +10,22 @@ frame to every local connection that needs it.  Never one message per vote.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from agenda import insights, views
+from agenda.note_clusters import suggest_groups
 from agenda.phases import is_revealed
 from agenda.templates import Template
 from agenda.views import RoomData
 from protocol.codec import Codec
 from protocol.errors import ProtocolError
-from protocol.messages import Analysis, RoomState, ServerMessage
-from protocol.phases import Role
+from protocol.messages import Analysis, NoteGroup, RoomState, ServerMessage
+from protocol.phases import Phase, Role
 from server.connection import Connection
 from server.metrics import METRICS
 from server.store import RoomStore
@@ -34,6 +38,10 @@ def _frozen(value: object) -> object:
     if isinstance(value, dict):
         return frozenset((k, _frozen(v)) for k, v in value.items())
     return value
+
+
+def _suggestion_id(note_ids: tuple[str, ...]) -> str:
+    return "s" + hashlib.sha256("|".join(note_ids).encode()).hexdigest()[:15]
 
 
 def now_ms() -> int:
@@ -53,6 +61,8 @@ class LocalRoom:
     #: the tallies or organisation counts change, which after the reveal is rare).
     analysis: Analysis | None = None
     analysis_key: object = None
+    suggestions: tuple[NoteGroup, ...] = ()
+    suggestions_key: object = None
 
     @property
     def empty(self) -> bool:
@@ -150,6 +160,9 @@ class Hub:
             room.dashboard_version = data.version
             analysis = await self._analysis(room, data) if is_revealed(data.phase) else None
             snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms(), analysis)
+            suggestions = await self._suggestions(room, data)
+            if suggestions:
+                snapshot = dataclasses.replace(snapshot, suggestions=suggestions)
             broadcast(room.facilitators, snapshot)
             METRICS.dashboards_sent += 1
         if room.participants:
@@ -179,6 +192,23 @@ class Hub:
             )
             room.analysis_key = key
         return room.analysis
+
+    async def _suggestions(self, room: LocalRoom, data: RoomData) -> tuple[NoteGroup, ...]:
+        """Similar notes to merge, while brainstorming; recomputed only when the notes change."""
+        if data.phase not in (Phase.BRAINSTORM, Phase.AGENDA):
+            return ()
+        notes = tuple(sorted((n.note_id, n.text) for n in data.notes if not n.hidden))
+        grouped = frozenset(note_id for group in data.groups for note_id in group.note_ids)
+        if (notes, grouped) != room.suggestions_key:
+            loose = [note for note in notes if note[0] not in grouped]
+            language: Literal["nl", "en"] = "en" if room.template.language == "en" else "nl"
+            # ~0.2 s for 1,000 notes: off the event loop.
+            found = await asyncio.to_thread(suggest_groups, loose, language=language)
+            room.suggestions = tuple(
+                NoteGroup(_suggestion_id(g.note_ids), g.title[:120], g.note_ids) for g in found
+            )
+            room.suggestions_key = (notes, grouped)
+        return room.suggestions
 
     def send_dashboard_now(self, connection: Connection) -> None:
         """A newly joined facilitator gets a snapshot at once (on the next refresh)."""

@@ -85,10 +85,15 @@ async def test_dot_voting_groups_and_timer(kleur: ServerProcess) -> None:
     assert shown.voting.results is not None
     assert [(v.note_id, v.dots) for v in shown.voting.results] == [(a, 4), (c, 2)]
 
+    # The wall suggests merging the two notes about a regional stagebank.
+    suggested = await facilitator.wait_dashboard(lambda d: len(d.suggestions) >= 1)
+    assert [set(s.note_ids) for s in suggested.suggestions] == [{a, c}]
+
     # Merge the two stage-bank notes into a group, promote the group's idea.
     group = await facilitator.put_note_group("Stagebank", (a, c))
     grouped = await facilitator.wait_dashboard(lambda d: len(d.groups) == 1)
     assert grouped.groups[0].group_id == group and set(grouped.groups[0].note_ids) == {a, c}
+    assert grouped.suggestions == ()  # merged notes are no longer suggested
 
     await facilitator.set_timer(300)
     timed = await facilitator.wait_dashboard(lambda d: d.timer_ends_at is not None)
