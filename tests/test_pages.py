@@ -255,3 +255,25 @@ def test_language_switch_on_the_phone(kleur: ServerProcess, browser: Browser) ->
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "en")  # remembered
     assert errors == []
+
+
+def test_suggested_groups_are_merged_with_one_click(kleur: ServerProcess, browser: Browser) -> None:
+    errors: list[str] = []
+    room = kleur.create_room()
+    dashboard = open_dashboard(browser, room, errors)
+    phones = [open_phone(browser, room, errors) for _ in range(2)]
+    for phase in ("rating", "reveal", "brainstorm"):
+        set_phase(dashboard, phase, phones)
+    for page, idea in zip(
+        phones, ["Stagebank voor de hele regio", "Regionale stagebank voor jongeren"], strict=True
+    ):
+        page.get_by_test_id("note-text").fill(idea)
+        page.get_by_test_id("note-submit").click()
+    suggestions = dashboard.get_by_test_id("suggestions")
+    expect(suggestions).to_contain_text("stagebank")
+    suggestions.locator("[data-testid^='suggest-merge-']").first.click()
+    expect(dashboard.locator("[data-testid^='group-']").filter(has_text="stagebank")).to_have_count(
+        1
+    )
+    expect(dashboard.get_by_test_id("suggestions")).to_be_hidden()
+    assert errors == []

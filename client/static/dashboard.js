@@ -1216,6 +1216,13 @@ function buildWall() {
         h("div", { class: "btn-row" }, merge, button(tr("wall.clear_selection"), { class: "btn btn--secondary", id: "clear-selection", "data-testid": "clear-selection" }, clearSelection)),
       ),
     ),
+    h(
+      "section",
+      { class: "tool suggestions", id: "suggest-tool", "aria-labelledby": "suggest-title", hidden: true },
+      h("h3", { class: "tool__title", id: "suggest-title" }, tr("wall.suggestions")),
+      h("p", { class: "tool__status" }, tr("wall.suggestions_help")),
+      h("ul", { class: "suggestions__list", id: "suggestions", "data-testid": "suggestions" }),
+    ),
     h("div", { class: "groups", id: "groups" }),
     h(
       "section",
@@ -1382,8 +1389,42 @@ function renderSelection() {
   }
 }
 
+/** Groups of similar notes the server suggests: one click merges them. */
+function renderSuggestions(snap, editable) {
+  const suggestions = editable ? snap.suggestions || [] : [];
+  $("suggest-tool").hidden = suggestions.length === 0;
+  const notesById = new Map(snap.notes.map((n) => [n.note_id, n]));
+  $("suggestions").replaceChildren(
+    ...suggestions.map((suggestion) =>
+      h(
+        "li",
+        { class: "suggestion" },
+        h("p", { class: "suggestion__title" }, tr("wall.suggestion", { title: suggestion.title, n: suggestion.note_ids.length })),
+        h(
+          "ul",
+          { class: "suggestion__notes" },
+          ...suggestion.note_ids.map((id) => h("li", { class: "suggestion__note" }, (notesById.get(id) || { text: "" }).text)),
+        ),
+        button(
+          tr("wall.suggestion_merge"),
+          { class: "btn btn--secondary", "data-testid": `suggest-merge-${suggestion.group_id}` },
+          async () => {
+            const ack = await command("put_note_group", {
+              group_id: randomId(),
+              title: suggestion.title,
+              note_ids: suggestion.note_ids,
+            });
+            if (ack) announce(tr("wall.merged", { title: suggestion.title, n: suggestion.note_ids.length }));
+          },
+        ),
+      ),
+    ),
+  );
+}
+
 function renderWall(snap) {
   if (!showPanel("wall", WALL_PHASES.has(snap.phase))) return;
+  renderSuggestions(snap, EDIT_PHASES.has(snap.phase));
   const phase = snap.phase;
   const editable = EDIT_PHASES.has(phase);
   const voting = snap.voting;
