@@ -277,3 +277,28 @@ def test_suggested_groups_are_merged_with_one_click(kleur: ServerProcess, browse
     )
     expect(dashboard.get_by_test_id("suggestions")).to_be_hidden()
     assert errors == []
+
+
+def test_the_draft_agenda_proposes_a_low_norm_with_its_idea(
+    kleur: ServerProcess, browser: Browser
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room()
+    dashboard = open_dashboard(browser, room, errors)
+    phones = [open_phone(browser, room, errors) for _ in range(3)]
+    set_phase(dashboard, "rating", phones)
+    for page in phones:
+        rate(page, 2)  # the first norm scores low at this table
+    set_phase(dashboard, "reveal", phones)
+    set_phase(dashboard, "brainstorm", phones)
+    phones[0].get_by_test_id("note-text").fill("Werkgevers vaker uitnodigen op school")
+    phones[0].get_by_test_id("note-norm").select_option(NORMS[0])
+    phones[0].get_by_test_id("note-submit").click()
+    draft = dashboard.get_by_test_id("draft")
+    expect(draft).to_contain_text("Werkgevers vaker uitnodigen op school")
+    dashboard.get_by_test_id(f"draft-use-{NORMS[0]}").click()
+    expect(dashboard.get_by_test_id("agenda-action")).to_have_value(
+        "Werkgevers vaker uitnodigen op school"
+    )
+    expect(dashboard.get_by_test_id("agenda-norm")).to_have_value(NORMS[0])
+    assert errors == []

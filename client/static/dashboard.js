@@ -1699,9 +1699,59 @@ function itemRow(item) {
   });
 }
 
+/** The server's proposal: norms to address first, with notes as candidate actions. */
+function renderDraft(snap, editable) {
+  let box = $("draft");
+  if (!box) {
+    box = h(
+      "section",
+      { class: "tool draft", id: "draft", "aria-labelledby": "draft-title" },
+      h("h3", { class: "tool__title", id: "draft-title" }, tr("draft.title")),
+      h("p", { class: "tool__status" }, tr("draft.help")),
+      h("ol", { class: "draft__list", id: "draft-list", "data-testid": "draft" }),
+    );
+    const head = $("agenda").querySelector(".panel__head");
+    if (head) head.after(box);
+    else $("agenda").prepend(box);
+  }
+  const draft = editable && snap.analysis ? snap.analysis.draft || [] : [];
+  box.hidden = draft.length === 0;
+  const notesById = new Map(snap.notes.map((n) => [n.note_id, n]));
+  $("draft-list").replaceChildren(
+    ...draft.map((item) =>
+      h(
+        "li",
+        { class: "draft__item" },
+        h("p", { class: "draft__norm" }, normLabel(item.norm_id)),
+        h("p", { class: "draft__why" }, item.reasons.map((reason) => tr(`draft.reason_${reason}`)).join(" · ")),
+        item.note_ids.length
+          ? h("ul", { class: "draft__notes" }, ...item.note_ids.map((id) => h("li", { class: "draft__note" }, (notesById.get(id) || { text: "" }).text)))
+          : h("p", { class: "draft__none" }, tr("draft.no_notes")),
+        button(tr("draft.use"), { class: "btn btn--secondary", "data-testid": `draft-use-${item.norm_id}` }, () => useDraft(item)),
+      ),
+    ),
+  );
+}
+
+/** Open the agenda form from a proposed item: its first candidate note as the action. */
+function useDraft(item) {
+  const note = item.note_ids.map((id) => app.snap.notes.find((n) => n.note_id === id)).find(Boolean);
+  const f = formFields();
+  f.action.value = note ? note.text.slice(0, app.limits.max_agenda_text_chars) : "";
+  f.owner.value = "";
+  f.deadline.value = "";
+  f.followUp.value = "";
+  f.norm.value = app.normById.has(item.norm_id) ? item.norm_id : "";
+  app.form = { itemId: null, noteId: note ? note.note_id : null, groupId: null };
+  setFormMode(false, "note");
+  renderAgenda(app.snap);
+  focusForm();
+}
+
 function renderAgenda(snap) {
   if (!showPanel("agenda", WALL_PHASES.has(snap.phase))) return;
   const editable = EDIT_PHASES.has(snap.phase);
+  renderDraft(snap, editable);
   const items = snap.agenda;
   setText($("agenda-count"), tr("agenda.count", { n: items.length }));
   const rows = items.map((item, index) => {
