@@ -9,7 +9,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+# An upper bound on waiting, not a speed target: a loaded 2-core CI machine
+# can take longer than Playwright's default 5 s to deliver an update.
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
