@@ -371,6 +371,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         server_time=epoch_ms,
         analysis=st.none() | analyses,
         previous=st.none() | previous_scans,
+        suggestions=small(note_groups),
     ),
 }
 
