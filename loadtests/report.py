@@ -177,6 +177,11 @@ def _scaling(report: Report) -> float | None:
     return ratio(by_count.get(2), by_count.get(1))
 
 
+def _external(report: Report) -> bool:
+    """Servers given with --url: possibly warm, so their memory growth says little."""
+    return str(report["setup"].get("servers", "")).startswith("external")
+
+
 def _percent(share: float | None) -> float | None:
     return None if share is None else 100 * share
 
@@ -219,7 +224,11 @@ TARGETS: dict[str, Target] = {
             "KiB",
             30.0,
             False,
-            lambda r: _worst(r, lambda run: run.get("memory", {}).get("per_participant_kib")),
+            lambda r: (
+                None
+                if _external(r)
+                else _worst(r, lambda run: run.get("memory", {}).get("per_participant_kib"))
+            ),
         ),
         Target(
             "scaling",
@@ -455,6 +464,11 @@ def _notes(report: Report) -> list[str]:
             notes.append(
                 f"{prefix}ratings/s is set by the offered load in this scenario: its share of "
                 "the ceiling is headroom, not capacity"
+            )
+        if _external(report) and run is report["runs"][0]:
+            notes.append(
+                "the servers were given with --url: a server that served earlier runs reuses "
+                "memory it already holds, so RSS per participant may read too low (not judged)"
             )
         gen = run.get("generator", {})
         if gen.get("loop_lag_ms"):
