@@ -24,6 +24,8 @@ from agenda import analysis
 from agenda.phases import is_revealed
 from agenda.templates import Template
 from agenda.views import RoomData, norm_results, previous_scan
+from protocol.messages import AgendaItem
+from protocol.phases import Question
 
 #: Version of the JSON export's layout; bump on any incompatible change.
 JSON_EXPORT_VERSION = 1
@@ -101,6 +103,21 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "status_done": "klaar",
         "status_dropped": "gestopt",
         "idea": "Idee",
+        "gap_importance": "Belang tegenover score",
+        "gap_ideal": "Gewenst niveau tegenover score",
+        "gap_note_importance": (
+            "Per norm het belang (mediaan) en het verschil: belang min score. "
+            "Hoe groter het verschil, hoe verder de score achterblijft bij wat de tafel "
+            "belangrijk vindt."
+        ),
+        "gap_note_ideal": (
+            "Per norm het gewenste niveau (mediaan) en het verschil: gewenst niveau min score. "
+            "Hoe groter het verschil, hoe meer er nog te doen is."
+        ),
+        "second_importance": "Belang",
+        "second_ideal": "Gewenst niveau",
+        "gap": "Verschil",
+        "theme_gap": "Gemiddeld verschil",
         "page": "pagina {page}",
         "decimal": ",",
     },
@@ -154,6 +171,21 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "status_done": "done",
         "status_dropped": "dropped",
         "idea": "Idea",
+        "gap_importance": "Importance against score",
+        "gap_ideal": "Ideal level against score",
+        "gap_note_importance": (
+            "Per norm its importance (median) and the gap: importance minus score. "
+            "The larger the gap, the further the score falls short of what the table "
+            "finds important."
+        ),
+        "gap_note_ideal": (
+            "Per norm the ideal level (median) and the gap: ideal level minus score. "
+            "The larger the gap, the more there is still to do."
+        ),
+        "second_importance": "Importance",
+        "second_ideal": "Ideal level",
+        "gap": "Gap",
+        "theme_gap": "Mean gap",
         "page": "page {page}",
         "decimal": ".",
     },
@@ -185,6 +217,20 @@ class NormRow(TypedDict):
     previous_round: NotRequired[RoundShiftRow]
     #: Only in a follow-up scan.
     previous_scan: NotRequired[PreviousScanRow]
+    #: Only when the template asks a second question (see ``SecondQuestionRef``).
+    second: NotRequired[SecondRow]
+
+
+class SecondRow(TypedDict):
+    """The answers to the template's second question on one norm."""
+
+    received: int
+    #: Before the reveal these four are None.
+    counts: list[int] | None
+    dont_know: int | None
+    median: float | None
+    #: ``median`` minus the norm's (main) median.
+    gap: float | None
 
 
 class RoundShiftRow(TypedDict):
@@ -203,6 +249,14 @@ class ThemeRow(TypedDict):
     id: str
     title: str
     norms: list[NormRow]
+    #: Only with a second question: the mean of the theme's norms' gaps.
+    gap: NotRequired[float | None]
+
+
+class SecondQuestionRef(TypedDict):
+    #: "importance" or "ideal".
+    kind: str
+    question: str
 
 
 class AgendaRow(TypedDict):
@@ -253,6 +307,8 @@ class Result(TypedDict):
     themes: list[ThemeRow]
     agenda: list[AgendaRow]
     notes: list[NoteRow]
+    #: Only when the template asks a second question per norm.
+    second_question: NotRequired[SecondQuestionRef]
     #: Only in a follow-up scan: the earlier scan's room and its actions' status.
     previous_room: NotRequired[str]
     earlier_actions: NotRequired[list[EarlierActionRow]]
@@ -298,19 +354,66 @@ def result_dict(data: RoomData, template: Template, code: str) -> Result:
                 "deadline": item.deadline,
                 "norm": item.norm_id,
             }
-            for item in sorted(data.agenda, key=lambda i: (i.position, i.item_id))
+            for item in sorted(data.agenda, key=_by_position)
         ],
         "notes": sorted(
             ({"text": note.text, "norm": note.norm_id} for note in data.notes if not note.hidden),
             key=lambda n: (n["norm"] or "", n["text"]),
         ),
     }
-    for row, item in zip(
-        result["agenda"], sorted(data.agenda, key=lambda i: (i.position, i.item_id)), strict=True
-    ):
+    for row, item in zip(result["agenda"], sorted(data.agenda, key=_by_position), strict=True):
         if item.follow_up is not None:
             row["follow_up"] = item.follow_up
-    return _with_history(result, data, template)
+    return _with_second_question(_with_history(result, data, template), data, template)
+
+
+def _stats_by_norm(
+    template: Template, tallies: Mapping[str, Mapping[int | None, int]]
+) -> dict[str, analysis.NormStats]:
+    scale = template.scale
+    return {
+        norm.id: analysis.norm_stats(
+            [tallies.get(norm.id, {}).get(v, 0) for v in scale.values],
+            scale.min,
+            tallies.get(norm.id, {}).get(None, 0),
+        )
+        for norm in template.norms
+    }
+
+
+def _with_second_question(result: Result, data: RoomData, template: Template) -> Result:
+    """Add the second question's answers and the gaps, when the template asks one."""
+    question = template.second_question
+    if question is None:
+        return result
+    result["second_question"] = {"kind": question.kind.value, "question": question.question}
+    revealed = result["revealed"]
+    second = norm_results(data, template, revealed=revealed, question=Question.SECOND)
+    gaps = analysis.gap(
+        _stats_by_norm(template, data.tallies),
+        _stats_by_norm(template, data.second_tallies),
+        analysis.themes_of(template),
+    )
+    rows = {row["id"]: row for row in norms(result)}
+    for answers in second:
+        rows[answers.norm_id]["second"] = {
+            "received": answers.received,
+            "counts": _list(answers.counts),
+            "dont_know": answers.dont_know,
+            "median": answers.median,
+            # Before the reveal a gap would give the medians away.
+            "gap": gaps.by_norm.get(answers.norm_id) if revealed else None,
+        }
+    for theme in result["themes"]:
+        theme["gap"] = gaps.by_theme.get(theme["id"]) if revealed else None
+    return result
+
+
+def _by_position(item: AgendaItem) -> int:
+    # Only the position: ``sorted`` is stable and the store gives the items in
+    # the order they were added, so ties keep that order (and a follow-up
+    # scan's indexes into this list stay the same across exports).
+    return item.position
 
 
 def _with_history(result: Result, data: RoomData, template: Template) -> Result:
@@ -318,17 +421,10 @@ def _with_history(result: Result, data: RoomData, template: Template) -> Result:
     revealed = result["revealed"]
     rows = {row["id"]: row for row in norms(result)}
     if revealed and data.previous_tallies is not None:
-        scale = template.scale
+        now_by_norm = _stats_by_norm(template, data.tallies)
+        before_by_norm = _stats_by_norm(template, data.previous_tallies)
         for norm in template.norms:
-            now, before = (
-                analysis.norm_stats(
-                    [tallies.get(norm.id, {}).get(v, 0) for v in scale.values],
-                    scale.min,
-                    tallies.get(norm.id, {}).get(None, 0),
-                )
-                for tallies in (data.tallies, data.previous_tallies)
-            )
-            shift = analysis.compare_rounds(before, now)
+            shift = analysis.compare_rounds(before_by_norm[norm.id], now_by_norm[norm.id])
             rows[norm.id]["previous_round"] = {
                 "median_delta": shift.median_delta,
                 "consensus_delta": shift.consensus_delta,
@@ -520,6 +616,7 @@ def markdown_from(result: Result, lang: str) -> str:
                 f"| {item['deadline'] or ''} | {_cell(norm_title)} |"
             )
     lines += _markdown_history(result, t)
+    lines += _markdown_gaps(result, t)
     visible = sorted(note["text"] for note in result["notes"])
     if visible:
         lines += ["", f"## {t['notes']}", ""]
@@ -527,14 +624,18 @@ def markdown_from(result: Result, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _signed(value: float | None, decimal: str) -> str:
+def signed(value: float | None, decimal: str) -> str:
+    """A change as people write it: +0,5, -1, 0 (two decimals at most); empty for None."""
     if value is None:
         return ""
-    return ("+" if value > 0 else "") + number(round(value, 2), decimal)
+    # Round first, so that +0.003 prints "0" and not "+0"; adding 0.0 turns a
+    # rounded -0.0 into 0.0, which prints "0", not "-0".
+    rounded = round(value, 2) + 0.0
+    return ("+" if rounded > 0 else "") + number(rounded, decimal)
 
 
 def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
-    decimal = "," if t is labels("nl") else "."
+    decimal = t["decimal"]
     lines: list[str] = []
     shifted = [row for row in norms(result) if "previous_round" in row]
     if shifted:
@@ -545,8 +646,8 @@ def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
             shift = row["previous_round"]
             lines.append(
                 f"| {row['number']}. {_cell(row['title'])} "
-                f"| {_signed(shift['median_delta'], decimal)} "
-                f"| {_signed(shift['consensus_delta'], decimal)} |"
+                f"| {signed(shift['median_delta'], decimal)} "
+                f"| {signed(shift['consensus_delta'], decimal)} |"
             )
     if "previous_room" in result:
         lines += ["", f"## {t['since_previous'].format(room=result['previous_room'])}", ""]
@@ -559,7 +660,7 @@ def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
             lines.append(
                 f"| {row['number']}. {_cell(row['title'])} "
                 f"| {number(then['median_before'], decimal)} "
-                f"| {_signed(then['median_change'], decimal)} |"
+                f"| {signed(then['median_change'], decimal)} |"
             )
         earlier = result.get("earlier_actions", [])
         if earlier:
@@ -571,6 +672,59 @@ def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
                     f"| {_cell(item['action'])} | {_cell(item['owner'])} "
                     f"| {item['deadline'] or ''} | {t['status_' + item['status']]} |"
                 )
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class GapTables:
+    """The gap section every document shows: its title, note and two tables as text."""
+
+    title: str
+    note: str
+    #: Norm, median, second question's median, gap.
+    norm_header: tuple[str, str, str, str]
+    norm_rows: list[tuple[str, str, str, str]]
+    #: Theme, mean gap.
+    theme_header: tuple[str, str]
+    theme_rows: list[tuple[str, str]]
+
+
+def gap_tables(result: Result, t: Mapping[str, str]) -> GapTables | None:
+    """The second question against the scores, once revealed; None without one."""
+    if "second_question" not in result or not result["revealed"]:
+        return None
+    decimal = t["decimal"]
+    kind = result["second_question"]["kind"]
+    return GapTables(
+        title=t["gap_" + kind],
+        note=t["gap_note_" + kind],
+        norm_header=(t["norm"], t["median"], t["second_" + kind], t["gap"]),
+        norm_rows=[
+            (
+                f"{row['number']}. {row['title']}",
+                number(row["median"], decimal),
+                number(row["second"]["median"], decimal),
+                signed(row["second"]["gap"], decimal),
+            )
+            for row in norms(result)
+            if "second" in row
+        ],
+        theme_header=(t["theme"], t["theme_gap"]),
+        theme_rows=[
+            (theme["title"], signed(theme.get("gap"), decimal)) for theme in result["themes"]
+        ],
+    )
+
+
+def _markdown_gaps(result: Result, t: Mapping[str, str]) -> list[str]:
+    tables = gap_tables(result, t)
+    if tables is None:
+        return []
+    lines = ["", f"## {tables.title}", "", tables.note, ""]
+    lines += ["| " + " | ".join(tables.norm_header) + " |", "|---|---:|---:|---:|"]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in tables.norm_rows]
+    lines += ["", "| " + " | ".join(tables.theme_header) + " |", "|---|---:|"]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in tables.theme_rows]
     return lines
 
 

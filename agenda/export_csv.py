@@ -1,8 +1,20 @@
-"""The CSV export: one spreadsheet-ready file in three blocks.
+"""The CSV export: one spreadsheet-ready file in three (or four) blocks.
 
 1. the norms (a header row, then one row per norm);
 2. after an empty row, the agreed actions (a header row, then one row each);
-3. after an empty row, the ideas from the brainstorm (a header row, then one row each).
+3. after an empty row, the ideas from the brainstorm (a header row, then one row each);
+4. only in a follow-up scan: after an empty row, the actions of the previous
+   scan with their status (a header row, then one row each).
+
+What changed stays on the norm rows, so a spreadsheet keeps one row per norm
+to sort and filter: in a second round two extra columns hold the change in
+median and in consensus since the round before; in a follow-up scan two more
+hold the median then and its change since.  Their headers carry the section
+title the Markdown uses ("What changed in round 2: Median change"), since
+"Median change" alone would head two columns.  When the template asks a
+second question (importance or ideal level), two last columns hold its median
+and the gap (its median minus the score's), once revealed.  A room with none
+of these gets exactly the file it got before these columns existed.
 
 The file is UTF-8 with a byte order mark, so Excel reads the diacritics, and
 rows end in CRLF (RFC 4180).  ``render_csv`` takes the cell separator and the
@@ -18,7 +30,7 @@ import io
 from collections.abc import Iterator, Mapping
 from typing import Final
 
-from agenda.export import Result, norms, number
+from agenda.export import NormRow, Result, norms, number
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and
 #: Google Sheets ("CSV injection"); a leading apostrophe makes it plain text.
@@ -56,7 +68,7 @@ def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
     header: list[Cell] = [t["theme"], t["number"], t["norm_id"], t["norm"], t["answers"]]
     if revealed:
         header += [t["dont_know"], t["median"], *(f"{t['score']} {value}" for value in scale)]
-    yield header
+    yield header + history_header(result, t)
     for theme in result["themes"]:
         for norm in theme["norms"]:
             row: list[Cell] = [
@@ -68,7 +80,7 @@ def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
             ]
             if revealed:
                 row += [norm["dont_know"], norm["median"], *(norm["counts"] or ())]
-            yield row
+            yield row + history_cells(result, norm)
 
     by_id = {norm["id"]: norm for norm in norms(result)}
     yield []
@@ -105,3 +117,71 @@ def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
             None if linked is None else linked["id"],
             None if linked is None else linked["title"],
         ]
+
+    # Last, so the first three blocks keep their place in every file.
+    if "earlier_actions" in result:
+        yield []
+        yield from earlier_action_rows(result, t)
+
+
+def earlier_action_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
+    """The previous scan's actions with their status, under a header row."""
+    # The block's name heads its first column (as "Idea" heads the ideas), so
+    # it is not mistaken for this session's agreed actions.
+    yield [t["earlier_actions"], t["owner"], t["deadline"], t["status"]]
+    for item in result.get("earlier_actions", []):
+        yield [item["action"], item["owner"], item["deadline"], t["status_" + item["status"]]]
+
+
+def _has_round_shift(result: Result) -> bool:
+    return any("previous_round" in norm for norm in norms(result))
+
+
+def history_header(result: Result, t: Mapping[str, str]) -> list[Cell]:
+    """Headers of the norm rows' extra columns: the shift since the previous round,
+    then the change since the previous scan; none when the room has neither."""
+    header: list[Cell] = []
+    if _has_round_shift(result):
+        rounds = t["rounds"].format(round=result["round"])
+        header += [f"{rounds}: {t['median_change']}", f"{rounds}: {t['consensus_change']}"]
+    if "previous_room" in result:
+        since = t["since_previous"].format(room=result["previous_room"])
+        header += [f"{since}: {t['median_before']}", f"{since}: {t['median_change']}"]
+    if _has_gaps(result):
+        kind = result["second_question"]["kind"]
+        title = t["gap_" + kind]
+        header += [f"{title}: {t['second_' + kind]}", f"{title}: {t['gap']}"]
+    return header
+
+
+def history_cells(result: Result, norm: NormRow) -> list[Cell]:
+    """One norm's cells under ``history_header``; empty where a value is unknown."""
+    cells: list[Cell] = []
+    if _has_round_shift(result):
+        shift = norm.get("previous_round")
+        if shift is None:
+            cells += [None, None]
+        else:
+            cells += [change(shift["median_delta"]), change(shift["consensus_delta"])]
+    if "previous_room" in result:
+        then = norm.get("previous_scan")
+        if then is None:
+            cells += [None, None]
+        else:
+            cells += [then["median_before"], change(then["median_change"])]
+    if _has_gaps(result):
+        second = norm.get("second")
+        cells += [None, None] if second is None else [second["median"], change(second["gap"])]
+    return cells
+
+
+def _has_gaps(result: Result) -> bool:
+    """A second question was asked and the answers are revealed."""
+    return "second_question" in result and result["revealed"]
+
+
+def change(value: float | None) -> float | None:
+    """A difference rounded to two decimals, as the Markdown prints it (a consensus
+    delta is a long fraction otherwise)."""
+    # Adding 0.0 turns a rounded -0.0 into 0.0, which is written "0", not "-0".
+    return None if value is None else round(value, 2) + 0.0

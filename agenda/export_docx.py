@@ -2,7 +2,9 @@
 
 Same sections as ``export_pdf``: title, session line with the export date,
 scores per theme (a table per theme, a small PNG bar of the distribution),
-"where the table differed", the agreed actions and the ideas from the
+"where the table differed", the agreed actions, what changed since the
+previous round and since the previous scan (with that scan's actions and
+their status; both only when there was one), and the ideas from the
 brainstorm.  A4, Word's built-in styles (headings, "Light List Accent 1"
 tables, "List Bullet"), so the region's own template restyles it cleanly.
 
@@ -34,9 +36,12 @@ from agenda.export import (
     Result,
     bar_colour,
     bar_heights,
+    gap_tables,
     has_follow_up,
     norm_label,
+    norms,
     number,
+    signed,
     widest_spread,
 )
 
@@ -71,6 +76,9 @@ def render_docx(result: Result, t: Mapping[str, str], today: date, lang: str) ->
     if result["revealed"]:
         _spread(document, result, t)
     _agenda(document, result, t)
+    _round_shift(document, result, t)
+    _since_previous_scan(document, result, t)
+    _gaps(document, result, t)
     _notes(document, result, t)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -174,6 +182,69 @@ def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
         row.append(norm_label(result, item["norm"]))
         rows.append(row)
     _table(document, header, rows, widths, right=(0, 1))
+
+
+def _round_shift(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """Per norm the change in median and consensus since the previous round, if any."""
+    shifted = [norm for norm in norms(result) if "previous_round" in norm]
+    if not shifted:
+        return
+    document.add_heading(t["rounds"].format(round=result["round"]), level=1)
+    _small(document, t["rounds_note"])
+    decimal = t["decimal"]
+    rows: list[list[_CellValue]] = [
+        [
+            f"{norm['number']}. {norm['title']}",
+            signed(norm["previous_round"]["median_delta"], decimal),
+            signed(norm["previous_round"]["consensus_delta"], decimal),
+        ]
+        for norm in shifted
+    ]
+    header = [t["norm"], t["median_change"], t["consensus_change"]]
+    _table(document, header, rows, [110, 32, 32], right=(1, 3))
+
+
+def _since_previous_scan(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """Per norm the median then and the change since, and the earlier actions'
+    status; only in a follow-up scan."""
+    if "previous_room" not in result:
+        return
+    document.add_heading(t["since_previous"].format(room=result["previous_room"]), level=1)
+    decimal = t["decimal"]
+    rows: list[list[_CellValue]] = [
+        [
+            f"{norm['number']}. {norm['title']}",
+            number(norm["previous_scan"]["median_before"], decimal),
+            signed(norm["previous_scan"]["median_change"], decimal),
+        ]
+        for norm in norms(result)
+        if "previous_scan" in norm
+    ]
+    header = [t["norm"], t["median_before"], t["median_change"]]
+    _table(document, header, rows, [110, 32, 32], right=(1, 3))
+    earlier = result.get("earlier_actions", [])
+    if not earlier:
+        return
+    document.add_heading(t["earlier_actions"], level=2)
+    rows = [
+        [item["action"], item["owner"], _text(item["deadline"]), t["status_" + item["status"]]]
+        for item in earlier
+    ]
+    header = [t["action"], t["owner"], t["deadline"], t["status"]]
+    _table(document, header, rows, [82, 44, 24, 24], right=(0, 0))
+
+
+def _gaps(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """The second question (importance or ideal level) against the scores, if asked."""
+    tables = gap_tables(result, t)
+    if tables is None:
+        return
+    document.add_heading(tables.title, level=1)
+    _small(document, tables.note)
+    rows: list[list[_CellValue]] = [list(row) for row in tables.norm_rows]
+    _table(document, list(tables.norm_header), rows, [98, 24, 28, 24], right=(1, 4))
+    rows = [list(row) for row in tables.theme_rows]
+    _table(document, list(tables.theme_header), rows, [110, 32], right=(1, 2))
 
 
 def _notes(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:

@@ -2,8 +2,10 @@
 
 Title, a session line with the export date, the scores per theme (a table per
 theme with a small bar of the distribution), "where the table differed" (the
-norms with the widest interquartile range), the agreed actions and the ideas
-from the brainstorm.  Drawn with reportlab's Platypus, in Bitstream Vera
+norms with the widest interquartile range), the agreed actions, what changed
+since the previous round and since the previous scan (with that scan's
+actions and their status; both only when there was one), and the ideas from
+the brainstorm.  Drawn with reportlab's Platypus, in Bitstream Vera
 (shipped with reportlab, embedded as a subset): Latin-1 and the Windows
 extras, so é, ë, ï, €, quotes and dashes; other characters show as a box.
 
@@ -45,9 +47,12 @@ from agenda.export import (
     Result,
     bar_colour,
     bar_heights,
+    gap_tables,
     has_follow_up,
     norm_label,
+    norms,
     number,
+    signed,
     widest_spread,
 )
 
@@ -162,6 +167,9 @@ def story(result: Result, t: Mapping[str, str], today: date) -> list[Flowable]:
     if result["revealed"]:
         flow += _spread(result, t)
     flow += _agenda(result, t)
+    flow += _round_shift(result, t)
+    flow += _since_previous_scan(result, t)
+    flow += _gaps(result, t)
     flow += _notes(result, t)
     return flow
 
@@ -251,6 +259,87 @@ def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
         row.append(_para(norm_label(result, item["norm"]), _CELL))
         rows.append(row)
     return [*flow, _table(header, rows, widths, right=(0, 1))]
+
+
+def _round_shift(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """Per norm the change in median and consensus since the previous round, if any."""
+    shifted = [norm for norm in norms(result) if "previous_round" in norm]
+    if not shifted:
+        return []
+    decimal = t["decimal"]
+    rows: list[list[object]] = [
+        [
+            _para(f"{norm['number']}. {norm['title']}", _CELL),
+            _para(signed(norm["previous_round"]["median_delta"], decimal), _CELL_RIGHT),
+            _para(signed(norm["previous_round"]["consensus_delta"], decimal), _CELL_RIGHT),
+        ]
+        for norm in shifted
+    ]
+    header = [t["norm"], t["median_change"], t["consensus_change"]]
+    return [
+        _para(t["rounds"].format(round=result["round"]), _H1),
+        _para(t["rounds_note"], _NOTE),
+        _table(header, rows, [110 * mm, 32 * mm, 32 * mm], right=(1, 3)),
+    ]
+
+
+def _since_previous_scan(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """Per norm the median then and the change since, and the earlier actions'
+    status; only in a follow-up scan."""
+    if "previous_room" not in result:
+        return []
+    decimal = t["decimal"]
+    rows: list[list[object]] = [
+        [
+            _para(f"{norm['number']}. {norm['title']}", _CELL),
+            _para(number(norm["previous_scan"]["median_before"], decimal), _CELL_RIGHT),
+            _para(signed(norm["previous_scan"]["median_change"], decimal), _CELL_RIGHT),
+        ]
+        for norm in norms(result)
+        if "previous_scan" in norm
+    ]
+    header = [t["norm"], t["median_before"], t["median_change"]]
+    flow: list[Flowable] = [
+        _para(t["since_previous"].format(room=result["previous_room"]), _H1),
+        _table(header, rows, [110 * mm, 32 * mm, 32 * mm], right=(1, 3)),
+    ]
+    earlier = result.get("earlier_actions", [])
+    if not earlier:
+        return flow
+    rows = [
+        [
+            _para(item["action"], _CELL),
+            _para(item["owner"], _CELL),
+            _para(_text(item["deadline"]), _CELL),
+            _para(t["status_" + item["status"]], _CELL),
+        ]
+        for item in earlier
+    ]
+    header = [t["action"], t["owner"], t["deadline"], t["status"]]
+    widths = [82 * mm, 44 * mm, 24 * mm, 24 * mm]
+    return [*flow, _para(t["earlier_actions"], _H2), _table(header, rows, widths, right=(0, 0))]
+
+
+def _gaps(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """The second question (importance or ideal level) against the scores, if asked."""
+    tables = gap_tables(result, t)
+    if tables is None:
+        return []
+    norm_rows: list[list[object]] = [
+        [_para(row[0], _CELL), *(_para(cell, _CELL_RIGHT) for cell in row[1:])]
+        for row in tables.norm_rows
+    ]
+    theme_rows: list[list[object]] = [
+        [_para(title, _CELL), _para(gap, _CELL_RIGHT)] for title, gap in tables.theme_rows
+    ]
+    return [
+        _para(tables.title, _H1),
+        _para(tables.note, _NOTE),
+        _table(
+            list(tables.norm_header), norm_rows, [98 * mm, 24 * mm, 28 * mm, 24 * mm], right=(1, 4)
+        ),
+        _table(list(tables.theme_header), theme_rows, [110 * mm, 32 * mm], right=(1, 2)),
+    ]
 
 
 def _notes(result: Result, t: Mapping[str, str]) -> list[Flowable]:

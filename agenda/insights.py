@@ -49,7 +49,9 @@ def build(
     previous: Tallies | None,
     votes: Sequence[Vote],
     min_group_size: int,
+    second: Tallies | None = None,
 ) -> Analysis:
+    """``second``: the answers to the template's second question, if it asks one."""
     scale = template.scale
     stats: dict[str, analysis.NormStats] = {}
     counts_by_norm: dict[str, list[int]] = {}
@@ -58,6 +60,7 @@ def build(
         counts, dont_know = _counts(template, tallies, norm.id)
         counts_by_norm[norm.id], dont_know_by_norm[norm.id] = counts, dont_know
         stats[norm.id] = analysis.norm_stats(counts, scale.min, dont_know)
+    gaps = _gaps(template, stats, second)
     ranking = analysis.discussion_ranking(stats, scale.min, scale.max)
     rank_of = {norm_id: position for position, norm_id in enumerate(ranking, start=1)}
 
@@ -87,6 +90,8 @@ def build(
                 median_delta=shift.median_delta if shift else None,
                 consensus_delta=shift.consensus_delta if shift else None,
                 n_before=shift.n_before if shift else None,
+                second_median=gaps.second_medians.get(norm.id),
+                gap=gaps.by_norm.get(norm.id),
             )
         )
 
@@ -110,6 +115,7 @@ def build(
                 themes[theme.id].pooled.median,
                 themes[theme.id].pooled.consensus,
                 themes[theme.id].mean_of_medians,
+                gaps.by_theme.get(theme.id),
             )
             for theme in template.themes
         ),
@@ -121,6 +127,29 @@ def build(
         ),
         separating_norms=tuple(norm_id for norm_id, _ in grouped.separating_norms),
         breakdown=_breakdown(template, counts_by_norm, dont_know_by_norm, votes, min_group_size),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _GapFigures:
+    second_medians: Mapping[str, float | None]
+    by_norm: Mapping[str, float | None]
+    by_theme: Mapping[str, float | None]
+
+
+def _gaps(
+    template: Template, stats: Mapping[str, analysis.NormStats], second: Tallies | None
+) -> _GapFigures:
+    """Second-question medians and gaps; empty when the template asks no second question."""
+    if template.second_question is None or second is None:
+        return _GapFigures({}, {}, {})
+    target = {}
+    for norm in template.norms:
+        counts, dont_know = _counts(template, second, norm.id)
+        target[norm.id] = analysis.norm_stats(counts, template.scale.min, dont_know)
+    gaps = analysis.gap(stats, target, analysis.themes_of(template))
+    return _GapFigures(
+        {norm_id: s.median for norm_id, s in target.items()}, gaps.by_norm, gaps.by_theme
     )
 
 

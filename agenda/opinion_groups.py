@@ -14,8 +14,10 @@ Steps (details and limits in ``docs/analysis.md``):
 4. k-means for k = 2..``max_groups`` (best of a farthest-point start and three
    k-means++ starts with a fixed seed); dissolve clusters smaller than
    ``min_size`` into the nearest remaining one;
-5. keep the k with the highest mean silhouette if it reaches
-   ``min_silhouette``, else report one group ("no clear groups");
+5. keep the k with the highest mean silhouette that reaches ``min_silhouette``
+   and whose groups lie far enough apart: every two of them have medians at
+   least ``min_distance`` of the scale's range apart on some norm; if no k
+   qualifies, report one group ("no clear groups");
 6. rank norms by how much of their variance lies between the groups
    (epsilon squared, a chance-corrected eta squared, on the actual ratings).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Final, Literal
 
 import numpy as np
@@ -37,6 +40,16 @@ from agenda.stats import median as stats_median
 #: (optimists to pessimists), which is not two groups either; planted camps
 #: score 0.65-0.9.
 MIN_SILHOUETTE: Final = 0.6
+#: Every two reported groups must have medians at least this share of the
+#: scale's range apart on at least one norm (default 0.3: 3 points on 0-10,
+#: more than one on 1-5).  Silhouette measures how clean a division is, not
+#: how large: three people rating every norm 6 and three rating it 7 form two
+#: perfectly tight clusters (silhouette 1), but a table that agrees within a
+#: point or two has no camps.  A consistent 3-point gap (a middle group at 5
+#: between camps at 2 and 8) does count.  Like ``SPLIT_MIN_DISTANCE`` in
+#: ``agenda.analysis`` (0.4 for one norm) it is a share of the range, so it
+#: means the same on any scale.
+MIN_GROUP_DISTANCE: Final = 0.3
 #: A norm "separates" the groups when at least half of its variance lies
 #: between them (chance-corrected; see ``_separation``).
 MIN_SEPARATION: Final = 0.5
@@ -48,6 +61,9 @@ SILHOUETTE_SAMPLE: Final = 1000
 SEED: Final = 20240611
 KMEANS_PLUS_PLUS_STARTS: Final = 3
 MAX_ITERATIONS: Final = 100
+# Ratios are compared after rounding, so that floating-point noise never
+# decides a threshold (as in ``agenda.analysis``).
+_DIGITS: Final = 9
 
 Outcome = Literal["groups", "no_clear_groups", "too_few_participants"]
 
@@ -268,6 +284,54 @@ def _group_medians(
     return result
 
 
+def _groups_of(
+    values: _Floats,
+    labels: _Ints,
+    norm_ids: Sequence[str],
+    scale_min: int,
+    width: int,
+    min_size: int,
+) -> list[Group]:
+    """The groups of a labelling, largest first (ties by their medians, so the
+    order does not depend on the labels)."""
+    groups = [
+        Group(
+            int((labels == c).sum()),
+            _group_medians(values[labels == c], norm_ids, scale_min, width, min_size),
+        )
+        for c in range(int(labels.max()) + 1)
+    ]
+    groups.sort(
+        key=lambda g: (
+            -g.size,
+            tuple(-1.0 if m is None else m for m in g.median_per_norm.values()),
+        )
+    )
+    return groups
+
+
+def _medians_apart(first: Group, second: Group, scale_range: int, min_distance: float) -> bool:
+    """Whether on some norm both groups have a median and they lie at least
+    ``min_distance`` of the scale's range apart."""
+    return any(
+        a is not None
+        and b is not None
+        and round(abs(a - b) / scale_range, _DIGITS) >= round(min_distance, _DIGITS)
+        for a, b in zip(
+            first.median_per_norm.values(), second.median_per_norm.values(), strict=True
+        )
+    )
+
+
+def _far_apart(groups: Sequence[Group], scale_range: int, min_distance: float) -> bool:
+    """Whether every two groups are apart (``_medians_apart``): a pair that is
+    close on every norm is one opinion, not two."""
+    return all(
+        _medians_apart(first, second, scale_range, min_distance)
+        for first, second in combinations(groups, 2)
+    )
+
+
 def _separation(values: _Floats, labels: _Ints) -> list[float]:
     """Per norm, how much of its variance lies between the groups, on the actual
     ratings: Kelley's epsilon squared, ``(SS_between - (g - 1) MS_within) / SS_total``,
@@ -335,6 +399,7 @@ def opinion_groups(
     max_groups: int = MAX_GROUPS,
     min_silhouette: float = MIN_SILHOUETTE,
     min_separation: float = MIN_SEPARATION,
+    min_distance: float = MIN_GROUP_DISTANCE,
     min_rated: int | None = None,
 ) -> OpinionGroups:
     """Group participants by their rating vectors (one vector per participant,
@@ -343,8 +408,10 @@ def opinion_groups(
     No group smaller than ``min_size`` is ever returned: small clusters are
     merged into the nearest larger one, and with fewer than ``2 * min_size``
     participants the answer is a single group (or none below ``min_size``).
-    ``min_rated`` (default: half the norms, rounded up) is the fewest ratings
-    a participant needs to be clustered.
+    Groups are reported only when every two of them have medians at least
+    ``min_distance`` of the scale's range apart on some norm.  ``min_rated``
+    (default: half the norms, rounded up) is the fewest ratings a participant
+    needs to be clustered.
     """
     _check(ratings, norm_ids, scale_min, scale_max, min_size, max_groups)
     needed = max(1, (len(norm_ids) + 1) // 2 if min_rated is None else min_rated)
@@ -374,33 +441,30 @@ def opinion_groups(
         return one_group("no_clear_groups")  # everybody rated alike
 
     sample, distances = _silhouette_sample(points)
-    best: tuple[float, _Ints, int] | None = None
+    candidates: list[tuple[float, _Ints, int]] = []
     seen: list[_Ints] = []
     for k in range(2, min(max_groups, n // min_size) + 1):
         labels, moved = _dissolve_small(points, _kmeans(points, k), min_size)
         if int(labels.max()) == 0 or any(np.array_equal(labels, other) for other in seen):
             continue
         seen.append(labels)
-        score = round(_silhouette(distances, labels[sample]), 9)
-        if best is None or score > best[0]:
-            best = (score, labels, moved)
-    if best is None or best[0] < min_silhouette:
+        score = round(_silhouette(distances, labels[sample]), _DIGITS)
+        if score >= min_silhouette:
+            candidates.append((score, labels, moved))
+    # Highest silhouette first, the smallest k on ties (the sort is stable).  A
+    # grouping whose groups are not far enough apart gives way to the next: of
+    # camps at 1, 6 and 7, the two at 6 and 7 are one group.
+    candidates.sort(key=lambda candidate: -candidate[0])
+    chosen: tuple[float, _Ints, int, list[Group]] | None = None
+    for score, labels, moved in candidates:
+        groups = _groups_of(values, labels, norm_ids, scale_min, width, min_size)
+        if _far_apart(groups, scale_max - scale_min, min_distance):
+            chosen = (score, labels, moved, groups)
+            break
+    if chosen is None:
         return one_group("no_clear_groups")
-    score, labels, moved = best
+    score, labels, moved, groups = chosen
 
-    groups = [
-        Group(
-            int((labels == c).sum()),
-            _group_medians(values[labels == c], norm_ids, scale_min, width, min_size),
-        )
-        for c in range(int(labels.max()) + 1)
-    ]
-    groups.sort(
-        key=lambda g: (
-            -g.size,
-            tuple(-1.0 if m is None else m for m in g.median_per_norm.values()),
-        )
-    )
     separating = sorted(
         (
             (norm_id, separation)

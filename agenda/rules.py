@@ -18,7 +18,7 @@ from protocol.messages import (
     Rate,
     SetOrgType,
 )
-from protocol.phases import Role
+from protocol.phases import Question, Role
 
 
 def check_role(message: ClientMessage, role: Role) -> None:
@@ -38,6 +38,10 @@ def check_command(message: ClientMessage, role: Role, template: Template) -> Non
     check_role(message, role)
     if isinstance(message, Rate):
         check_norm(template, message.norm_id)
+        if message.question is Question.SECOND and template.second_question is None:
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, "question: this session asks no second question"
+            )
         if not template.scale.allows(message.value):
             scale = template.scale
             raise ProtocolError(

@@ -12,12 +12,14 @@ TOML string may be wrapped over several lines.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Final, NoReturn
 
@@ -77,6 +79,32 @@ class Scale:
     def values(self) -> tuple[int, ...]:
         """Every number on the scale, from ``min`` to ``max`` inclusive."""
         return tuple(range(self.min, self.max + 1))
+
+
+class SecondQuestionKind(StrEnum):
+    """What a template's optional second question asks, per norm."""
+
+    #: How important the norm is to the table.
+    IMPORTANCE = "importance"
+    #: The level the table wants to reach (e.g. in two years).
+    IDEAL = "ideal"
+
+
+@dataclass(frozen=True, slots=True)
+class SecondQuestion:
+    """A second question asked of every norm, on the template's scale.
+
+    Its answers never mix with the main ratings: they are tallied apart and
+    give, per norm, a gap (its median minus the main median; see
+    ``agenda.analysis.gap``).  The scale's numbers and "don't know" are the
+    main scale's; only the question and the end labels are its own.
+    """
+
+    kind: SecondQuestionKind
+    #: Shown to participants under each norm, e.g. "How important is this?".
+    question: str
+    min_label: str
+    max_label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +169,7 @@ class Template:
     scale: Scale
     themes: tuple[Theme, ...]
     org_types: tuple[OrgType, ...]
+    second_question: SecondQuestion | None = None
     _norms: tuple[Norm, ...] = field(init=False, repr=False, compare=False)
     _norm_by_id: Mapping[str, Norm] = field(init=False, repr=False, compare=False)
     _org_type_ids: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -210,6 +239,15 @@ class Template:
                 for theme in self.themes
             ],
             "org_types": [{"id": org.id, "label": org.label} for org in self.org_types],
+            # Always present (null when not asked), so clients need no guessing.
+            "second_question": None
+            if self.second_question is None
+            else {
+                "kind": self.second_question.kind.value,
+                "question": self.second_question.question,
+                "min_label": self.second_question.min_label,
+                "max_label": self.second_question.max_label,
+            },
         }
 
 
@@ -274,6 +312,18 @@ _LINK = re.compile(r"https?://[^\s]{1,300}")
 _FIGURE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 
 
+def _is_figure_date(text: str) -> bool:
+    """A year, a month or a day that exists ("2025-13" and "2025-02-30" do not)."""
+    if not _FIGURE_DATE.fullmatch(text):
+        return False
+    parts = [int(part) for part in text.split("-")] + [1, 1]
+    try:
+        datetime.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
 def _link(table: Mapping[str, object], source: str, path: str) -> str | None:
     if table.get("link") is None:
         return None
@@ -306,8 +356,8 @@ def _parse_figures(value: object, source: str, path: str) -> tuple[Figure, ...]:
         if isinstance(number, bool) or not isinstance(number, int | float):
             _fail(source, _join(where, "value"), "must be a number")
         date = table["date"]
-        if not isinstance(date, str) or not _FIGURE_DATE.fullmatch(date):
-            _fail(source, _join(where, "date"), "must be YYYY, YYYY-MM or YYYY-MM-DD")
+        if not isinstance(date, str) or not _is_figure_date(date):
+            _fail(source, _join(where, "date"), "must be a real YYYY, YYYY-MM or YYYY-MM-DD")
         unit = _text(table, "unit", source, where, MAX_TITLE_CHARS) if "unit" in table else ""
         figures.append(
             Figure(
@@ -394,6 +444,24 @@ def _parse_scale(value: object, source: str) -> Scale:
     )
 
 
+def _parse_second_question(value: object, source: str) -> SecondQuestion | None:
+    if value is None:  # to_public_dict writes null for "not asked"
+        return None
+    path = "second_question"
+    table = _table(value, source, path, ("kind", "question", "min_label", "max_label"))
+    kind = table["kind"]
+    kinds = {k.value: k for k in SecondQuestionKind}
+    if not isinstance(kind, str) or kind not in kinds:
+        expected = ", ".join(repr(k) for k in kinds)
+        _fail(source, f"{path}.kind", f"must be one of {expected}, got {kind!r}")
+    return SecondQuestion(
+        kind=kinds[kind],
+        question=_text(table, "question", source, path, MAX_TITLE_CHARS),
+        min_label=_text(table, "min_label", source, path, MAX_TITLE_CHARS),
+        max_label=_text(table, "max_label", source, path, MAX_TITLE_CHARS),
+    )
+
+
 def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
     theme_ids: dict[str, str] = {}
     norm_ids: dict[str, str] = {}
@@ -462,6 +530,7 @@ def parse_template(data: Mapping[str, object], source: str) -> Template:
         source,
         "",
         ("id", "language", "title", "description", "scale", "themes", "org_types"),
+        ("second_question",),
     )
     template_id = _slug(table, "id", source, "")
     language = table["language"]
@@ -476,6 +545,7 @@ def parse_template(data: Mapping[str, object], source: str) -> Template:
         scale=_parse_scale(table["scale"], source),
         themes=_parse_themes(table["themes"], source),
         org_types=_parse_org_types(table["org_types"], source),
+        second_question=_parse_second_question(table.get("second_question"), source),
     )
 
 

@@ -32,7 +32,7 @@ from protocol.messages import (
     Voting,
     WallNote,
 )
-from protocol.phases import DotVoting, FollowUpStatus, Phase
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 
 #: Key for "don't know" in a norm's tally.
 DONT_KNOW: None = None
@@ -63,6 +63,8 @@ class RoomData:
     org_counts: Mapping[str, int] = field(default_factory=dict)
     #: norm id -> rating value (None: don't know) -> count, current round.
     tallies: Mapping[str, Mapping[int | None, int]] = field(default_factory=dict)
+    #: Answers to the template's second question, current round, the same way.
+    second_tallies: Mapping[str, Mapping[int | None, int]] = field(default_factory=dict)
     #: The same for the previous round, when this is a second (or later) round.
     previous_tallies: Mapping[str, Mapping[int | None, int]] | None = None
     #: Visible and hidden notes; withdrawn ones are not here.
@@ -82,11 +84,18 @@ class RoomData:
     follow_up: Mapping[int, FollowUpStatus] = field(default_factory=dict)
 
 
-def norm_results(data: RoomData, template: Template, *, revealed: bool) -> tuple[NormResult, ...]:
+def norm_results(
+    data: RoomData,
+    template: Template,
+    *,
+    revealed: bool,
+    question: Question = Question.CURRENT,
+) -> tuple[NormResult, ...]:
     scale = template.scale
+    tallies = data.second_tallies if question is Question.SECOND else data.tallies
     results = []
     for norm in template.norms:
-        tally = data.tallies.get(norm.id, {})
+        tally = tallies.get(norm.id, {})
         counts = tuple(tally.get(value, 0) for value in scale.values)
         dont_know = tally.get(DONT_KNOW, 0)
         received = sum(counts) + dont_know
@@ -145,13 +154,23 @@ def dashboard(
         notes=_wall(data),
         groups=tuple(sorted(data.groups, key=lambda group: group.title)),
         voting=voting(data),
-        agenda=tuple(sorted(data.agenda, key=lambda item: (item.position, item.item_id))),
+        agenda=tuple(sorted(data.agenda, key=lambda item: item.position)),
         timer_ends_at=data.timer_ends_at,
         server_time=server_time,
         # Reveal gating: whatever was computed, nothing of it before the reveal.
         analysis=_with_draft(analysis, data, template) if revealed else None,
         previous=previous_scan(data, template, revealed),
+        second_norms=second_results(data, template, revealed=revealed),
     )
+
+
+def second_results(
+    data: RoomData, template: Template, *, revealed: bool
+) -> tuple[NormResult, ...] | None:
+    """The second question's distributions, when the template asks one."""
+    if template.second_question is None:
+        return None
+    return norm_results(data, template, revealed=revealed, question=Question.SECOND)
 
 
 def _with_draft(analysis: Analysis | None, data: RoomData, template: Template) -> Analysis | None:
@@ -201,4 +220,5 @@ def room_state(data: RoomData, template: Template) -> RoomState:
             else None
         ),
         timer_ends_at=data.timer_ends_at,
+        second_results=second_results(data, template, revealed=True) if revealed else None,
     )

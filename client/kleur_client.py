@@ -45,7 +45,7 @@ from protocol.messages import (
     Welcome,
     WithdrawNote,
 )
-from protocol.phases import DotVoting, Phase, Role
+from protocol.phases import DotVoting, Phase, Question, Role
 
 
 class JoinRefused(Exception):
@@ -243,9 +243,11 @@ class KleurClient:
         """The round the room is in, as last heard (ratings carry it)."""
         return self.state.round if self.state is not None else 1
 
-    async def rate(self, norm_id: str, value: int | None) -> Ack:
+    async def rate(
+        self, norm_id: str, value: int | None, question: Question = Question.CURRENT
+    ) -> Ack:
         round_ = self.round
-        return await self.command(lambda seq: Rate(seq, norm_id, value, round_))
+        return await self.command(lambda seq: Rate(seq, norm_id, value, round_, question))
 
     async def set_org_type(self, org_type: str | None) -> Ack:
         return await self.command(lambda seq: SetOrgType(seq, org_type))

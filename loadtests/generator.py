@@ -75,7 +75,14 @@ class Wire:
         self.codec = codec
 
     def rate(self, seq: int, norm_id: str, value: int | None, round_: int = 1) -> bytes | str:
-        payload = {"type": "rate", "seq": seq, "norm_id": norm_id, "value": value, "round": round_}
+        payload = {
+            "type": "rate",
+            "seq": seq,
+            "norm_id": norm_id,
+            "value": value,
+            "round": round_,
+            "question": "current",
+        }
         if self.codec.binary:
             packed: bytes = msgpack.packb(payload, use_bin_type=True)
             return packed

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.phases import DotVoting, FollowUpStatus, Phase, Role
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Question, Role
 from protocol.wire import invalid
 
 _CLIENT_ID = re.compile(rf"[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_CHARS}}}")
@@ -169,6 +169,8 @@ class Rate(Command):
     #: round started is refused (wrong_phase), never counted in the new round.
     #: May be left out on the wire (then 1): such a rating is refused in round 2.
     round: int = 1
+    #: The norm's main question, or the template's second one (when it has one).
+    question: Question = Question.CURRENT
 
     def __post_init__(self) -> None:
         check_seq(self.seq)
@@ -406,6 +408,7 @@ class OwnRating:
     norm_id: str
     value: int | None
     seq: int
+    question: Question = Question.CURRENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +552,10 @@ class NormInsight:
     median_delta: float | None
     consensus_delta: float | None
     n_before: int | None
+    #: Median answer to the template's second question (importance or ideal
+    #: level), and that median minus ``median``: None without a second question.
+    second_median: float | None = None
+    gap: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,6 +565,8 @@ class ThemeInsight:
     median: float | None
     consensus: float | None
     mean_of_medians: float | None
+    #: Mean of the theme's norms' gaps (see ``NormInsight.gap``).
+    gap: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -618,6 +627,9 @@ class RoomState(ServerMessage):
     notes: tuple[WallNote, ...] | None
     #: End of the facilitator's countdown, in server milliseconds since the epoch.
     timer_ends_at: int | None
+    #: The answers to the template's second question, like ``results`` (None
+    #: before the reveal, or when the template asks no second question).
+    second_results: tuple[NormResult, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,6 +703,9 @@ class Dashboard(ServerMessage):
     previous: PreviousScan | None
     #: Groups of similar notes the facilitator may merge (computed, not applied).
     suggestions: tuple[NoteGroup, ...] = ()
+    #: The template's second question per norm, like ``norms``; None when the
+    #: template asks none.
+    second_norms: tuple[NormResult, ...] | None = None
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {

@@ -23,6 +23,18 @@ class Role(StrEnum):
     FACILITATOR = "facilitator"
 
 
+class Question(StrEnum):
+    """Which question about a norm a rating answers.
+
+    Every template asks ``current`` (how well the region or team does now);
+    a template may add a ``second`` question on the same scale (how important
+    the norm is, or the level the table wants to reach), which gives a gap.
+    """
+
+    CURRENT = "current"
+    SECOND = "second"
+
+
 class DotVoting(StrEnum):
     """Dot voting on notes: closed, open (results hidden), or results shown."""
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -17,7 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from agenda.templates import load_builtin_templates
+from agenda.templates import Template, TemplateError, load_builtin_templates, load_template
 from protocol import limits
 from protocol.close_codes import CloseCode
 from server import pages, routes
@@ -33,7 +34,41 @@ from server.store import RoomStore
 log = logging.getLogger("kleur")
 
 
+def load_templates(template_dir: str | Path | None) -> dict[str, Template]:
+    """The shipped templates plus the operator's own ``*.toml`` in ``template_dir``, by id.
+
+    Each extra file is checked like a shipped one (``load_template``; its id is
+    its file name).  A file that is broken or unreadable, an id a shipped
+    template already has, or a folder that is not there raises ``TemplateError``:
+    the server does not start with some of its templates missing.
+    """
+    builtin = load_builtin_templates()
+    templates = dict(builtin)  # a copy: the cached dict is shared
+    if not template_dir:
+        return templates
+    folder = Path(template_dir)
+    if not folder.is_dir():
+        raise TemplateError(str(folder), "template_dir", "is not a folder")
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            template = load_template(path)
+        except OSError as exc:
+            raise TemplateError(path.name, "<file>", f"cannot be read: {exc}") from exc
+        if template.id in templates:
+            raise TemplateError(
+                path.name, "id", f"{template.id!r} is a built-in template; choose another id"
+            )
+        templates[template.id] = template
+    log.info(
+        "templates: %d built in, %d from %s", len(builtin), len(templates) - len(builtin), folder
+    )
+    return templates
+
+
 def create_app(settings: Settings) -> Starlette:
+    # Before anything else: a broken template stops the start (TemplateError).
+    templates = load_templates(settings.template_dir)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = aioredis.from_url(
@@ -60,7 +95,7 @@ def create_app(settings: Settings) -> Starlette:
             store=store,
             hub=hub,
             broker=broker,
-            templates=load_builtin_templates(),
+            templates=templates,
             failed_joins=SlidingCounter(limits.MAX_FAILED_JOINS_PER_MINUTE, 60.0),
             rooms_created=SlidingCounter(settings.rooms_per_hour_per_client, 3600.0),
         )

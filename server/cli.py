@@ -166,11 +166,16 @@ def _serve_with_embedded_redis(args: argparse.Namespace) -> int:
 def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
     # Imported here so that ``kleur version`` and ``--help`` stay fast and work
     # even when the app cannot be imported.
+    from agenda.templates import TemplateError
     from protocol.limits import MAX_FRAME_BYTES
     from server.app import create_app
     from server.settings import Settings
 
-    app = create_app(Settings.from_env(redis_url=redis_url))
+    try:
+        app = create_app(Settings.from_env(redis_url=redis_url))
+    except TemplateError as exc:  # an operator's template (KLEUR_TEMPLATE_DIR): say which, briefly
+        print(f"kleur: template not loaded: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
     config = uvicorn.Config(
         app,
         host=args.host,

@@ -56,7 +56,7 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
     match message:
         case Rate(seq=seq, norm_id=norm_id, value=value, round=round_):
             assert pid is not None
-            return await store.rate(code, pid, norm_id, value, seq, round_)
+            return await store.rate(code, pid, norm_id, value, seq, round_, message.question)
         case SetOrgType(seq=seq, org_type=org_type):
             assert pid is not None
             return await store.set_org_type(code, pid, org_type, seq)

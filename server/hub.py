@@ -176,6 +176,7 @@ class Hub:
         key = (
             data.round,
             _frozen(data.tallies),
+            _frozen(data.second_tallies),
             _frozen(data.previous_tallies),
             _frozen(data.org_counts),
         )
@@ -189,6 +190,7 @@ class Hub:
                 data.previous_tallies,
                 votes,
                 self.min_group_size,
+                data.second_tallies,
             )
             room.analysis_key = key
         return room.analysis

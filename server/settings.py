@@ -30,6 +30,9 @@ class Settings:
     public_url: str | None = None
     #: Rooms one client address may create per hour.
     rooms_per_hour_per_client: int = 60
+    #: A folder with the operator's own templates (``*.toml``), loaded at start
+    #: next to the shipped ones and checked the same way; none by default.
+    template_dir: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -27,7 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenda.insights import Vote
 from agenda.phases import ALLOWED_PHASES
-from agenda.templates import Template
+from agenda.templates import Norm, Template
 from agenda.views import PreviousData, RoomData
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
@@ -40,7 +41,7 @@ from protocol.messages import (
     OwnRating,
     WallNote,
 )
-from protocol.phases import DotVoting, FollowUpStatus, Phase
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import from_fields, to_wire
 
 LUA_DIR = Path(__file__).with_name("lua")
@@ -202,6 +203,16 @@ class JoinResult:
     max_seq: int
 
 
+#: Appended to a norm id in ballot and tally fields for answers to the
+#: template's second question; ":" never occurs in a norm id (a slug).
+SECOND_QUESTION_SUFFIX = ":second"
+
+
+def norm_key(norm_id: str, question: Question) -> str:
+    """The norm's name in ballot and tally fields: one per (norm, question)."""
+    return norm_id + SECOND_QUESTION_SUFFIX if question is Question.SECOND else norm_id
+
+
 def _value_out(raw: str) -> int | None:
     return None if raw == DONT_KNOW else int(raw)
 
@@ -209,6 +220,14 @@ def _value_out(raw: str) -> int | None:
 def _split_seq(raw: str) -> tuple[int, str]:
     seq, _, rest = raw.partition("|")
     return int(seq), rest
+
+
+def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
+    """Every (norm, question) a participant of this template answers, in order."""
+    questions = [Question.CURRENT]
+    if template.second_question is not None:
+        questions.append(Question.SECOND)
+    return [(norm, question) for question in questions for norm in template.norms]
 
 
 class RoomStore:
@@ -230,7 +249,15 @@ class RoomStore:
                 ErrorCode.STORE_UNAVAILABLE, "storage unreachable; nothing was stored"
             ) from exc
 
-    async def _status(self, name: str, keys: list[str], args: list[Any]) -> Outcome:
+    async def _status(
+        self,
+        name: str,
+        keys: list[str],
+        args: list[Any],
+        details: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run a write script; a refusal becomes a ``ProtocolError`` whose detail
+        is ``details[status]`` when the command has a more specific one."""
         status = await self._run(name, keys, args)
         if status == "ok":
             return Outcome.APPLIED
@@ -238,7 +265,8 @@ class RoomStore:
             return Outcome.DUPLICATE
         if status == "conflict":
             raise PhaseConflict
-        raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
+        detail = (details or {}).get(status) or _STATUS_DETAIL.get(status, status)
+        raise ProtocolError(ErrorCode(status), detail)
 
     # -- rooms -------------------------------------------------------------
     async def create_room(
@@ -291,6 +319,7 @@ class RoomStore:
         self, code: str, pid: str, join_token: str | None, template: Template
     ) -> JoinResult:
         keys = RoomKeys(code)
+        asked = _questions_asked(template)
         reply = await self._run(
             "join",
             [
@@ -308,7 +337,7 @@ class RoomStore:
                 if k not in (keys.meta, keys.people, keys.ballots, keys.notes, keys.seqs)
             ],
             [pid, join_token or "", limits.MAX_PARTICIPANTS_PER_ROOM, self.ttl]
-            + [norm.id for norm in template.norms],
+            + [norm_key(norm.id, question) for norm, question in asked],
         )
         status = reply[0]
         if status != "ok":
@@ -317,10 +346,10 @@ class RoomStore:
          last_seq) = reply  # fmt: skip
         org_seq, org = _split_seq(person)
         ratings = []
-        for norm, stored in zip(template.norms, ballot, strict=True):
+        for (norm, question), stored in zip(asked, ballot, strict=True):
             if stored is not None:
                 seq, value = _split_seq(stored)
-                ratings.append(OwnRating(norm.id, _value_out(value), seq))
+                ratings.append(OwnRating(norm.id, _value_out(value), seq, question))
         notes = []
         for note_id, blob in zip(note_ids, note_blobs, strict=True):
             if blob is None:
@@ -358,14 +387,21 @@ class RoomStore:
         )
 
     async def rate(
-        self, code: str, pid: str, norm_id: str, value: int | None, seq: int, round_: int
+        self,
+        code: str,
+        pid: str,
+        norm_id: str,
+        value: int | None,
+        seq: int,
+        round_: int,
+        question: Question = Question.CURRENT,
     ) -> Outcome:
         keys = RoomKeys(code)
         stored = DONT_KNOW if value is None else str(value)
         return await self._status(
             "rate",
             [keys.meta, keys.ballots, keys.tally, keys.seqs],
-            [pid, norm_id, stored, seq, self.ttl, round_],
+            [pid, norm_key(norm_id, question), stored, seq, self.ttl, round_],
         )
 
     async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Outcome:
@@ -426,7 +462,7 @@ class RoomStore:
         blob = json.dumps({"title": group.title, "notes": list(group.note_ids)})
         return await self._status(
             "put_note_group",
-            [keys.meta, keys.groups],
+            [keys.meta, keys.groups, keys.notes],
             [
                 group.group_id,
                 seq,
@@ -436,6 +472,7 @@ class RoomStore:
                 self.ttl,
                 device,
             ],
+            {"unknown_item": "a note in this group does not exist or was withdrawn"},
         )
 
     async def remove_note_group(self, code: str, group_id: str, seq: int, device: str) -> Outcome:
@@ -496,7 +533,7 @@ class RoomStore:
         )
         return await self._status(
             "put_agenda_item",
-            [keys.meta, keys.agenda],
+            [keys.meta, keys.agenda, keys.notes, keys.groups],
             [
                 item.item_id,
                 seq,
@@ -506,6 +543,10 @@ class RoomStore:
                 self.ttl,
                 device,
             ],
+            {
+                "unknown_item": "the note or note group this item is promoted from does not"
+                " exist (or the note was withdrawn)"
+            },
         )
 
     async def set_follow_up_status(
@@ -610,15 +651,22 @@ def parse_room(
         if int(round_text) in (round_, round_ - 1) and count != "0":
             norms = by_round.setdefault(int(round_text), {})
             norms.setdefault(norm, {})[_value_out(value)] = int(count)
-    tallies = by_round.get(round_, {})
+    # Answers to the second question are tallied apart under "norm:second".
+    tallies: dict[str, dict[int | None, int]] = {}
+    second_tallies: dict[str, dict[int | None, int]] = {}
+    for norm, counts in by_round.get(round_, {}).items():
+        if norm.endswith(SECOND_QUESTION_SUFFIX):
+            second_tallies[norm.removesuffix(SECOND_QUESTION_SUFFIX)] = counts
+        else:
+            tallies[norm] = counts
     wall = []
     for note_id, blob in notes.items():
         note = json.loads(blob)
         if not note["withdrawn"]:
             wall.append(WallNote(note_id, note["text"], note["norm"] or None, bool(note["hidden"])))
     items = []
-    for item_id, blob in agenda.items():
-        item = json.loads(blob)
+    stored = ((item_id, json.loads(blob)) for item_id, blob in agenda.items())
+    for item_id, item in sorted(stored, key=_agenda_order):
         if not item["removed"]:
             items.append(
                 AgendaItem(
@@ -645,7 +693,16 @@ def parse_room(
         participants=people,
         org_counts={org: int(n) for org, n in orgs.items() if int(n) > 0},
         tallies=tallies,
-        previous_tallies=by_round.get(round_ - 1, {}) if round_ > 1 else None,
+        second_tallies=second_tallies,
+        previous_tallies=(
+            {
+                norm: counts
+                for norm, counts in by_round.get(round_ - 1, {}).items()
+                if not norm.endswith(SECOND_QUESTION_SUFFIX)
+            }
+            if round_ > 1
+            else None
+        ),
         notes=tuple(wall),
         agenda=tuple(items),
         groups=tuple(
@@ -659,6 +716,17 @@ def parse_room(
         votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
         timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
     )
+
+
+def _agenda_order(entry: tuple[str, dict[str, Any]]) -> tuple[int, int, str]:
+    """Position, then the order the items were added in.
+
+    ``created`` is the room's version when the item was first put (the item id
+    is random, so it cannot order ties).  Items stored before ``created``
+    existed come first among their position, by id.
+    """
+    item_id, item = entry
+    return int(item["position"]), int(item.get("created") or 0), item_id
 
 
 _STATUS_DETAIL = {

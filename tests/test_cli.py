@@ -133,6 +133,26 @@ def test_serve_without_redis_server_exits_2(tmp_path: Path) -> None:
     assert "apt-get install redis-server" in result.stderr
 
 
+def test_a_broken_operator_template_stops_serve_with_one_clear_line(tmp_path: Path) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "regio.toml").write_text('id = "regio"\n', encoding="utf-8")
+    # The Redis address is never reached: the templates are loaded first.
+    command = ["serve", "--port", str(free_port()), "--redis-url", "redis://127.0.0.1:1/0"]
+    result = subprocess.run(
+        [sys.executable, "-m", "server", *command],
+        cwd=ROOT,
+        env=clean_env(KLEUR_TEMPLATE_DIR=str(folder)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == (
+        "kleur: template not loaded: regio.toml: language: missing required key"
+    )
+
+
 def test_version() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "server", "version"],

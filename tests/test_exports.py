@@ -29,10 +29,10 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from agenda import export, export_csv, export_docx, export_pdf
-from agenda.templates import load_builtin_templates
-from agenda.views import RoomData
+from agenda.templates import SecondQuestion, SecondQuestionKind, load_builtin_templates
+from agenda.views import PreviousData, RoomData
 from protocol.messages import AgendaItem, WallNote
-from protocol.phases import Phase
+from protocol.phases import FollowUpStatus, Phase
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("KLEUR_UPDATE_GOLDEN") == "1"
@@ -94,6 +94,35 @@ ROOM = RoomData(
 #: The same room in the second round's rating: agenda kept, scores not shown.
 RATING = replace(ROOM, phase=Phase.RATING)
 EMPTY = RoomData("participatiescan", Phase.LOBBY, 1, False, 1, 0)
+
+# A second round after a follow-up import, as tests/test_scan_analysis.py builds
+# one through the server: round 1's tallies and the earlier scan's JSON export
+# (its room, medians and actions), with the status the table gave each action.
+PREVIOUS_ROOM = "XYZ789"
+EARLIER_DEADLINES = ("2025-06-01", "2025-09-30")
+EARLIER = (
+    ("Werkgeversloket openen", "Gemeente", EARLIER_DEADLINES[0]),
+    ("@Stagebank uitbreiden <i>regio</i>", "-ROC Deltion", None),
+    ("Jongerenpanel starten", "UWV", EARLIER_DEADLINES[1]),
+    ("Folder voor ouders", "Werkgeversservicepunt", None),
+)
+HISTORY = replace(
+    ROOM,
+    previous_tallies={
+        _id(1): {2: 5, 4: 3, 8: 2},  # median 3 -> 5; consensus up by 0.003: "0"
+        _id(2): {7: 9},  # median 7 both times, consensus down
+        _id(3): {9: 6},  # median 9 -> 5
+        _id(18): {5: 3, 9: 1},  # median 5 -> 5.5
+    },
+    previous=PreviousData(
+        PREVIOUS_ROOM,
+        {_id(1): 4.0, _id(2): 6.5, _id(18): 7.0, _id(20): 3.0},  # 20: not rated now
+        EARLIER,
+    ),
+    follow_up={0: FollowUpStatus.DONE, 1: FollowUpStatus.IN_PROGRESS, 3: FollowUpStatus.DROPPED},
+)
+#: The follow-up room while its second round is rated: no shift, no change yet.
+HISTORY_RATING = replace(HISTORY, phase=Phase.RATING)
 
 
 def _render(fmt: str, lang: str, data: RoomData = ROOM) -> export.Document:
@@ -236,6 +265,23 @@ def test_csv_matches_the_golden_file(fmt: str, lang: str, name: str) -> None:
     assert body == _golden(name, body)
 
 
+@pytest.mark.parametrize(
+    ("fmt", "lang", "name"),
+    [
+        ("csv", "nl", "result.history.nl.csv"),
+        ("csv", "en", "result.history.en.csv"),
+        ("csv-semicolon", "nl", "result.history.nl.semicolon.csv"),
+    ],
+)
+def test_csv_with_a_previous_round_and_scan_matches_the_golden_file(
+    fmt: str, lang: str, name: str
+) -> None:
+    body = _render(fmt, lang, HISTORY).body
+    assert body.startswith(b"\xef\xbb\xbf") and not body[3:].startswith(b"\xef\xbb\xbf")
+    assert body.endswith(b"\r\n")
+    assert body == _golden(name, body)
+
+
 def test_json_matches_the_golden_file() -> None:
     body = _render("json", "nl").body
     assert json.loads(body) == json.loads(_golden("result.json", body))
@@ -286,19 +332,76 @@ def test_csv_layout_norms_then_agenda_then_ideas() -> None:
     ]
 
 
+def test_csv_adds_columns_and_a_block_for_a_previous_round_and_scan() -> None:
+    t = export.labels("en")
+    norms, agenda, ideas, earlier = _blocks(_csv_rows(_render("csv", "en", HISTORY).body))
+    plain_norms, plain_agenda, plain_ideas = _blocks(_csv_rows(_render("csv", "en").body))
+    # The existing columns and blocks are untouched; four columns are added at the end.
+    assert [row[:-4] for row in norms] == plain_norms
+    assert (agenda, ideas) == (plain_agenda, plain_ideas)
+    assert norms[0][-4:] == [
+        "What changed in round 2: Median change",
+        "What changed in round 2: Consensus change",
+        f"Since the previous scan ({PREVIOUS_ROOM}): Median then",
+        f"Since the previous scan ({PREVIOUS_ROOM}): Median change",
+    ]
+    by_number = {row[1]: row[-4:] for row in norms[1:]}
+    assert by_number["1"] == ["2", "0", "4", "1"]
+    assert by_number["2"] == ["0", "-0.07", "6.5", "0.5"]
+    assert by_number["3"] == ["-4", "-0.54", "", ""]
+    assert by_number["18"] == ["0.5", "0.17", "7", "-1.5"]
+    assert by_number["20"] == ["", "", "3", ""]  # rated then, not now
+    assert by_number["4"] == ["", "", "", ""]
+    assert earlier == [
+        [t["earlier_actions"], t["owner"], t["deadline"], t["status"]],
+        ["Werkgeversloket openen", "Gemeente", "2025-06-01", t["status_done"]],
+        ["'@Stagebank uitbreiden <i>regio</i>", "'-ROC Deltion", "", t["status_in_progress"]],
+        ["Jongerenpanel starten", "UWV", "2025-09-30", t["status_open"]],
+        ["Folder voor ouders", "Werkgeversservicepunt", "", t["status_dropped"]],
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_csv_before_the_reveal_shows_only_the_median_then(lang: str) -> None:
+    t = export.labels(lang)
+    blocks = _blocks(_csv_rows(_render("csv", lang, HISTORY_RATING).body))
+    norms, earlier = blocks[0], blocks[3]
+    since = t["since_previous"].format(room=PREVIOUS_ROOM)
+    assert norms[0] == [
+        *(t[column] for column in ("theme", "number", "norm_id", "norm", "answers")),
+        f"{since}: {t['median_before']}",
+        f"{since}: {t['median_change']}",
+    ]
+    assert {row[1]: row[5:] for row in norms[1:]}["18"] == ["7", ""]
+    assert [row[3] for row in earlier[1:]] == [
+        t[f"status_{status}"] for status in ("done", "in_progress", "open", "dropped")
+    ]
+
+
 def test_semicolon_csv_is_the_same_table_with_decimal_commas() -> None:
-    comma = _csv_rows(_render("csv", "nl").body)
-    semicolon = _csv_rows(_render("csv-semicolon", "nl").body, delimiter=";")
-    assert semicolon == [[cell.replace("5.5", "5,5") for cell in row] for row in comma]
+    for data in (ROOM, HISTORY):
+        comma = _csv_rows(_render("csv", "nl", data).body)
+        semicolon = _csv_rows(_render("csv-semicolon", "nl", data).body, delimiter=";")
+        decimal_comma = [[_DECIMAL.sub(r"\1,\2", cell) for cell in row] for row in comma]
+        assert semicolon == decimal_comma
     assert b";5,5;" in _render("csv-semicolon", "nl").body
+    assert b";-1,5\r\n" in _render("csv-semicolon", "nl", HISTORY).body
+
+
+#: A number with a decimal point, as a whole cell.
+_DECIMAL = re.compile(r"^(-?\d+)\.(\d+)$")
+_NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "csv-semicolon"])
 def test_csv_cells_never_start_a_formula(fmt: str) -> None:
     delimiter = ";" if fmt == "csv-semicolon" else ","
     for lang in LANGS:
-        for row in _csv_rows(_render(fmt, lang).body, delimiter):
-            assert not [cell for cell in row if cell.startswith(export_csv.FORMULA_START)]
+        for data in (ROOM, HISTORY):
+            for row in _csv_rows(_render(fmt, lang, data).body, delimiter):
+                # A negative number (a change since before) is a number, not a formula.
+                text = [cell for cell in row if not _NUMBER.match(cell)]
+                assert not [cell for cell in text if cell.startswith(export_csv.FORMULA_START)]
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -368,6 +471,94 @@ def test_docx_tables() -> None:
     assert len(document.inline_shapes) == 25
 
 
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -> None:
+    t = export.labels(lang)
+    d = t["decimal"]
+    text = _flat(_text(fmt, _render(fmt, lang, HISTORY).body))
+    for needle in (
+        t["rounds"].format(round=2),
+        t["rounds_note"],
+        f"{t['norm']} {t['median_change']} {t['consensus_change']}",
+        "1. Deskundigheid omgaan met werkgevers +2 0 ",
+        f"2. Reële werkervaring 0 -0{d}07 ",
+        f"3. Samenwerking met werkgevers -4 -0{d}54 ",
+        f"18. Duidelijke regie +0{d}5 +0{d}17 ",
+        t["since_previous"].format(room=PREVIOUS_ROOM),
+        f"{t['norm']} {t['median_before']} {t['median_change']}",
+        f"2. Reële werkervaring 6{d}5 +0{d}5 ",
+        f"18. Duidelijke regie 7 -1{d}5 ",
+        "20. Samenwerking gemeenten 3 ",
+        t["earlier_actions"],
+        f"{t['action']} {t['owner']} {t['deadline']} {t['status']}",
+        f"Werkgeversloket openen Gemeente 2025-06-01 {t['status_done']}",
+        f"@Stagebank uitbreiden <i>regio</i> -ROC Deltion {t['status_in_progress']}",
+        f"Jongerenpanel starten UWV 2025-09-30 {t['status_open']}",
+        f"Folder voor ouders Werkgeversservicepunt {t['status_dropped']}",
+    ):
+        assert needle in text, needle
+    # Everything the document held before is still there.
+    assert ACTION_REGIE in text and IDEA in text and t["spread"] in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_documents_before_the_reveal_show_the_earlier_scan_only(fmt: str, lang: str) -> None:
+    t = export.labels(lang)
+    text = _flat(_text(fmt, _render(fmt, lang, HISTORY_RATING).body))
+    assert t["rounds"].format(round=2) not in text  # no shift before this round is shown
+    assert t["since_previous"].format(room=PREVIOUS_ROOM) in text
+    assert "18. Duidelijke regie 7 " in text and "-1,5" not in text and "-1.5" not in text
+    assert f"Werkgeversloket openen Gemeente 2025-06-01 {t['status_done']}" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_documents_without_history_have_no_history_sections(fmt: str, lang: str) -> None:
+    t = export.labels(lang)
+    text = _flat(_text(fmt, _render(fmt, lang).body))
+    since = t["since_previous"].split("(")[0]
+    for heading in (t["rounds"].format(round=2), since, t["earlier_actions"], t["status"]):
+        assert heading not in text, heading
+
+
+def test_docx_history_tables() -> None:
+    t = export.labels("nl")
+    document = docx.Document(io.BytesIO(_render("docx", "nl", HISTORY).body))
+    tables = [
+        [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
+    ]
+    # Four themes, the spread and the agenda as before, then the three new tables.
+    assert len(tables) == 9
+    shift, since, earlier = tables[6:]
+    assert shift[0] == [t["norm"], t["median_change"], t["consensus_change"]]
+    assert len(shift) == 1 + len(SCAN.norms)
+    assert shift[18] == ["18. Duidelijke regie", "+0,5", "+0,17"]
+    assert shift[4] == ["4. Ondersteuning bij stages", "", ""]
+    assert since[0] == [t["norm"], t["median_before"], t["median_change"]]
+    assert since[18] == ["18. Duidelijke regie", "7", "-1,5"]
+    assert since[20] == ["20. Samenwerking gemeenten", "3", ""]
+    assert earlier == [
+        [t["action"], t["owner"], t["deadline"], t["status"]],
+        ["Werkgeversloket openen", "Gemeente", "2025-06-01", "klaar"],
+        ["@Stagebank uitbreiden <i>regio</i>", "-ROC Deltion", "", "bezig"],
+        ["Jongerenpanel starten", "UWV", "2025-09-30", "nog open"],
+        ["Folder voor ouders", "Werkgeversservicepunt", "", "gestopt"],
+    ]
+    headings = [
+        p.text for p in document.paragraphs if p.style and p.style.name.startswith("Heading")
+    ]
+    history = [
+        "Wat veranderde in ronde 2",
+        f"Sinds de vorige scan ({PREVIOUS_ROOM})",
+        "Acties van de vorige scan",
+    ]
+    agreed = headings.index(t["agenda"])
+    assert headings[agreed + 1 : agreed + 4] == history
+    assert len(document.inline_shapes) == 25  # no new pictures
+
+
 def test_pdf_embeds_its_font() -> None:
     """Only the embedded Vera subsets: no standard font the reader must substitute."""
     reader = PdfReader(io.BytesIO(_render("pdf", "nl").body))
@@ -433,17 +624,19 @@ _TEMPLATE_IDS = {SCAN.id} | {theme.id for theme in SCAN.themes} | {n.id for n in
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", sorted(export.FORMATS))
 def test_exports_hold_nothing_that_points_at_a_person(fmt: str, lang: str) -> None:
-    for data in (ROOM, RATING):
+    for data in (ROOM, RATING, HISTORY, HISTORY_RATING):
         text = _text(fmt, _render(fmt, lang, data).body)
         assert [m for m in _TOKEN_LIKE.findall(text) if m not in _TEMPLATE_IDS] == []
         for client_id in (NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN, ITEM_REGIE, ITEM_STAGE):
             assert client_id not in text
         assert not re.search(r"\bpid\b|token|pseudonym", text, re.IGNORECASE)
-        # No time of day; the only dates are the deadlines (and the export day).
+        # No time of day; the only dates are the deadlines (this scan's and the
+        # earlier one's) and the export day.
         assert not re.search(r"\b\d{1,2}:\d{2}\b", text)
         assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) <= {
             "2026-03-01",
             "2026-06-30",
+            *EARLIER_DEADLINES,
             TODAY.isoformat(),
         }
         # Organisation counts are not part of any export.
@@ -453,7 +646,7 @@ def test_exports_hold_nothing_that_points_at_a_person(fmt: str, lang: str) -> No
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", sorted(export.FORMATS))
 def test_hidden_notes_never_appear(fmt: str, lang: str) -> None:
-    for data in (ROOM, RATING):
+    for data in (ROOM, RATING, HISTORY, HISTORY_RATING):
         text = _text(fmt, _render(fmt, lang, data).body)
         assert "VERBORGEN" not in text
         if fmt != "json":
@@ -517,3 +710,125 @@ def test_widest_spread_ranks_by_interquartile_range() -> None:
     ]
     assert (spreads[1].low, spreads[1].high) == (0, 10)
     assert export.widest_spread(export.result_dict(RATING, SCAN, CODE)) == []
+
+
+# ------------------------------------------------------------ second question
+
+
+#: The scan with a second question (the ideal level), as a region may add to its template.
+SCAN_IDEAL = replace(
+    SCAN,
+    second_question=SecondQuestion(
+        SecondQuestionKind.IDEAL,
+        "Waar willen we over twee jaar staan?",
+        "zeer slecht",
+        "uitstekend",
+    ),
+)
+GAPS = replace(
+    ROOM,
+    second_tallies={
+        _id(1): {8: 5, 9: 4},  # median 8 against 5: +3
+        _id(2): {6: 3},  # 6 against 7: -1
+        _id(3): {9: 7},  # 9 against 5: +4
+        _id(8): {10: 2},  # 10 against 10: 0
+        _id(11): {7: 1},  # nobody rated norm 11: no gap
+    },
+)
+GAPS_RATING = replace(GAPS, phase=Phase.RATING)
+
+
+def _render_gaps(fmt: str, lang: str, data: RoomData = GAPS) -> export.Document:
+    return export.render(fmt, data, SCAN_IDEAL, lang, CODE, today=TODAY)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_markdown_with_a_second_question_matches_the_golden_file(lang: str) -> None:
+    body = _render_gaps("md", lang).body
+    assert body == _golden(f"result.gaps.{lang}.md", body)
+
+
+def test_json_holds_the_second_question_and_the_gaps() -> None:
+    result = json.loads(_render_gaps("json", "en").body)
+    assert result["second_question"] == {
+        "kind": "ideal",
+        "question": "Waar willen we over twee jaar staan?",
+    }
+    rows = {row["id"]: row for theme in result["themes"] for row in theme["norms"]}
+    assert rows[_id(1)]["second"] == {
+        "received": 9,
+        "counts": [0, 0, 0, 0, 0, 0, 0, 0, 5, 4, 0],
+        "dont_know": 0,
+        "median": 8,
+        "gap": 3,
+    }
+    assert rows[_id(2)]["second"]["gap"] == -1 and rows[_id(8)]["second"]["gap"] == 0
+    assert rows[_id(11)]["second"]["median"] == 7 and rows[_id(11)]["second"]["gap"] is None
+    assert [theme["gap"] for theme in result["themes"]] == [2, 0, None, None]
+    # Without a second question none of these keys appear.
+    plain = json.loads(_render("json", "en").body)
+    assert "second_question" not in plain and "gap" not in plain["themes"][0]
+
+
+def test_before_the_reveal_no_gap_or_second_distribution_leaves() -> None:
+    result = json.loads(_render_gaps("json", "nl", GAPS_RATING).body)
+    rows = [row for theme in result["themes"] for row in theme["norms"]]
+    assert rows[0]["second"] == {
+        "received": 9,
+        "counts": None,
+        "dont_know": None,
+        "median": None,
+        "gap": None,
+    }
+    assert all(theme["gap"] is None for theme in result["themes"])
+    for fmt in ("md", "csv", "docx", "pdf"):
+        text = _text(fmt, _render_gaps(fmt, "nl", GAPS_RATING).body)
+        assert export.labels("nl")["gap_ideal"] not in text, fmt
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_csv_adds_the_second_question_and_gap_columns(lang: str) -> None:
+    t = export.labels(lang)
+    rows = _csv_rows(_render_gaps("csv", lang).body)
+    header = rows[0]
+    assert header[-2:] == [
+        f"{t['gap_ideal']}: {t['second_ideal']}",
+        f"{t['gap_ideal']}: {t['gap']}",
+    ]
+    by_number = {row[1]: row for row in _blocks(rows)[0][1:]}
+    assert by_number["1"][-2:] == ["8", "3"]
+    assert by_number["2"][-2:] == ["6", "-1"]
+    assert by_number["11"][-2:] == ["7", ""]
+    assert by_number["20"][-2:] == ["", ""]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("fmt", ["docx", "pdf"])
+def test_documents_show_the_gaps(fmt: str, lang: str) -> None:
+    t = export.labels(lang)
+    text = _flat(_text(fmt, _render_gaps(fmt, lang).body))
+    for needle in (
+        t["gap_ideal"],
+        _flat(t["gap_note_ideal"]),
+        f"{t['norm']} {t['median']} {t['second_ideal']} {t['gap']}",
+        "1. Deskundigheid omgaan met werkgevers 5 8 +3 ",
+        "2. Reële werkervaring 7 6 -1 ",
+        "3. Samenwerking met werkgevers 5 9 +4 ",
+        f"{t['theme']} {t['theme_gap']}",
+        "Focus op werk en talent +2 ",
+        "Kwaliteit begeleiding 0 ",
+    ):
+        assert needle in text, needle
+    assert t["gap_importance"] not in text
+    # A room without a second question has no gap section.
+    assert t["gap_ideal"] not in _flat(_text(fmt, _render(fmt, lang).body))
+
+
+@pytest.mark.parametrize("fmt", sorted(export.FORMATS))
+def test_exports_with_a_second_question_hold_nothing_that_points_at_a_person(fmt: str) -> None:
+    for data in (GAPS, GAPS_RATING):
+        text = _text(fmt, _render_gaps(fmt, "nl", data).body)
+        assert [m for m in _TOKEN_LIKE.findall(text) if m not in _TEMPLATE_IDS] == []
+        for client_id in (NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN, ITEM_REGIE, ITEM_STAGE):
+            assert client_id not in text
+        assert "VERBORGEN" not in text

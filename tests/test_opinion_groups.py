@@ -1,8 +1,10 @@
 """Opinion groups (``agenda.opinion_groups``): planted camps are found, the
-answer ignores the order of the participants, and no group is ever small."""
+answer ignores the order of the participants, no group is ever small, and
+groups that are close on every norm are not reported as camps."""
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 
@@ -10,7 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenda.opinion_groups import MIN_SEPARATION, OpinionGroups, opinion_groups
+from agenda.opinion_groups import (
+    MIN_GROUP_DISTANCE,
+    MIN_SEPARATION,
+    OpinionGroups,
+    opinion_groups,
+)
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -169,6 +176,138 @@ def test_everybody_alike_is_one_group() -> None:
     assert [group.size for group in result.groups] == [30]
 
 
+# --- minimum distance between groups -----------------------------------------
+
+
+def test_three_sixes_and_three_sevens_are_not_two_groups() -> None:
+    # Two perfectly tight clusters (silhouette 1), one point apart on 0-10.
+    result = run([[6] * 20] * 3 + [[7] * 20] * 3)
+    assert result.outcome == "no_clear_groups"
+    assert [group.size for group in result.groups] == [6]
+    assert result.silhouette is None and result.separating_norms == ()
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "scale_min", "scale_max", "outcome"),
+    [
+        (5, 7, 0, 10, "no_clear_groups"),  # 0.2 of the range
+        (2, 5, 0, 10, "groups"),  # 0.3: exactly MIN_GROUP_DISTANCE
+        (2, 8, 0, 10, "groups"),
+        (3, 4, 1, 5, "no_clear_groups"),  # one point on 1-5 is 0.25
+        (2, 4, 1, 5, "groups"),
+    ],
+)
+def test_groups_need_medians_far_enough_apart(
+    low: int, high: int, scale_min: int, scale_max: int, outcome: str
+) -> None:
+    people: list[Vector] = [[low] * 20] * 4 + [[high] * 20] * 4
+    result = opinion_groups(people, NORMS, scale_min=scale_min, scale_max=scale_max, min_size=3)
+    assert result.outcome == outcome
+
+
+def test_one_far_norm_is_enough() -> None:
+    # The camps agree on 19 norms and lie 4 points apart on one.
+    people: list[Vector] = [[5] * 20] * 4 + [[5] * 19 + [9]] * 4
+    result = run(people)
+    assert result.outcome == "groups"
+    assert [norm for norm, _ in result.separating_norms] == [NORMS[-1]]
+
+
+def test_two_close_camps_are_one_group_beside_a_far_one() -> None:
+    # Three tight camps at 1, 6 and 7: splitting 6 from 7 scores the best
+    # silhouette, but those two are one opinion, so two groups remain.
+    people: list[Vector] = [[1] * 20] * 4 + [[6] * 20] * 4 + [[7] * 20] * 4
+    result = run(people)
+    assert result.outcome == "groups"
+    assert [group.size for group in result.groups] == [8, 4]
+    assert set(result.groups[0].median_per_norm.values()) == {6.5}
+    assert set(result.groups[1].median_per_norm.values()) == {1.0}
+
+
+def widest_close_spread(scale_range: int) -> int:
+    """The most points by which ratings may differ and stay below the threshold."""
+    return math.ceil(MIN_GROUP_DISTANCE * scale_range) - 1
+
+
+def close_table(rng: random.Random, scale_min: int, scale_range: int, spread: int) -> list[Vector]:
+    """A table in which every norm's ratings lie within ``spread`` points, in a
+    few tight camps (offset patterns), so that clusters are clean but close."""
+    bases = [scale_min + rng.randint(0, scale_range - spread) for _ in NORMS]
+    patterns = [[rng.randint(0, spread) for _ in NORMS] for _ in range(rng.randint(1, 4))]
+    people: list[Vector] = []
+    for _ in range(rng.randint(0, 40)):
+        pattern = rng.choice(patterns)
+        people.append(
+            [None if rng.random() < 0.05 else b + o for b, o in zip(bases, pattern, strict=True)]
+        )
+    return people
+
+
+@PROPERTY
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(-1, 1),
+    st.integers(1, 10),
+    st.integers(1, 5),
+    st.integers(2, 4),
+    st.floats(0.0, 0.9),
+)
+def test_a_table_closer_than_the_threshold_never_gives_groups(
+    seed: int, scale_min: int, scale_range: int, min_size: int, max_groups: int, silhouette: float
+) -> None:
+    rng = random.Random(seed)
+    people = close_table(rng, scale_min, scale_range, widest_close_spread(scale_range))
+    result = opinion_groups(
+        people,
+        NORMS,
+        scale_min=scale_min,
+        scale_max=scale_min + scale_range,
+        min_size=min_size,
+        max_groups=max_groups,
+        min_silhouette=silhouette,
+    )
+    assert result.outcome != "groups"
+    assert len(result.groups) <= 1
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(0, 10), (1, 5), (1, 7), (0, 4)]))
+def test_ratings_within_one_point_never_give_groups(seed: int, scale: tuple[int, int]) -> None:
+    # On any scale of five values or more, one point is below the threshold.
+    scale_min, scale_max = scale
+    people = close_table(random.Random(seed), scale_min, scale_max - scale_min, 1)
+    result = opinion_groups(people, NORMS, scale_min=scale_min, scale_max=scale_max, min_size=3)
+    assert result.outcome != "groups"
+
+
+@PROPERTY
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 10),
+    # From 2: a one-person cluster has silhouette 0, so never clear groups.
+    st.integers(2, 5),
+    st.integers(0, 6),
+    st.integers(0, 6),
+)
+def test_tight_camps_far_apart_on_one_norm_are_found(
+    seed: int, scale_range: int, min_size: int, extra_a: int, extra_b: int
+) -> None:
+    rng = random.Random(seed)
+    far = math.ceil(MIN_GROUP_DISTANCE * scale_range)
+    camp_a = [rng.randint(0, scale_range) for _ in NORMS]
+    camp_b = [rng.randint(0, scale_range) for _ in NORMS]
+    # On one norm the camps lie at least MIN_GROUP_DISTANCE of the range apart.
+    norm = rng.randrange(len(NORMS))
+    camp_a[norm] = rng.randint(0, scale_range - far)
+    camp_b[norm] = camp_a[norm] + rng.randint(far, scale_range - camp_a[norm])
+    sizes = sorted([min_size + extra_a, min_size + extra_b], reverse=True)
+    people: list[Vector] = [list(camp_a)] * sizes[0] + [list(camp_b)] * sizes[1]
+    rng.shuffle(people)
+    result = opinion_groups(people, NORMS, scale_min=0, scale_max=scale_range, min_size=min_size)
+    assert result.outcome == "groups"
+    assert [group.size for group in result.groups] == sizes
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_no_structure_gives_no_clear_groups(seed: int) -> None:
     rng = random.Random(seed)
@@ -194,9 +333,10 @@ def test_participants_who_rated_too_little_are_left_out() -> None:
     st.integers(1, 8),
     st.integers(1, 4),
     st.floats(0.0, 0.9),
+    st.floats(0.0, 0.5),
 )
 def test_no_group_is_ever_smaller_than_min_size(
-    seed: int, n: int, min_size: int, max_groups: int, min_silhouette: float
+    seed: int, n: int, min_size: int, max_groups: int, min_silhouette: float, min_distance: float
 ) -> None:
     rng = random.Random(seed)
     # A few camps of random sizes around random centres: small clusters happen.
@@ -215,6 +355,7 @@ def test_no_group_is_ever_smaller_than_min_size(
         min_size=min_size,
         max_groups=max_groups,
         min_silhouette=min_silhouette,
+        min_distance=min_distance,
     )
     assert all(group.size >= min_size for group in result.groups)
     assert len(result.groups) <= max_groups

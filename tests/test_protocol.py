@@ -77,7 +77,7 @@ from protocol.messages import (
     normalize_room_code,
     normalize_text,
 )
-from protocol.phases import DotVoting, FollowUpStatus, Phase, Role
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Question, Role
 from protocol.wire import to_wire
 
 T = TypeVar("T")
@@ -161,7 +161,13 @@ agenda_items = st.builds(
     follow_up=st.none() | iso_dates,
     snapshot=st.none() | norm_results,
 )
-own_ratings = st.builds(OwnRating, norm_id=slugs, value=st.none() | wire_ints, seq=seqs)
+own_ratings = st.builds(
+    OwnRating,
+    norm_id=slugs,
+    value=st.none() | wire_ints,
+    seq=seqs,
+    question=st.sampled_from(Question),
+)
 own_notes = st.builds(
     OwnNote,
     note_id=client_ids,
@@ -206,6 +212,8 @@ norm_insights = st.builds(
     median_delta=optional_floats,
     consensus_delta=optional_floats,
     n_before=st.none() | counts,
+    second_median=optional_floats,
+    gap=optional_floats,
 )
 theme_insights = st.builds(
     ThemeInsight,
@@ -214,6 +222,7 @@ theme_insights = st.builds(
     median=optional_floats,
     consensus=optional_floats,
     mean_of_medians=optional_floats,
+    gap=optional_floats,
 )
 group_insights = st.builds(GroupInsight, size=counts, medians=small(optional_floats))
 breakdown_entries = st.builds(
@@ -260,6 +269,7 @@ room_states = st.builds(
     results=st.none() | small(norm_results),
     voting=votings,
     notes=st.none() | small(wall_notes),
+    second_results=st.none() | small(norm_results),
     timer_ends_at=st.none() | epoch_ms,
 )
 
@@ -284,7 +294,12 @@ def joins(draw: st.DrawFn) -> Join:
 MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
     Join: joins(),
     Rate: st.builds(
-        Rate, seq=seqs, norm_id=slugs, value=st.none() | wire_ints, round=st.integers(1, 1000)
+        Rate,
+        seq=seqs,
+        norm_id=slugs,
+        value=st.none() | wire_ints,
+        round=st.integers(1, 1000),
+        question=st.sampled_from(Question),
     ),
     SetOrgType: st.builds(SetOrgType, seq=seqs, org_type=st.none() | slugs),
     PutNote: st.builds(
@@ -372,6 +387,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         analysis=st.none() | analyses,
         previous=st.none() | previous_scans,
         suggestions=small(note_groups),
+        second_norms=st.none() | small(norm_results),
     ),
 }
 
@@ -644,7 +660,14 @@ def test_a_large_dashboard_round_trips(codec: Codec) -> None:
 
 def test_wire_form_is_the_tagged_envelope() -> None:
     message = Rate(3, "norm-a", None)
-    expected = {"type": "rate", "seq": 3, "norm_id": "norm-a", "value": None, "round": 1}
+    expected = {
+        "type": "rate",
+        "seq": 3,
+        "norm_id": "norm-a",
+        "value": None,
+        "round": 1,
+        "question": "current",
+    }
     assert msgpack.unpackb(MSGPACK.encode(message)) == expected
     frame = JSON.encode(message)
     assert isinstance(frame, str) and json.loads(frame) == expected

@@ -49,6 +49,9 @@ def test_examples_and_figures_are_loaded_and_served() -> None:
     [
         ({"figures": [{"label": "x", "value": "12", "source": "s", "date": "2025"}]}, "value"),
         ({"figures": [{"label": "x", "value": 1, "source": "s", "date": "last year"}]}, "date"),
+        ({"figures": [{"label": "x", "value": 1, "source": "s", "date": "2025-13"}]}, "date"),
+        ({"figures": [{"label": "x", "value": 1, "source": "s", "date": "2025-00"}]}, "date"),
+        ({"figures": [{"label": "x", "value": 1, "source": "s", "date": "2025-02-30"}]}, "date"),
         ({"figures": [{"label": "x", "value": 1, "date": "2025"}]}, "source"),
         ({"examples": [{"text": "ok", "link": "javascript:alert(1)"}]}, "link"),
         ({"examples": [{"text": ""}]}, "text"),

@@ -17,6 +17,8 @@ from agenda.templates import (
     Norm,
     OrgType,
     Scale,
+    SecondQuestion,
+    SecondQuestionKind,
     Template,
     TemplateError,
     Theme,
@@ -399,7 +401,9 @@ def test_public_dict_shape() -> None:
         "scale",
         "themes",
         "org_types",
+        "second_question",
     }
+    assert public["second_question"] is None
     assert public["scale"] == {
         "min": 0,
         "max": 10,
@@ -444,3 +448,52 @@ def test_template_constructor_guards_its_indexes() -> None:
         build(Norm("n", "t", 2, "N", "N."))
     with pytest.raises(ValueError, match="theme"):
         build(Norm("n", "other", 1, "N", "N."))
+
+
+# --- second question -----------------------------------------------------------
+
+
+def _with_second_question(value: object) -> dict[str, object]:
+    data = load_builtin_templates()["participatiescan"].to_public_dict()
+    data["second_question"] = value
+    return data
+
+
+def test_second_question_is_optional_and_round_trips() -> None:
+    team = load_builtin_templates()["team-health"]
+    assert team.second_question is not None
+    assert team.second_question.kind is SecondQuestionKind.IMPORTANCE
+    assert load_builtin_templates()["participatiescan"].second_question is None
+    data = _with_second_question(
+        {
+            "kind": "ideal",
+            "question": "  Hoe goed   moet het over twee jaar zijn? ",
+            "min_label": "zeer slecht",
+            "max_label": "uitstekend",
+        }
+    )
+    template = parse_template(data, "t.toml")
+    assert template.second_question == SecondQuestion(
+        SecondQuestionKind.IDEAL,
+        "Hoe goed moet het over twee jaar zijn?",
+        "zeer slecht",
+        "uitstekend",
+    )
+    assert parse_template(template.to_public_dict(), "again") == template
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"kind": "urgency", "question": "q", "min_label": "a", "max_label": "b"}, "kind"),
+        ({"kind": "ideal", "question": "", "min_label": "a", "max_label": "b"}, "question"),
+        ({"kind": "ideal", "question": "q", "min_label": "a"}, "max_label"),
+        ({"kind": "ideal", "question": "q", "min_label": "a", "max_label": "b", "x": 1}, "x"),
+        ("ideal", "second_question"),
+    ],
+)
+def test_a_bad_second_question_names_its_field(value: object, field: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse_template(_with_second_question(value), "bad.toml")
+    assert caught.value.field.startswith("second_question")
+    assert caught.value.field.endswith(field)

@@ -170,17 +170,17 @@ function keyed(name) {
 const cleanText = normalizeText; // NFC, control characters dropped, trimmed
 
 function formatNumber(value) {
-  return new Intl.NumberFormat(app.lang, { maximumFractionDigits: 1 }).format(value);
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(value);
 }
 
 /** "0,93" (nl) or "0.93" (en): a fixed number of decimals. */
 function formatFixed(value, digits) {
-  return new Intl.NumberFormat(app.lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
 }
 
 /** "+1", "-0,5", "0": a change, with its sign (rounded to zero: no sign). */
 function formatChange(value, digits = 1) {
-  return new Intl.NumberFormat(app.lang, {
+  return new Intl.NumberFormat(locale(), {
     minimumFractionDigits: digits > 1 ? digits : 0,
     maximumFractionDigits: digits,
     signDisplay: "exceptZero",
@@ -204,7 +204,7 @@ function consensusText(consensus) {
 function formatDate(iso) {
   const [y, m, d] = iso.split("-").map(Number);
   if (!y || !m || !d) return iso;
-  return new Intl.DateTimeFormat(app.lang, { day: "numeric", month: "long", year: "numeric" }).format(
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric" }).format(
     new Date(Date.UTC(y, m - 1, d)),
   );
 }
@@ -728,6 +728,7 @@ function buildResults() {
               h("th", { scope: "col" }, tr("results.theme")),
               h("th", { scope: "col" }, tr("results.median")),
               h("th", { scope: "col" }, tr("results.consensus")),
+              secondQuestion() ? h("th", { scope: "col" }, tr(`results.gap_col_${secondQuestion().kind}`)) : null,
               h("th", { scope: "col" }, tr("results.spread")),
               h("th", { scope: "col" }, tr("results.answers")),
             ),
@@ -764,8 +765,150 @@ function resultRow(norm) {
       ),
       h("p", { class: "norm__stats" }),
       h("p", { class: "norm__insight", hidden: true }),
+      normExtras(norm),
     ),
   );
+}
+
+// ------------------------------------------------------------------ examples and figures of a norm
+
+// The page language as a full locale for numbers and dates.
+const LOCALES = { nl: "nl-NL", en: "en-GB" };
+// Units written without a space: "12,5%".
+const TIGHT_UNITS = new Set(["%", "‰"]);
+
+function locale() {
+  return LOCALES[app.lang] || LOCALES.nl;
+}
+
+/** An address the template gave, if it is http(s) (the loader checked that already). */
+function safeLink(value) {
+  if (typeof value !== "string") return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A link that opens in a new tab and tells nothing to the other site. */
+function externalLink(href, ...children) {
+  return h(
+    "a",
+    { class: "norm-extras__link", href, target: "_blank", rel: "noopener noreferrer" },
+    ...children,
+    h("span", { class: "visually-hidden" }, ` ${tr("extras.new_tab")}`),
+  );
+}
+
+/** "2025" as is, "2025-10" as "oktober 2025", "2025-10-01" as "1 oktober 2025". */
+function figureDate(value) {
+  const [y, m, d] = String(value).split("-").map(Number);
+  if (!y) return String(value);
+  if (!m) return String(y);
+  const date = new Date(Date.UTC(y, m - 1, d || 1));
+  // An impossible date ("2025-13", "2025-02-30") as written, not moved to another month.
+  if (date.getUTCMonth() !== m - 1 || (d && date.getUTCDate() !== d)) return String(value);
+  const options = d ? { day: "numeric", month: "long", year: "numeric" } : { month: "long", year: "numeric" };
+  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: "UTC" }).format(date);
+}
+
+/** "1.234,5 jongeren" (nl) or "1,234.5 jongeren" (en). */
+function figureValue(value, unit) {
+  const number = new Intl.NumberFormat(locale(), { maximumFractionDigits: 3 }).format(value);
+  if (!unit) return number;
+  return TIGHT_UNITS.has(unit) ? `${number}${unit}` : `${number}\u00a0${unit}`;
+}
+
+/** A translation with nodes in place of some of its {placeholders}. */
+function trNodes(key, params) {
+  return tr(key)
+    .split(/(\{\w+\})/)
+    .filter((part) => part !== "")
+    .map((part) => {
+      const match = /^\{(\w+)\}$/.exec(part);
+      return match && match[1] in params ? params[match[1]] : part;
+    });
+}
+
+/**
+ * The template's regional figures and good-practice examples for one norm,
+ * shown with its results; null (nothing at all) for a norm without them.  A
+ * figure is only ever shown with its source and date.
+ */
+function normExtras(norm) {
+  const figures = norm.figures.filter(
+    (f) => f && isNumber(f.value) && typeof f.label === "string" && f.label && typeof f.source === "string" && f.source && typeof f.date === "string" && f.date,
+  );
+  const examples = norm.examples.filter((e) => e && typeof e.text === "string" && e.text);
+  if (!figures.length && !examples.length) return null;
+  const about = h("span", { class: "visually-hidden" }, ` – ${tr("results.aria.norm", { n: norm.number, title: norm.title })}`);
+  const part = (kind, title, list) =>
+    h(
+      "div",
+      { class: `norm-extras__part norm-extras__part--${kind}` },
+      h("h5", { class: "norm-extras__title", id: `extras-${kind}-${norm.id}` }, title, about.cloneNode(true)),
+      list,
+    );
+  return h(
+    "div",
+    { class: "norm-extras", "data-testid": `extras-${norm.id}` },
+    figures.length
+      ? part(
+          "figures",
+          tr("extras.figures"),
+          h(
+            "ul",
+            { class: "norm-extras__list", "aria-labelledby": `extras-figures-${norm.id}` },
+            ...figures.map((figure) => {
+              const link = safeLink(figure.link);
+              const source = link ? externalLink(link, figure.source) : figure.source;
+              return h(
+                "li",
+                { class: "norm-extras__figure" },
+                h("span", { class: "norm-extras__label" }, `${figure.label}: `),
+                h("strong", { class: "norm-extras__value" }, figureValue(figure.value, figure.unit || "")),
+                " ",
+                h("span", { class: "norm-extras__source" }, ...trNodes("extras.source", { source, date: figureDate(figure.date) })),
+              );
+            }),
+          ),
+        )
+      : null,
+    examples.length
+      ? part(
+          "examples",
+          tr("extras.examples"),
+          h(
+            "ul",
+            { class: "norm-extras__list", "aria-labelledby": `extras-examples-${norm.id}` },
+            ...examples.map((example) => {
+              const link = safeLink(example.link);
+              return h(
+                "li",
+                { class: "norm-extras__example" },
+                example.text,
+                link ? " " : null,
+                link ? externalLink(link, new URL(link).host.replace(/^www\./, "")) : null,
+              );
+            }),
+          ),
+        )
+      : null,
+  );
+}
+
+/**
+ * Keep the headings of the extras one level below the list they are in:
+ * h5 under a theme's h4, h4 in the one-list orders (under the h3).
+ */
+function extrasHeadingLevel(row, level) {
+  for (const title of row.querySelectorAll(".norm-extras__title")) {
+    if (title.tagName === `H${level}`) continue;
+    const again = h(`h${level}`, { class: title.className, id: title.id }, ...title.childNodes);
+    title.replaceWith(again);
+  }
 }
 
 function renderDistribution(row, norm, result, insight) {
@@ -900,6 +1043,26 @@ function renderInsight(row, norm, insight, snap, breakdown) {
     shift.classList.toggle("norm__shift--down", insight.median_delta < 0);
   }
 
+  // "belang: mediaan 4,5, verschil met score +2,5" (templates with a second question).
+  const asked = secondQuestion();
+  const hasGap = Boolean(asked && insight && isNumber(insight.second_median));
+  const gap = optionalChild(
+    row,
+    ".norm__gap",
+    hasGap,
+    () => h("p", { class: "norm__gap", "data-testid": `gap-${norm.id}` }),
+    ".breakdown",
+  );
+  if (gap) {
+    setText(
+      gap,
+      tr(`results.gap_${asked.kind}`, {
+        second: formatNumber(insight.second_median),
+        gap: isNumber(insight.gap) ? formatChange(insight.gap, 1) : "–",
+      }),
+    );
+  }
+
   // Per organisation type: only what the server allows to be shown.
   const details = optionalChild(row, ".breakdown", rated, () =>
     h(
@@ -979,6 +1142,10 @@ function renderResults(snap, resorted = false) {
     row.classList.toggle("norm--wide", wide);
     row.querySelector(".badge--spread").hidden = Boolean(analysis) || !wide;
     renderInsight(row, norm, insight, snap, breakdown);
+    // The examples and figures stay after the numbers (a shift line is added later), before the breakdown.
+    const extras = row.querySelector(":scope > .norm-extras");
+    const anchor = row.querySelector(":scope > .breakdown");
+    if (extras && extras.nextElementSibling !== anchor) row.insertBefore(extras, anchor);
   }
   // Order: template order grouped by theme, or one list (where to talk first, or by disagreement).
   const container = $("result-norms");
@@ -1017,6 +1184,10 @@ function renderResults(snap, resorted = false) {
     );
   }
   container.setAttribute("data-mode", mode);
+  const level = sortMode === "template" ? 5 : 4;
+  for (const norm of app.norms) {
+    if (norm.figures.length || norm.examples.length) extrasHeadingLevel(resultRow(norm), level);
+  }
   renderThemes(byId, statsById, analysis);
   renderOpinionGroups(analysis);
 }
@@ -1053,6 +1224,9 @@ function renderThemes(byId, statsById, analysis) {
       h("th", { scope: "row" }, theme.title),
       medianCell,
       consensusCell,
+      secondQuestion()
+        ? h("td", { "data-testid": `theme-gap-${theme.id}` }, insight && isNumber(insight.gap) ? formatChange(insight.gap, 1) : "–")
+        : null,
       h("td", {}, widest && widest.s.iqr > 0 ? tr("results.theme_widest", { n: widest.norm.number, title: widest.norm.title, iqr: formatNumber(widest.s.iqr) }) : "–"),
       h("td", {}, String(answers)),
     );
@@ -2297,6 +2471,11 @@ function restoreFormState(saved) {
   setFormMode(Boolean(app.form.itemId), formSource());
 }
 
+/** The template's second question per norm ({kind, question, ...}), or null. */
+function secondQuestion() {
+  return (app.template && app.template.second_question) || null;
+}
+
 async function loadTemplate(templateId) {
   if (app.template && app.template.id === templateId) return;
   const response = await fetch(`/api/templates/${encodeURIComponent(templateId)}`);
@@ -2307,7 +2486,14 @@ async function loadTemplate(templateId) {
   app.normById = new Map();
   for (const theme of template.themes) {
     for (const norm of theme.norms) {
-      const entry = { id: norm.id, number: norm.number, title: norm.title, theme };
+      const entry = {
+        id: norm.id,
+        number: norm.number,
+        title: norm.title,
+        theme,
+        examples: Array.isArray(norm.examples) ? norm.examples : [],
+        figures: Array.isArray(norm.figures) ? norm.figures : [],
+      };
       app.norms.push(entry);
       app.normById.set(norm.id, entry);
     }

@@ -45,6 +45,7 @@ const app = {
     org: null,
     orgChosen: false,
     ratings: new Map(), // norm id -> {value, seq}
+    seconds: new Map(), // norm id -> {value, seq}: answers to the template's second question
     notes: new Map(), // note id -> {text, norm_id, hidden, seq}
     dots: new Map(), // note id -> {dots, seq}
   },
@@ -206,7 +207,14 @@ function onWelcome(welcome) {
   const c = app.confirmed;
   c.org = welcome.org_type;
   if (c.org) c.orgChosen = true;
-  c.ratings = new Map(welcome.ratings.map((r) => [r.norm_id, { value: r.value, seq: r.seq }]));
+  const own = (second) =>
+    new Map(
+      welcome.ratings
+        .filter((r) => isSecond(r) === second)
+        .map((r) => [r.norm_id, { value: r.value, seq: r.seq }]),
+    );
+  c.ratings = own(false);
+  c.seconds = own(true);
   c.notes = new Map(
     welcome.notes.map((n) => [
       n.note_id,
@@ -269,6 +277,7 @@ function roomState(state, { fromWelcome = false } = {}) {
   const newRound = Boolean(before) && before.round !== state.round;
   if (newRound && !fromWelcome) {
     app.confirmed.ratings.clear();
+    app.confirmed.seconds.clear();
     app.conn.forget((message) => message.type === "rate");
     storage("round", String(state.round));
   }
@@ -306,9 +315,10 @@ function confirm(command) {
   const c = app.confirmed;
   switch (command.type) {
     case "rate": {
-      const old = c.ratings.get(command.norm_id);
+      const answers = isSecond(command) ? c.seconds : c.ratings;
+      const old = answers.get(command.norm_id);
       if (!old || old.seq <= command.seq) {
-        c.ratings.set(command.norm_id, { value: command.value, seq: command.seq });
+        answers.set(command.norm_id, { value: command.value, seq: command.seq });
       }
       break;
     }
@@ -353,6 +363,7 @@ function showCommandError(code) {
 function view() {
   const c = app.confirmed;
   const ratings = new Map([...c.ratings].map(([id, r]) => [id, { ...r, pending: false }]));
+  const seconds = new Map([...c.seconds].map(([id, r]) => [id, { ...r, pending: false }]));
   const notes = new Map([...c.notes].map(([id, n]) => [id, { ...n, pending: false }]));
   const dots = new Map([...c.dots].map(([id, d]) => [id, d.dots]));
   let org = c.org;
@@ -360,7 +371,11 @@ function view() {
   for (const message of app.conn ? app.conn.outbox : []) {
     switch (message.type) {
       case "rate":
-        ratings.set(message.norm_id, { value: message.value, seq: message.seq, pending: true });
+        (isSecond(message) ? seconds : ratings).set(message.norm_id, {
+          value: message.value,
+          seq: message.seq,
+          pending: true,
+        });
         break;
       case "set_org_type":
         org = message.org_type;
@@ -388,12 +403,27 @@ function view() {
     }
   }
   for (const [id, n] of dots) if (n === 0) dots.delete(id);
-  return { ratings, notes, dots, org, orgPending };
+  return { ratings, seconds, notes, dots, org, orgPending };
+}
+
+/** A rating (sent, stored or returned on join) that answers the template's second question. */
+function isSecond(rating) {
+  return rating.question === "second";
+}
+
+/** The template's second question ({kind, question, min_label, max_label}) or null. */
+function secondQuestion() {
+  return app.template ? app.template.second_question || null : null;
+}
+
+/** Every question of this norm answered (the second one too, when the template asks it). */
+function isComplete(v, normId) {
+  return v.ratings.has(normId) && (!secondQuestion() || v.seconds.has(normId));
 }
 
 function firstOpenNorm() {
-  const { ratings } = view();
-  const open = app.norms.findIndex((norm) => !ratings.has(norm.id));
+  const v = view();
+  const open = app.norms.findIndex((norm) => !isComplete(v, norm.id));
   return open === -1 ? app.norms.length : open;
 }
 
@@ -433,13 +463,20 @@ function send(type, fields) {
   }
 }
 
-function rate(normId, value) {
+function rate(normId, value, question = "current") {
   // The round travels with the rating: a late resend from an earlier round is
   // refused by the server instead of counting in the new one.
-  send("rate", { norm_id: normId, value, round: app.state.round });
-  app.index = Math.min(app.index + 1, app.norms.length);
-  render();
-  focusCard();
+  send("rate", { norm_id: normId, value, round: app.state.round, question });
+  if (isComplete(view(), normId)) {
+    app.index = Math.min(app.index + 1, app.norms.length);
+    render();
+    focusCard();
+  } else {
+    // The other question of this norm is still open: stay on the card.
+    render();
+    const next = document.getElementById(question === "second" ? "scale-label" : "second-label");
+    if (next) next.focus();
+  }
 }
 
 function goTo(index) {
@@ -797,17 +834,20 @@ function heading(phase) {
   const scale = app.template.scale;
   const params = { min: scale.min, max: scale.max };
   const extra = {
-    rating: scale.dont_know ? t("phone.rating.intro_dk") : null,
-    agenda: t("phone.agenda.look"),
-    closed: t("phone.closedphase.close"),
-  }[phase];
+    rating: [
+      secondQuestion() ? t("phone.rating.intro_second") : null,
+      scale.dont_know ? t("phone.rating.intro_dk") : null,
+    ],
+    agenda: [t("phone.agenda.look")],
+    closed: [t("phone.closedphase.close")],
+  }[phase] || [];
   return section(`head-${phase}`, [phase, params], () =>
     el(
       "header",
       { class: "phase-head" },
       el("h1", {}, t(texts[0])),
       el("p", {}, t(texts[1], params)),
-      extra ? el("p", {}, extra) : null,
+      ...extra.filter(Boolean).map((text) => el("p", {}, text)),
     ),
   );
 }
@@ -886,13 +926,71 @@ function answerText(rating) {
   return formatNumber(rating.value);
 }
 
+/** The own answer to a norm, with the answer to the second question when the template asks one. */
+function answersText(rating, second) {
+  const asked = secondQuestion();
+  if (!asked) return answerText(rating);
+  return t(`phone.answer.with_${asked.kind}`, { answer: answerText(rating), second: answerText(second) });
+}
+
+/** One question's answer buttons: the scale, its end labels and "don't know". */
+function scaleGroup({ prefix, labelId, label, labelLang, minLabel, maxLabel, current, onChoose }) {
+  const lang = app.template.language;
+  const scale = app.template.scale;
+  const values = [];
+  for (let value = scale.min; value <= scale.max; value += 1) values.push(value);
+  const chosen = (value) => Boolean(current) && current.value === value;
+  const scaleButtons = values.map((value) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: "rate-button",
+        id: `${prefix}-${value}`,
+        "data-testid": `${prefix}-${value}`,
+        "aria-pressed": String(chosen(value)),
+        onclick: () => onChoose(value),
+      },
+      formatNumber(value),
+    ),
+  );
+  return el(
+    "div",
+    { role: "group", class: "scale", "aria-labelledby": `${labelId} norm-title` },
+    el("p", { id: labelId, class: "scale-label", tabindex: "-1", lang: labelLang }, label),
+    el("div", { class: `scale-grid scale-${values.length}` }, ...scaleButtons),
+    el(
+      "p",
+      { class: "scale-ends" },
+      el("span", { lang }, t("phone.rating.scale_end", { value: scale.min, label: minLabel })),
+      el("span", { lang }, t("phone.rating.scale_end", { value: scale.max, label: maxLabel })),
+    ),
+    scale.dont_know
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "rate-button rate-dk",
+            id: `${prefix}-dk`,
+            "data-testid": `${prefix}-dk`,
+            "aria-pressed": String(chosen(null)),
+            onclick: () => onChoose(null),
+          },
+          t("phone.rating.dont_know"),
+        )
+      : null,
+  );
+}
+
 function ratingSection(v) {
   const total = app.norms.length;
-  const done = app.norms.filter((norm) => v.ratings.has(norm.id)).length;
+  const done = app.norms.filter((norm) => isComplete(v, norm.id)).length;
   const index = app.index ?? firstOpenNorm();
   const norm = app.norms[index];
   const current = norm ? v.ratings.get(norm.id) : null;
-  const data = [index, total, done, norm?.id, current ? current.value : "unset"];
+  const second = norm ? v.seconds.get(norm.id) : null;
+  const asked = secondQuestion();
+  const data = [index, total, done, norm?.id, current ? current.value : "unset", second ? second.value : "unset"];
   return section("rate", data, () => {
     const progress = el(
       "div",
@@ -941,23 +1039,6 @@ function ratingSection(v) {
     }
     const lang = app.template.language;
     const scale = app.template.scale;
-    const values = [];
-    for (let value = scale.min; value <= scale.max; value += 1) values.push(value);
-    const chosen = (value) => Boolean(current) && current.value === value;
-    const scaleButtons = values.map((value) =>
-      el(
-        "button",
-        {
-          type: "button",
-          class: "rate-button",
-          id: `rate-${value}`,
-          "data-testid": `rate-${value}`,
-          "aria-pressed": String(chosen(value)),
-          onclick: () => rate(norm.id, value),
-        },
-        formatNumber(value),
-      ),
-    );
     return el(
       "section",
       { class: "card rating", "aria-labelledby": "norm-title" },
@@ -966,32 +1047,29 @@ function ratingSection(v) {
       el("p", { class: "counter" }, t("phone.rating.counter", { n: index + 1, total })),
       el("h2", { id: "norm-title", tabindex: "-1", lang }, norm.title),
       el("p", { class: "description", lang }, norm.description),
-      el(
-        "div",
-        { role: "group", class: "scale", "aria-labelledby": "scale-label norm-title" },
-        el("p", { id: "scale-label", class: "scale-label" }, t("phone.rating.your_score")),
-        el("div", { class: `scale-grid scale-${values.length}` }, ...scaleButtons),
-        el(
-          "p",
-          { class: "scale-ends" },
-          el("span", { lang }, t("phone.rating.scale_end", { value: scale.min, label: scale.min_label })),
-          el("span", { lang }, t("phone.rating.scale_end", { value: scale.max, label: scale.max_label })),
-        ),
-        scale.dont_know
-          ? el(
-              "button",
-              {
-                type: "button",
-                class: "rate-button rate-dk",
-                id: "rate-dk",
-                "data-testid": "rate-dk",
-                "aria-pressed": String(chosen(null)),
-                onclick: () => rate(norm.id, null),
-              },
-              t("phone.rating.dont_know"),
-            )
-          : null,
-      ),
+      scaleGroup({
+        prefix: "rate",
+        labelId: "scale-label",
+        label: t("phone.rating.your_score"),
+        labelLang: null,
+        minLabel: scale.min_label,
+        maxLabel: scale.max_label,
+        current,
+        onChoose: (value) => rate(norm.id, value),
+      }),
+      asked
+        ? scaleGroup({
+            prefix: "second",
+            labelId: "second-label",
+            // The template's own words, in the template's language.
+            label: asked.question,
+            labelLang: lang,
+            minLabel: asked.min_label,
+            maxLabel: asked.max_label,
+            current: second,
+            onChoose: (value) => rate(norm.id, value, "second"),
+          })
+        : null,
       el(
         "div",
         { class: "nav-buttons" },
@@ -1026,10 +1104,7 @@ function ratingSection(v) {
 function overviewSection(v) {
   const index = app.index ?? 0;
   const open = app.overviewOpen || index >= app.norms.length;
-  const answers = app.norms.map((norm) => {
-    const r = v.ratings.get(norm.id);
-    return r ? r.value : "unset";
-  });
+  const answers = app.norms.map((norm) => [v.ratings.get(norm.id), v.seconds.get(norm.id)].map((r) => (r ? r.value : "unset")));
   return section("overview", [index, open, answers], () => {
     const details = el(
       "details",
@@ -1040,6 +1115,7 @@ function overviewSection(v) {
         { class: "overview-list" },
         ...app.norms.map((norm, i) => {
           const rating = v.ratings.get(norm.id);
+          const complete = isComplete(v, norm.id);
           return el(
             "li",
             {},
@@ -1047,14 +1123,14 @@ function overviewSection(v) {
               "button",
               {
                 type: "button",
-                class: ["overview-item", rating ? "is-answered" : "is-open"],
+                class: ["overview-item", complete ? "is-answered" : "is-open"],
                 id: `jump-${norm.id}`,
                 "data-testid": `jump-${norm.id}`,
                 "aria-current": i === index ? "step" : null,
                 onclick: () => goTo(i),
               },
               el("span", { class: "overview-title", lang: app.template.language }, `${i + 1}. ${norm.title}`),
-              el("span", { class: "overview-answer" }, answerText(rating)),
+              el("span", { class: "overview-answer" }, answersText(rating, v.seconds.get(norm.id))),
             ),
           );
         }),
@@ -1077,14 +1153,21 @@ function roundClosed() {
 
 function resultsSection(v, collapsed) {
   const results = app.state.results;
-  const own = app.norms.map((norm) => (v.ratings.has(norm.id) ? v.ratings.get(norm.id).value : "unset"));
-  return section("results", [results, own, collapsed, app.resultsOpen], () => {
+  const seconds = app.state.second_results || null;
+  const own = app.norms.map((norm) => [v.ratings.get(norm.id), v.seconds.get(norm.id)].map((r) => (r ? r.value : "unset")));
+  return section("results", [results, seconds, own, collapsed, app.resultsOpen], () => {
     const byNorm = new Map((results || []).map((r) => [r.norm_id, r]));
+    const secondByNorm = new Map((seconds || []).map((r) => [r.norm_id, r]));
     const body = [];
     for (const theme of app.template.themes) {
       body.push(el("h3", { lang: app.template.language }, theme.title));
       for (const norm of theme.norms) {
-        body.push(normResult(norm, byNorm.get(norm.id), v.ratings.get(norm.id)));
+        body.push(
+          normResult(norm, byNorm.get(norm.id), v.ratings.get(norm.id), {
+            result: secondByNorm.get(norm.id),
+            own: v.seconds.get(norm.id),
+          }),
+        );
       }
     }
     const intro = [
@@ -1121,13 +1204,28 @@ function step(count, highest) {
   return Math.max(1, Math.round((count / highest) * 20));
 }
 
-function normResult(norm, result, own) {
+/** The second question's median and the own answer to it, as one line (null when not asked). */
+function secondLine(second) {
+  const asked = secondQuestion();
+  if (!asked) return null;
+  const median =
+    second.result && second.result.median !== null && second.result.median !== undefined
+      ? formatNumber(second.result.median, 1)
+      : "–";
+  return el(
+    "p",
+    { class: "own-answer" },
+    t(`phone.results.second_${asked.kind}`, { median, answer: answerText(second.own) }),
+  );
+}
+
+function normResult(norm, result, own, second) {
   const lang = app.template.language;
   const scale = app.template.scale;
   const ownLine = el("p", { class: "own-answer" }, t("phone.results.own", { answer: answerText(own) }));
   const title = el("h4", { lang }, `${norm.number}. ${norm.title}`);
   if (!result || !result.counts) {
-    return el("article", { class: "norm-result" }, title, ownLine);
+    return el("article", { class: "norm-result" }, title, ownLine, secondLine({ result: null, own: second.own }));
   }
   const columns = result.counts.map((count, i) => ({
     label: formatNumber(scale.min + i),
@@ -1180,6 +1278,7 @@ function normResult(norm, result, own) {
       parts.length ? t("phone.results.sr_spread", { list: parts.join(", ") }) : t("phone.results.sr_empty"),
     ),
     ownLine,
+    secondLine(second),
   );
 }
 

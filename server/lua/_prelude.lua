@@ -44,3 +44,10 @@ local function note_participant_seq(seqs, pid, seq)
   local last = tonumber(redis.call('HGET', seqs, pid) or '0')
   if seq > last then redis.call('HSET', seqs, pid, seq) end
 end
+
+-- Whether a note is on the wall: it exists and was not withdrawn (a hidden
+-- note still counts; hiding is moderation and can be undone).
+local function live_note(notes, note_id)
+  local raw = redis.call('HGET', notes, note_id)
+  return raw ~= false and not cjson.decode(raw).withdrawn
+end
