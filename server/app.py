@@ -71,8 +71,14 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = aioredis.from_url(
+        # A bounded pool: a burst of thousands of phones waits its turn for one
+        # of a few connections (each round trip is well under a millisecond)
+        # instead of opening thousands of connections to Redis at once, which
+        # ran into connect timeouts and Redis's client limit.
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=settings.redis_pool_timeout_seconds,
             decode_responses=True,
             socket_timeout=5,
             socket_connect_timeout=2,
@@ -82,6 +88,7 @@ def create_app(settings: Settings) -> Starlette:
             retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
+        redis = aioredis.Redis(connection_pool=pool)
         store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds)
         hub = Hub(
             store,

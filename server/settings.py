@@ -28,6 +28,12 @@ class Settings:
     fanout_interval_seconds: float = 0.05
     #: Base URL for join links and QR codes; by default the request's own.
     public_url: str | None = None
+    #: Most connections this process opens to Redis; more concurrent commands wait.
+    redis_max_connections: int = 32
+    #: Seconds a command waits for a free Redis connection before it fails as
+    #: ``store_unavailable`` (the client resends it).  A burst of 40,000 ratings
+    #: queues for a few seconds; 20 s leaves room for that on a slow machine.
+    redis_pool_timeout_seconds: float = 20.0
     #: Rooms one client address may create per hour.
     rooms_per_hour_per_client: int = 60
     #: A folder with the operator's own templates (``*.toml``), loaded at start

@@ -43,6 +43,7 @@ from protocol.messages import (
 )
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import from_fields, to_wire
+from server.batching import ScriptBatcher
 
 LUA_DIR = Path(__file__).with_name("lua")
 DONT_KNOW = "dk"
@@ -222,6 +223,10 @@ def _split_seq(raw: str) -> tuple[int, str]:
     return int(seq), rest
 
 
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
 def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
     """Every (norm, question) a participant of this template answers, in order."""
     questions = [Question.CURRENT]
@@ -236,14 +241,19 @@ class RoomStore:
         self.redis = redis
         self.ttl = room_ttl_seconds
         prelude = (LUA_DIR / "_prelude.lua").read_text()
-        self._scripts = {
-            path.stem: redis.register_script(prelude + "\n" + path.read_text())
+        sources = {
+            path.stem: prelude + "\n" + path.read_text()
             for path in sorted(LUA_DIR.glob("[a-z]*.lua"))
         }
+        #: Script name -> SHA1 of its text (what EVALSHA names it by).
+        self._shas = {name: _sha1(text) for name, text in sources.items()}
+        self._batcher = ScriptBatcher(
+            redis, {self._shas[name]: text for name, text in sources.items()}
+        )
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self._scripts[name](keys=keys, args=args)
+            return await self._batcher.call(self._shas[name], keys, args)
         except UNAVAILABLE as exc:
             raise ProtocolError(
                 ErrorCode.STORE_UNAVAILABLE, "storage unreachable; nothing was stored"

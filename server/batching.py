@@ -1,0 +1,93 @@
+"""Many concurrent Lua script calls, sent to Redis as a few pipelines.
+
+In a burst, thousands of connections each wait for one script call (a rating
+is one EVALSHA).  Sent one by one, every call costs a pool checkout, a write
+and a read of its own, in Python and in Redis.  ``ScriptBatcher`` queues the
+calls instead and sends everything queued as one non-transactional pipeline;
+while that pipeline is on its way, the next calls queue up behind it, so the
+batches grow with the load and a lone call still goes out at once.
+
+Each EVALSHA stays atomic on its own and every script is idempotent by
+sequence number, so a pipeline resent after a dropped connection (redis-py
+retries it) changes nothing twice: the resent calls answer 'dup'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
+
+#: Most calls in one pipeline: big enough to carry a burst, small enough that
+#: one reply never holds up the event loop for long.
+MAX_BATCH: Final = 256
+
+
+@dataclass(slots=True)
+class _Call:
+    sha: str
+    keys: Sequence[str]
+    args: Sequence[Any]
+    result: asyncio.Future[Any] = field(default_factory=lambda: _new_future())
+
+
+def _new_future() -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().create_future()
+
+
+class ScriptBatcher:
+    """Runs registered scripts (by SHA) for concurrent callers, batched."""
+
+    def __init__(self, redis: aioredis.Redis, sources: dict[str, str]) -> None:
+        #: SHA -> script text, to load a script Redis forgot (e.g. after a restart).
+        self._redis = redis
+        self._sources = sources
+        self._queue: list[_Call] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    async def call(self, sha: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """The script's reply; raises what Redis or the connection raised."""
+        call = _Call(sha, keys, args)
+        self._queue.append(call)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain(), name="script-batcher")
+        return await call.result
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                await self._send(batch)
+            except Exception as exc:  # the connection failed: every caller gets it
+                for call in batch:
+                    if not call.result.done():
+                        call.result.set_exception(exc)
+
+    async def _send(self, batch: list[_Call]) -> None:
+        replies = await self._pipeline(batch)
+        missing = [c for c, r in zip(batch, replies, strict=True) if isinstance(r, NoScriptError)]
+        if missing:
+            # Redis lost its script cache; NOSCRIPT means the call did not run,
+            # so loading the scripts and sending those calls again is safe.
+            for sha in {call.sha for call in missing}:
+                await self._redis.script_load(self._sources[sha])
+            retried = dict(zip(map(id, missing), await self._pipeline(missing), strict=True))
+            replies = [retried.get(id(c), r) for c, r in zip(batch, replies, strict=True)]
+        for call, reply in zip(batch, replies, strict=True):
+            if call.result.done():  # the caller went away (its connection closed)
+                continue
+            if isinstance(reply, Exception):
+                call.result.set_exception(reply)
+            else:
+                call.result.set_result(reply)
+
+    async def _pipeline(self, batch: list[_Call]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for call in batch:
+                pipe.evalsha(call.sha, len(call.keys), *call.keys, *call.args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies

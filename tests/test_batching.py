@@ -1,0 +1,83 @@
+"""``server.batching.ScriptBatcher`` against a real redis-server: many
+concurrent script calls in few pipelines, each caller getting its own reply."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from server import batching
+from server.batching import ScriptBatcher
+from server.embedded_redis import RedisServer
+
+#: Increments a counter and answers with the caller's argument and the new count.
+COUNT = "local n = redis.call('INCR', KEYS[1]) return {ARGV[1], n}"
+#: Fails for the argument 'bad' only.
+PICKY = "if ARGV[1] == 'bad' then return redis.error_reply('ERR bad') end return ARGV[1]"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def client(server: RedisServer) -> aioredis.Redis:
+    return aioredis.from_url(server.url, decode_responses=True)
+
+
+async def test_concurrent_calls_are_batched_and_each_gets_its_own_reply(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis = client(redis_server)
+    batcher = ScriptBatcher(redis, {sha(COUNT): COUNT})
+    pipelines = 0
+    send = batcher._pipeline
+
+    async def counting(batch: list[batching._Call]) -> list[object]:
+        nonlocal pipelines
+        pipelines += 1
+        return await send(batch)
+
+    monkeypatch.setattr(batcher, "_pipeline", counting)
+    # The script is not loaded yet: the first pipeline meets NOSCRIPT and recovers.
+    replies = await asyncio.gather(
+        *(batcher.call(sha(COUNT), ["{t}:n"], [f"caller-{i}"]) for i in range(1000))
+    )
+    assert [reply[0] for reply in replies] == [f"caller-{i}" for i in range(1000)]
+    assert sorted(int(reply[1]) for reply in replies) == list(range(1, 1001))
+    assert await redis.get("{t}:n") == "1000"  # every call ran exactly once
+    # 1,000 calls, at most 256 per pipeline, plus one resend after NOSCRIPT.
+    assert pipelines <= 1000 // batching.MAX_BATCH + 2
+    # Redis forgets its scripts (as after a restart): loaded again, nothing lost.
+    await redis.script_flush()
+    assert (await batcher.call(sha(COUNT), ["{t}:n"], ["again"]))[1] == 1001
+    await redis.aclose()
+
+
+async def test_an_error_reply_reaches_only_its_caller(redis_server: RedisServer) -> None:
+    redis = client(redis_server)
+    batcher = ScriptBatcher(redis, {sha(PICKY): PICKY})
+    results = await asyncio.gather(
+        *(batcher.call(sha(PICKY), ["{t}:x"], [arg]) for arg in ("a", "bad", "c")),
+        return_exceptions=True,
+    )
+    assert results[0] == "a" and results[2] == "c"
+    assert isinstance(results[1], ResponseError) and "bad" in str(results[1])
+    await redis.aclose()
+
+
+async def test_a_lost_redis_fails_every_waiting_call(redis_server: RedisServer) -> None:
+    redis = aioredis.from_url(redis_server.url, decode_responses=True, socket_connect_timeout=1)
+    batcher = ScriptBatcher(redis, {sha(COUNT): COUNT})
+    assert (await batcher.call(sha(COUNT), ["{t}:n"], ["first"]))[1] == 1
+    redis_server.kill()
+    results = await asyncio.gather(
+        *(batcher.call(sha(COUNT), ["{t}:n"], [str(i)]) for i in range(20)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, RedisConnectionError | OSError) for r in results), results
+    await redis.aclose()
