@@ -192,16 +192,35 @@ def from_fields(cls: Any, data: dict[Any, Any], path: str) -> Any:
     return cls(**kwargs)
 
 
+#: Class -> its dataclass field names, or None (encoding a dashboard visits
+#: thousands of small objects of a handful of classes).
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    try:
+        return _FIELD_NAMES[cls]
+    except KeyError:
+        names = (
+            tuple(field.name for field in dataclasses.fields(cls))
+            if dataclasses.is_dataclass(cls)
+            else None
+        )
+        _FIELD_NAMES[cls] = names
+        return names
+
+
 def to_wire(value: object) -> object:
     """A message (or part of one) as plain maps, lists and scalars."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            field.name: to_wire(getattr(value, field.name)) for field in dataclasses.fields(value)
-        }
+    if value is None or isinstance(value, bool | int | float) or type(value) is str:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | list):
         return [to_wire(item) for item in value]
     if isinstance(value, dict):
         return {key: to_wire(item) for key, item in value.items()}
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: to_wire(getattr(value, name)) for name in names}
     return value

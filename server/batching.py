@@ -4,8 +4,10 @@ In a burst, thousands of connections each wait for one script call (a rating
 is one EVALSHA).  Sent one by one, every call costs a pool checkout, a write
 and a read of its own, in Python and in Redis.  ``ScriptBatcher`` queues the
 calls instead and sends everything queued as one non-transactional pipeline;
-while that pipeline is on its way, the next calls queue up behind it, so the
-batches grow with the load and a lone call still goes out at once.
+while pipelines are on their way (at most ``MAX_IN_FLIGHT``), the next calls
+queue up behind them, so the batches grow with the load and a lone call still
+goes out at once.  Several pipelines in flight let Redis work on one while
+Python reads the replies of another.
 
 Each EVALSHA stays atomic on its own and every script is idempotent by
 sequence number, so a pipeline resent after a dropped connection (redis-py
@@ -25,6 +27,8 @@ from redis.exceptions import NoScriptError
 #: Most calls in one pipeline: big enough to carry a burst, small enough that
 #: one reply never holds up the event loop for long.
 MAX_BATCH: Final = 256
+#: Pipelines on their way at the same time.
+MAX_IN_FLIGHT: Final = 4
 
 
 @dataclass(slots=True)
@@ -47,14 +51,16 @@ class ScriptBatcher:
         self._redis = redis
         self._sources = sources
         self._queue: list[_Call] = []
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
 
     async def call(self, sha: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """The script's reply; raises what Redis or the connection raised."""
         call = _Call(sha, keys, args)
         self._queue.append(call)
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.create_task(self._drain(), name="script-batcher")
+        if len(self._workers) < MAX_IN_FLIGHT:
+            worker = asyncio.create_task(self._drain(), name="script-batcher")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
         return await call.result
 
     async def _drain(self) -> None:

@@ -34,6 +34,9 @@ class Settings:
     #: ``store_unavailable`` (the client resends it).  A burst of 40,000 ratings
     #: queues for a few seconds; 20 s leaves room for that on a slow machine.
     redis_pool_timeout_seconds: float = 20.0
+    #: Allocations between two young garbage collections (Python's default is
+    #: 700); see ``server.app.tune_garbage_collector``.
+    gc_young_threshold: int = 50_000
     #: Rooms one client address may create per hour.
     rooms_per_hour_per_client: int = 60
     #: A folder with the operator's own templates (``*.toml``), loaded at start

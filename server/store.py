@@ -223,6 +223,11 @@ def _split_seq(raw: str) -> tuple[int, str]:
     return int(seq), rest
 
 
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _sha1(text: str) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -611,27 +616,37 @@ class RoomStore:
         )
 
     async def read_room(self, code: str) -> RoomData | None:
-        """One consistent read (MULTI/EXEC) of everything the views need."""
+        """One consistent read (a read-only script) of everything the views need."""
         keys = RoomKeys(code)
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hgetall(keys.meta)
-                pipe.hlen(keys.people)
-                pipe.hgetall(keys.orgs)
-                pipe.hgetall(keys.tally)
-                pipe.hgetall(keys.notes)
-                pipe.hgetall(keys.agenda)
-                pipe.hgetall(keys.groups)
-                pipe.hgetall(keys.votes)
-                pipe.get(keys.previous)
-                pipe.hgetall(keys.followup)
-                replies = await pipe.execute()
-        except UNAVAILABLE as exc:
-            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
-        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup = replies
-        if not meta:
+        reply = await self._run(
+            "read_room",
+            [
+                keys.meta,
+                keys.people,
+                keys.orgs,
+                keys.tally,
+                keys.notes,
+                keys.agenda,
+                keys.groups,
+                keys.votes,
+                keys.previous,
+                keys.followup,
+            ],
+            [],
+        )
+        if not reply:
             return None
-        data = parse_room(meta, people, orgs, tally, notes, agenda, groups, votes)
+        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup = reply
+        data = parse_room(
+            _pairs(meta),
+            int(people),
+            _pairs(orgs),
+            _pairs(tally),
+            _pairs(notes),
+            _pairs(agenda),
+            _pairs(groups),
+            _pairs(votes),
+        )
         if previous:
             raw = json.loads(previous)
             data = dataclasses.replace(
@@ -639,7 +654,7 @@ class RoomStore:
                 previous=PreviousData(
                     raw["room"], raw["medians"], tuple(tuple(i) for i in raw["items"])
                 ),
-                follow_up={int(index): FollowUpStatus(s) for index, s in followup.items()},
+                follow_up={int(index): FollowUpStatus(s) for index, s in _pairs(followup).items()},
             )
         return data
 
