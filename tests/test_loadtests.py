@@ -218,3 +218,20 @@ def test_burst_through_kleur_bench_pinned_with_docs(tmp_path: Path) -> None:
     assert Counter(text.splitlines())[report.DOCS_BEGIN] == 1
     if HAVE_MATPLOTLIB:
         assert "(reports/burst.png)" in text
+
+
+def test_profile_summary_counts_inclusive_and_self_shares() -> None:
+    from loadtests.profile import summarize
+
+    frame = {"name": "main", "file": "/x/site-packages/uvicorn/server.py"}
+    speedscope = {
+        "shared": {"frames": [frame, {"name": "rate", "file": "server/store.py"}]},
+        # Three samples: main>rate twice, main alone once.
+        "profiles": [{"samples": [[0, 1], [0, 1], [0]], "weights": [1, 1, 1]}],
+    }
+    text = summarize(speedscope)
+    inclusive, own = text.split("\n\n")
+    assert "100.0% main (uvicorn/server.py)" in inclusive
+    assert " 66.7% rate (server/store.py)" in inclusive
+    assert " 66.7% rate (server/store.py)" in own and " 33.3% main (uvicorn/server.py)" in own
+    assert summarize({"shared": {"frames": []}, "profiles": []}) == "no samples\n"
