@@ -9,7 +9,6 @@ or a wrong token closes that one connection with a code from
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 
@@ -71,15 +70,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     await websocket.accept(subprotocol=codec.subprotocol)
     connection = Connection(websocket, codec)
-    writer = asyncio.create_task(connection.run_writer())
     try:
         if await _join(services, connection):
             await _serve(services, connection)
     finally:
         services.hub.remove(connection)
         connection.close(CloseCode.NORMAL, "")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(writer, timeout=5)
+        await connection.wait_written(timeout=5)
 
 
 async def _join(services: Services, connection: Connection) -> bool:
