@@ -28,6 +28,7 @@ from tests.support import ServerProcess
 from tests.test_pages import NORMS, open_dashboard
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 from tests.test_pages_analysis import Crowd, go, serious
+from tests.test_pages_analysis import crowds as crowds  # the fixture, shared
 
 TEMPLATE_ID = "regioscan-voorbeeld"
 #: The norm with extras, and one without.
@@ -180,14 +181,6 @@ def kleur_with_templates(redis_server: RedisServer, tmp_path: Path) -> Iterator[
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def crowds() -> Iterator[list[Crowd]]:
-    made: list[Crowd] = []
-    yield made
-    for crowd in made:
-        crowd.close()
 
 
 def test_the_dashboard_shows_a_norms_examples_and_figures(
