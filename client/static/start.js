@@ -117,7 +117,7 @@ async function submitCreate(event) {
   $("start-session")?.focus();
 }
 
-function renderLanguageSwitch() {
+function renderLanguage() {
   renderLanguageSwitch($("lang-switch"), app.lang, t);
 }
 
@@ -250,7 +250,7 @@ function createSection() {
 
 function render() {
   document.title = t("start.page_title");
-  renderLanguageSwitch();
+  renderLanguage();
   const main = $("main");
   const active = document.activeElement;
   const focusedId = active && main.contains(active) ? active.id : null;
