@@ -110,3 +110,28 @@ ensure_chromium() {
     note "warning: chromium was not found; the browser tests need it" \
         "(Debian: sudo apt-get install chromium)"
 }
+
+# ensure_node_tools: Node.js and npm for ESLint (the pages' JavaScript check), then
+# `npm ci` into ./node_modules when package-lock.json changed since the last install.
+ensure_node_tools() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        if _can_apt_install; then
+            note "node or npm is missing; installing the Debian packages nodejs and npm with apt-get"
+            # A machine whose node comes from elsewhere may lack only npm.
+            command -v node >/dev/null 2>&1 || _apt_install nodejs
+            command -v npm >/dev/null 2>&1 || _apt_install npm
+        else
+            note "node and npm are needed to check the pages' JavaScript" \
+                "(Debian/Ubuntu: sudo apt-get install nodejs npm)"
+            exit 2
+        fi
+    fi
+    local stamp="$KLEUR_ROOT/node_modules/.kleur-installed" hash
+    hash="$(sha256sum "$KLEUR_ROOT/package-lock.json" | cut -d' ' -f1)"
+    if [[ -f "$stamp" ]] && grep -qxF "$hash" "$stamp"; then
+        return 0
+    fi
+    note "installing the JavaScript lint tools (npm ci)"
+    (cd "$KLEUR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$hash" >"$stamp"
+}

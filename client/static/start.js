@@ -251,10 +251,10 @@ function createSection() {
 function render() {
   document.title = t("start.page_title");
   renderLanguage();
-  const main = $("main");
+  const page = $("main");
   const active = document.activeElement;
-  const focusedId = active && main.contains(active) ? active.id : null;
-  main.replaceChildren(
+  const focusedId = active && page.contains(active) ? active.id : null;
+  page.replaceChildren(
     el("h1", { class: "start-title" }, "kleur"),
     el("p", { class: "tagline" }, t("start.tagline")),
     joinSection(),
