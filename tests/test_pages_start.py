@@ -9,8 +9,12 @@ every page and route the server has in Chromium, failing on any script error.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +22,8 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from client.kleur_client import KleurClient
+from protocol.phases import Phase, Role
 from server.app import create_app
 from server.settings import Settings
 from tests.browser import (
@@ -106,6 +112,74 @@ def test_a_wrong_code_on_the_start_page_says_so(kleur: ServerProcess, browser: B
     expect(page.get_by_test_id("join-code")).to_be_focused()
     assert page.url == f"{kleur.http_url}/"
     screenshot(page, "start-phone")
+    assert errors == []
+
+
+# ------------------------------------------------------------ a follow-up scan
+
+EARLIER_ACTION = "Eén werkgeversloket in de regio"
+
+
+async def an_earlier_scan(kleur: ServerProcess) -> dict[str, object]:
+    """A short scan with one agreed action; its JSON export, as the facilitator downloaded it."""
+    room = kleur.create_room()
+    code, token = room["code"], room["facilitator_token"]
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
+    await facilitator.connect()
+    person = KleurClient(kleur.ws_url, code, Role.PARTICIPANT)
+    await person.connect()
+    await facilitator.set_phase(Phase.RATING)
+    await person.wait_for(lambda c: c.state is not None and c.state.phase is Phase.RATING)
+    await person.rate("deskundigheid-werkgevers", 6)
+    await facilitator.set_phase(Phase.REVEAL)
+    await facilitator.put_agenda_item(EARLIER_ACTION, owner="Gemeente", deadline="2027-06-01")
+    await facilitator.wait_dashboard(lambda d: len(d.agenda) == 1)
+    for client in (facilitator, person):
+        await client.close()
+    export = httpx.get(
+        f"{kleur.http_url}/api/rooms/{code}/export.json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert export.status_code == 200
+    document: dict[str, object] = export.json()
+    return document
+
+
+def test_a_follow_up_scan_starts_from_the_start_page_with_the_earlier_export(
+    kleur: ServerProcess, browser: Browser, tmp_path: Path
+) -> None:
+    # Playwright's sync API runs an event loop in this thread: the client gets its own thread.
+    with ThreadPoolExecutor(1) as pool:
+        earlier = pool.submit(asyncio.run, an_earlier_scan(kleur)).result()
+    export_file = tmp_path / "kleur-earlier.json"
+    export_file.write_text(json.dumps(earlier), encoding="utf-8")
+    not_an_export = tmp_path / "notes.json"
+    not_an_export.write_text('{"hello": "world"}', encoding="utf-8")
+
+    errors: list[str] = []
+    page = big_screen(browser).new_page()
+    fail_on_page_errors(page, errors)
+    page.goto(f"{kleur.http_url}/")
+    # A wrong file is refused on the page, with what to do instead.
+    page.get_by_test_id("previous-file").set_input_files(str(not_an_export))
+    expect(page.locator("#previous-error")).to_contain_text("geen export van kleur")
+    page.get_by_test_id("start-session").click()
+    expect(page.get_by_test_id("previous-file")).to_be_focused()
+    assert page.url == f"{kleur.http_url}/"
+
+    page.get_by_test_id("previous-file").set_input_files(str(export_file))
+    expect(page.get_by_test_id("previous-summary")).to_contain_text(str(earlier["room"]))
+    expect(page.get_by_test_id("previous-summary")).to_contain_text("1 afspraak.")
+    page.get_by_test_id("session-name").fill("Vervolgscan Rivierenland")
+    page.get_by_test_id("session-region").fill("Rivierenland")
+    expect(page.get_by_test_id("start-session")).to_have_text("Start de vervolgscan")
+    screenshot(page, "start-follow-up")
+    page.get_by_test_id("start-session").click()
+    page.wait_for_url(f"{kleur.http_url}/f/*")
+    # The control view shows the earlier agenda, with a status to set.
+    previous = page.get_by_test_id("previous-scan")
+    expect(previous).to_contain_text(EARLIER_ACTION)
+    expect(previous).to_contain_text("Gemeente")
     assert errors == []
 
 

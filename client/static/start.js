@@ -11,6 +11,9 @@ import {
 } from "./kleur.js";
 
 const EXAMPLE_CODE = "ABC234";
+//: An earlier scan's export stays far below the server's request limit (1 MiB).
+const MAX_PREVIOUS_BYTES = 1024 * 1024;
+const SESSION_TEXT_MAX = 120;
 
 const app = {
   t: null,
@@ -23,7 +26,21 @@ const app = {
   joinError: null,
   createError: null,
   busy: false,
+  // About the session (in every export): name, region, date.
+  session: { name: "", region: "", date: today() },
+  // A follow-up scan: the earlier scan's JSON export, parsed, and what it says.
+  previous: null,
+  previousName: "",
+  previousError: null,
+  previousInput: null,
 };
+
+/** Today as YYYY-MM-DD in the browser's own time zone. */
+function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,7 +71,9 @@ async function main() {
 
 async function loadTemplates() {
   try {
-    const response = await fetch("/api/templates", { headers: { accept: "application/json" } });
+    const response = await fetch(`/api/templates?lang=${encodeURIComponent(app.lang)}`, {
+      headers: { accept: "application/json" },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     app.templates = await response.json();
     app.templatesFailed = false;
@@ -87,6 +106,11 @@ function submitJoin(event) {
 async function submitCreate(event) {
   event.preventDefault();
   if (app.busy) return;
+  if (app.previousError) {
+    render();
+    $("previous-file")?.focus();
+    return;
+  }
   if (!app.chosen) {
     app.createError = t("start.create.choose");
     render();
@@ -95,26 +119,156 @@ async function submitCreate(event) {
   app.busy = true;
   app.createError = null;
   render();
+  const body = { template: app.chosen };
+  for (const field of ["name", "region", "date"]) {
+    const value = app.session[field].trim();
+    if (value) body[field] = value;
+  }
+  if (app.previous) body.previous = app.previous;
   try {
     const response = await fetch("/api/rooms", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ template: app.chosen }),
+      body: JSON.stringify(body),
     });
     if (response.status === 429) throw new Error("rate_limited");
+    if (response.status === 400) {
+      const refusal = await response.json().catch(() => ({}));
+      throw Object.assign(new Error("refused"), { detail: String(refusal.detail || "") });
+    }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const room = await response.json();
     window.location.assign(room.facilitator_url);
     return;
   } catch (error) {
-    console.error(error);
-    app.createError = t(
-      error.message === "rate_limited" ? "start.create.rate_limited" : "start.create.error",
-    );
+    if (error.message === "refused") {
+      // The server names the field (e.g. "previous: ..."); kept as it says it.
+      app.createError = t("start.create.refused", { detail: error.detail });
+    } else {
+      console.error(error);
+      app.createError = t(
+        error.message === "rate_limited" ? "start.create.rate_limited" : "start.create.error",
+      );
+    }
   }
   app.busy = false;
   render();
   $("start-session")?.focus();
+}
+
+/** Read the earlier scan's JSON export that the facilitator chose; check what we can here. */
+async function choosePrevious(event) {
+  const file = event.target.files && event.target.files[0];
+  app.previous = null;
+  app.previousError = null;
+  app.previousName = file ? file.name : "";
+  if (!file) {
+    render();
+    return;
+  }
+  try {
+    if (file.size > MAX_PREVIOUS_BYTES) throw new Error("start.previous.too_large");
+    let document_;
+    try {
+      document_ = JSON.parse(await file.text());
+    } catch {
+      throw new Error("start.previous.not_export");
+    }
+    if (!document_ || document_.format !== "kleur-result") throw new Error("start.previous.not_export");
+    const templateId = document_.template && document_.template.id;
+    if (!(app.templates || []).some((template) => template.id === templateId)) {
+      throw new Error("start.previous.unknown_template");
+    }
+    app.previous = document_;
+    app.chosen = templateId;
+  } catch (error) {
+    app.previousError = t(error.message.startsWith("start.") ? error.message : "start.previous.not_export");
+  }
+  render();
+  $(app.previousError ? "previous-file" : "previous-summary")?.focus();
+}
+
+function previousSummary(previous) {
+  const agenda = Array.isArray(previous.agenda) ? previous.agenda.length : 0;
+  const key = agenda === 1 ? "start.previous.summary_one" : "start.previous.summary";
+  return t(key, { room: String(previous.room || "?"), n: agenda });
+}
+
+function sessionFields() {
+  const field = (name, type, extra = {}) => {
+    const input = el("input", {
+      type,
+      id: `session-${name}`,
+      name,
+      "data-testid": `session-${name}`,
+      maxlength: type === "text" ? String(SESSION_TEXT_MAX) : null,
+      autocomplete: "off",
+      oninput: (event) => {
+        app.session[name] = event.target.value;
+      },
+      ...extra,
+    });
+    input.value = app.session[name];
+    return el(
+      "div",
+      { class: "field" },
+      el("label", { for: `session-${name}` }, t(`start.session.${name}`)),
+      input,
+    );
+  };
+  return el(
+    "fieldset",
+    { class: "fields" },
+    el("legend", {}, t("start.session.legend")),
+    el("p", { class: "hint", id: "session-hint" }, t("start.session.hint")),
+    field("name", "text", { "aria-describedby": "session-hint" }),
+    field("region", "text"),
+    field("date", "date"),
+  );
+}
+
+/** One file input for the page's life: a new one on each render would forget the chosen file. */
+function previousInput(describedBy) {
+  if (!app.previousInput) {
+    app.previousInput = el("input", {
+      type: "file",
+      id: "previous-file",
+      name: "previous",
+      accept: ".json,application/json",
+      "data-testid": "previous-file",
+      onchange: choosePrevious,
+    });
+  }
+  app.previousInput.setAttribute("aria-describedby", describedBy);
+  if (app.previousError) app.previousInput.setAttribute("aria-invalid", "true");
+  else app.previousInput.removeAttribute("aria-invalid");
+  return app.previousInput;
+}
+
+function previousField() {
+  const describedBy = app.previousError ? "previous-hint previous-error" : "previous-hint";
+  return el(
+    "fieldset",
+    { class: "fields" },
+    el("legend", {}, t("start.previous.legend")),
+    el("p", { class: "hint", id: "previous-hint" }, t("start.previous.hint")),
+    el(
+      "div",
+      { class: "field" },
+      el("label", { for: "previous-file" }, t("start.previous.label")),
+      previousInput(describedBy),
+    ),
+    app.previousError
+      ? el("p", { class: "error-text", id: "previous-error", role: "alert" }, app.previousError)
+      : null,
+    app.previous
+      ? el(
+          "p",
+          { class: "previous-summary", id: "previous-summary", tabindex: "-1", "data-testid": "previous-summary" },
+          previousSummary(app.previous),
+        )
+      : null,
+  );
 }
 
 function renderLanguage() {
@@ -221,7 +375,11 @@ function createSection() {
             ),
           ),
         ),
-        app.createError ? el("p", { class: "error-text", id: "create-error" }, app.createError) : null,
+        sessionFields(),
+        previousField(),
+        app.createError
+          ? el("p", { class: "error-text", id: "create-error", role: "alert" }, app.createError)
+          : null,
         el(
           "div",
           { class: "actions" },
@@ -234,7 +392,7 @@ function createSection() {
               "data-testid": "start-session",
               "aria-disabled": app.busy ? "true" : null,
             },
-            t(app.busy ? "start.create.busy" : "start.create.button"),
+            t(app.busy ? "start.create.busy" : app.previous ? "start.create.button_followup" : "start.create.button"),
           ),
         ),
       ),
