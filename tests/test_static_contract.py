@@ -44,15 +44,44 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
         assert bool(nl[key].strip()) == bool(en[key].strip()), f"empty in one language: {key}"
 
 
+#: Pages whose own ``tr(key)`` helper looks a key up under a prefix (``tr("x")`` is ``dashboard.x``).
+TR_PREFIX = {"dashboard.js": "dashboard."}
+#: Every way a page names a translation key or a command it sends.
+KEY_CALL = re.compile(r"""\b(t|tr|trNodes|app\.t)\(\s*["'`]([a-z][\w.-]*)["'`]""")
+COMMAND_CALL = re.compile(r"""(?:\.send|\bsend|\bcommand)\(\s*["']([a-z_]+)["']""")
+
+
+def used_keys(path: Path) -> set[str]:
+    """The translation keys a page's script or HTML names, with its ``tr`` prefix applied."""
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"\bfunction tr\(", text):
+        assert path.name in TR_PREFIX, f"{path.name} has its own tr(): add its prefix to TR_PREFIX"
+    keys = set()
+    for helper, key in KEY_CALL.findall(text):
+        prefixed = helper in ("tr", "trNodes") and path.name in TR_PREFIX
+        keys.add(TR_PREFIX[path.name] + key if prefixed else key)
+    keys.update(re.findall(r"""data-i18n(?:-[a-z]+)?=["']([a-z][\w.-]*)["']""", text))
+    return keys
+
+
+def sent_commands(path: Path) -> set[str]:
+    return set(COMMAND_CALL.findall(path.read_text(encoding="utf-8")))
+
+
 def test_every_key_used_in_the_pages_exists() -> None:
     keys = _catalogue("nl").keys()
     used: set[str] = set()
     for path in SCRIPTS + PAGES:
-        text = path.read_text(encoding="utf-8")
-        used.update(re.findall(r"""\bt\(\s*["'`]([a-z][\w.-]*)["'`]""", text))
-        used.update(re.findall(r"""data-i18n(?:-[a-z]+)?=["']([a-z][\w.-]*)["']""", text))
-    assert used, "no translation keys found in the pages"
+        used.update(used_keys(path))
     assert sorted(used - keys) == []
+
+
+@pytest.mark.parametrize(
+    ("script", "at_least"), [("dashboard.js", 100), ("phone.js", 40), ("start.js", 10)]
+)
+def test_the_key_patterns_see_each_pages_keys(script: str, at_least: int) -> None:
+    # A pattern that matches nothing would let every missing key through.
+    assert len(used_keys(STATIC_DIR / script)) >= at_least
 
 
 def test_pages_send_only_messages_the_protocol_defines() -> None:
@@ -60,11 +89,18 @@ def test_pages_send_only_messages_the_protocol_defines() -> None:
     client_types = set(schema["client_messages"])
     sent: set[str] = set()
     for path in SCRIPTS:
-        sent.update(
-            re.findall(r"""\.send\(\s*["']([a-z_]+)["']""", path.read_text(encoding="utf-8"))
-        )
-    assert sent, "the pages send no messages?"
+        sent.update(sent_commands(path))
     assert sorted(sent - client_types) == []
+    # Each page's commands are seen, so a pattern that matches nothing cannot pass.
+    assert len(sent_commands(STATIC_DIR / "dashboard.js")) >= 10
+    assert len(sent_commands(STATIC_DIR / "phone.js")) >= 4
+    by_sender = {tag: set(spec["senders"]) for tag, spec in schema["client_messages"].items()}
+    for tag in sent_commands(STATIC_DIR / "dashboard.js"):
+        assert "facilitator" in by_sender[tag], (
+            f"the dashboard sends {tag}, a participant's command"
+        )
+    for tag in sent_commands(STATIC_DIR / "phone.js"):
+        assert "participant" in by_sender[tag], f"the phone sends {tag}, a facilitator's command"
 
 
 def test_pages_use_only_limits_the_protocol_defines() -> None:
