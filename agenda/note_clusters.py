@@ -32,7 +32,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 import numpy as np
@@ -55,6 +55,9 @@ MAX_GROUPS: Final = 20
 #: Shorter tokens are dropped.
 MIN_TOKEN_LENGTH: Final = 3
 GRAM_SIZE: Final = 4
+#: Longest suggested label (a group title holds up to protocol.limits.MAX_GROUP_TITLE_CHARS).
+MAX_LABEL_CHARS = 80
+
 #: A stem counts as part of a longer stem (for titles) from this length on.
 MIN_PART_LENGTH: Final = 4
 #: A feature (column) shared by at least 1/DENSE_SHARE of the notes goes into
@@ -129,6 +132,11 @@ class SuggestedGroup:
     title: str
     #: Sorted; always at least two.
     note_ids: tuple[str, ...]
+    #: A title a person would write: the text of the group's most central note
+    #: (see ``_label``), so that the facilitator starts from a sentence, not a
+    #: keyword, and a promoted group becomes a readable action.  Derived from
+    #: the notes, so not part of a group's identity (left out of ``==``).
+    label: str = field(default="", compare=False)
 
 
 def suggest_groups(
@@ -166,6 +174,7 @@ def suggest_groups(
         SuggestedGroup(
             title=_title([parsed[i] for i in cluster], whole_stem_df),
             note_ids=tuple(sorted(ids[i] for i in cluster)),
+            label=_label(cluster, similarity, [text for _, text in ordered]),
         )
         for cluster in clusters
     ]
@@ -455,6 +464,24 @@ def _title(
         form = _most_used(surfaces[s])
         ranked.append((-len(found[s]), -len(heads[s]), whole_stem_df[s], -len(form), form))
     return min(ranked)[-1]
+
+
+def _label(cluster: Sequence[int], similarity: _Floats, texts: Sequence[str]) -> str:
+    """The text of the note most like the rest of its group (highest mean similarity
+    to the others); on a tie the shorter text, then the first.  Cut at
+    MAX_LABEL_CHARS on a word boundary, first letter upper case."""
+    members = list(cluster)
+    # The diagonal is 0, so a row's sum is its similarity to the others.
+    closeness = similarity[np.ix_(members, members)].sum(axis=1)
+    best = min(
+        range(len(members)),
+        key=lambda k: (-round(float(closeness[k]), 6), len(texts[members[k]]), members[k]),
+    )
+    best = members[best]
+    text = " ".join(texts[best].split())
+    if len(text) > MAX_LABEL_CHARS:
+        text = text[: MAX_LABEL_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.-") + "…"
+    return text[:1].upper() + text[1:]
 
 
 def _most_used(forms: Counter[str]) -> str:

@@ -207,7 +207,8 @@ class Hub:
             # ~0.2 s for 1,000 notes: off the event loop.
             found = await asyncio.to_thread(suggest_groups, loose, language=language)
             room.suggestions = tuple(
-                NoteGroup(_suggestion_id(g.note_ids), g.title[:120], g.note_ids) for g in found
+                NoteGroup(_suggestion_id(g.note_ids), (g.label or g.title)[:120], g.note_ids)
+                for g in found
             )
             room.suggestions_key = (notes, grouped)
         return room.suggestions

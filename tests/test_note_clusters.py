@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda.note_clusters import (
+    MAX_LABEL_CHARS,
     MIN_SIMILARITY,
     Language,
     SuggestedGroup,
     _add_dense_product,
     _add_sparse_product,
     _average_linkage,
+    _label,
     suggest_groups,
 )
 
@@ -540,3 +542,40 @@ def test_the_products_in_many_small_pieces(monkeypatch: pytest.MonkeyPatch) -> N
     for dense_share in (1, 32, 10**9):
         monkeypatch.setattr("agenda.note_clusters.DENSE_SHARE", dense_share)
         assert suggest_groups(SESSION) == expected
+
+
+def test_a_suggested_group_is_labelled_with_its_most_central_note() -> None:
+    notes = [
+        ("a", "Eén loket voor werkgevers in de regio"),
+        ("b", "werkgeversloket samen met UWV"),
+        ("c", "een loket voor alle werkgevers"),
+        ("d", "Stagebank voor de hele regio"),
+        ("e", "stagebank"),
+    ]
+    by_title = {g.title: g.label for g in suggest_groups(notes)}
+    # "c" is the most like the two others; shown with a capital, as a title.
+    assert by_title == {"loket": "Een loket voor alle werkgevers", "stagebank": "Stagebank"}
+
+
+def test_a_long_label_is_cut_on_a_word() -> None:
+    words = "een regionale stagebank met plaatsen bij bedrijven en gemeenten " * 3
+    similarity = np.array([[0.0, 0.9, 0.8], [0.9, 0.0, 0.1], [0.8, 0.1, 0.0]])
+    label = _label([0, 1, 2], similarity, [words, "kort", "ook kort"])
+    assert label.startswith("Een regionale stagebank") and label.endswith("…")
+    assert len(label) <= MAX_LABEL_CHARS and " …" not in label
+    assert words.startswith(label[:-1].lower()[:1] + label[1:-1])
+
+
+@given(note_lists)
+def test_every_label_comes_from_one_of_its_notes(notes: list[tuple[str, str]]) -> None:
+    for group in suggest_groups(notes):
+        assert group.label
+        sources = [" ".join(dict(notes)[i].split()) for i in group.note_ids]
+        assert any(
+            source[:1].upper() + source[1:] == group.label
+            or (
+                group.label.endswith("…")
+                and (source[:1].upper() + source[1:]).startswith(group.label[:-1])
+            )
+            for source in sources
+        )
