@@ -1305,7 +1305,10 @@ function renderOpinionGroups(analysis) {
           ),
         )
       : h("p", { class: "opinion-groups__calm" }, tr("groups.no_separating")),
-    separating.length > shown.length ? h("p", { class: "opinion-groups__more" }, tr("groups.more", { n: separating.length - shown.length })) : null,
+    // replaceChildren() is the DOM's own: it would print a null child as "null".
+    ...(separating.length > shown.length
+      ? [h("p", { class: "opinion-groups__more" }, tr("groups.more", { n: separating.length - shown.length }))]
+      : []),
   );
 }
 
