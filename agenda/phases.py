@@ -75,3 +75,19 @@ def check_allowed(message_type: str, phase: Phase) -> None:
 
 def is_revealed(phase: Phase) -> bool:
     return phase in REVEALED_PHASES
+
+
+def rules_table() -> dict[str, object]:
+    """The tables above as JSON-ready data, for ``GET /api/protocol``: the pages take
+    which phase may follow which and what is allowed when from here, never a copy."""
+    order = list(Phase)
+    return {
+        "transitions": {
+            phase.value: [t.value for t in order if t in TRANSITIONS[phase]] for phase in order
+        },
+        "allowed_phases": {
+            message_type: [p.value for p in order if p in phases]
+            for message_type, phases in sorted(ALLOWED_PHASES.items())
+        },
+        "revealed_phases": [p.value for p in order if p in REVEALED_PHASES],
+    }

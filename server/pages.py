@@ -11,8 +11,9 @@ from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from agenda.phases import rules_table
 from protocol.schema import protocol_schema
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "client" / "static"
@@ -59,7 +60,11 @@ async def dashboard_page(request: Request) -> Response:
     return _render("dashboard.html", request)
 
 
-async def protocol_json(request: Request) -> Response:
-    from starlette.responses import JSONResponse
+@cache
+def _protocol_document() -> dict[str, object]:
+    # The message definitions from protocol/, the phase rules from agenda/: both generated.
+    return {**protocol_schema(), **rules_table()}
 
-    return JSONResponse(protocol_schema())
+
+async def protocol_json(request: Request) -> Response:
+    return JSONResponse(_protocol_document())

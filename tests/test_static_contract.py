@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from agenda.phases import ALLOWED_PHASES, REVEALED_PHASES, TRANSITIONS
+from protocol.phases import Phase
 from protocol.schema import protocol_schema
-from server.pages import STATIC_DIR, preferred_language
+from server.pages import STATIC_DIR, _protocol_document, preferred_language
 
 I18N = STATIC_DIR / "i18n"
 SCRIPTS = sorted(STATIC_DIR.glob("*.js"))
@@ -143,3 +145,63 @@ def test_language_from_accept_language(header: str, expected: str) -> None:
 
 def test_static_dir_is_where_the_server_looks() -> None:
     assert Path(STATIC_DIR).is_dir() and (STATIC_DIR / "phone.html").is_file()
+
+
+# ------------------------------------------------------------ phase rules: one source
+
+PHASE_NAMES = "|".join(phase.value for phase in Phase)
+#: Two or more phase names in one JS array literal: a copy of a rule table.
+PHASE_LIST = re.compile(rf"""\[\s*["']({PHASE_NAMES})["']\s*,\s*["']({PHASE_NAMES})["']""")
+
+
+def test_the_protocol_document_carries_the_phase_rules() -> None:
+    document = _protocol_document()
+    assert document["transitions"]["reveal"] == ["rating", "brainstorm", "closed"]
+    for phase, targets in TRANSITIONS.items():
+        assert set(document["transitions"][phase.value]) == {t.value for t in targets}
+    for message_type, phases in ALLOWED_PHASES.items():
+        assert set(document["allowed_phases"][message_type]) == {p.value for p in phases}
+    assert set(document["revealed_phases"]) == {p.value for p in REVEALED_PHASES}
+
+
+def test_no_page_keeps_its_own_copy_of_the_phase_rules() -> None:
+    for path in SCRIPTS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            # A view's own choice of where to show a panel is allowed, said so on its line.
+            if PHASE_LIST.search(line) and "not a rule" not in line:
+                raise AssertionError(f"{path.name}:{number} copies phase rules: {line.strip()}")
+
+
+def _doc_table(heading: str) -> list[list[str]]:
+    """The rows of the first Markdown table after ``heading`` in docs/protocol.md."""
+    text = (STATIC_DIR.parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+    after = text[text.index(heading) :]
+    rows = []
+    for line in after.splitlines():
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+        elif rows:
+            break
+    return rows[2:]  # past the header and the |---| line
+
+
+def test_the_protocol_doc_shows_the_same_phase_rules() -> None:
+    transitions = {
+        row[0].strip("`"): set(re.findall(r"`(\w+)`", row[1]))
+        for row in _doc_table("along this\ntable")
+    }
+    assert transitions == {p.value: {t.value for t in TRANSITIONS[p]} for p in Phase}
+    order = [cell.strip() for cell in _doc_table_header()]
+    documented: dict[str, set[str]] = {}
+    for row in _doc_table("**Which command is accepted in which phase**"):
+        for message_type in re.findall(r"`(\w+)`", row[0]):
+            documented[message_type] = {order[i] for i, cell in enumerate(row[1:]) if cell == "✓"}
+    for message_type, phases in ALLOWED_PHASES.items():
+        assert documented.get(message_type) == {p.value for p in phases}, message_type
+
+
+def _doc_table_header() -> list[str]:
+    text = (STATIC_DIR.parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+    after = text[text.index("**Which command is accepted in which phase**") :]
+    header = next(line for line in after.splitlines() if line.startswith("| command"))
+    return [cell.strip() for cell in header.strip("|").split("|")][1:]

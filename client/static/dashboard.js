@@ -16,22 +16,15 @@ import {
   setLanguage,
 } from "./kleur.js";
 
-// Which phase may follow which: a mirror of TRANSITIONS in agenda/phases.py,
-// which /api/protocol does not publish.  The server checks it anyway; a
-// button that is wrong here only earns a `bad_transition` error.
-const TRANSITIONS = {
-  lobby: ["rating", "closed"],
-  rating: ["reveal", "closed"],
-  reveal: ["rating", "brainstorm", "closed"],
-  brainstorm: ["reveal", "agenda", "closed"],
-  agenda: ["brainstorm", "closed"],
-  closed: [],
-};
-const REVEALED = new Set(["reveal", "brainstorm", "agenda", "closed"]);
-const WALL_PHASES = new Set(["brainstorm", "agenda", "closed"]);
-const EDIT_PHASES = new Set(["reveal", "brainstorm", "agenda"]); // agenda items, groups
-const MODERATE_PHASES = new Set(["rating", "reveal", "brainstorm", "agenda"]); // hide_note
-const VOTING_PHASES = new Set(["brainstorm", "agenda"]);
+// The phase rules come from /api/protocol (generated from agenda/phases.py), set
+// in main() before anything is drawn: which phase may follow which, and which
+// command is allowed in which phase.  The server checks them anyway.
+let REVEALED = new Set(); // revealed_phases
+let EDIT_PHASES = new Set(); // put_agenda_item: agenda items, groups
+let MODERATE_PHASES = new Set(); // hide_note
+let VOTING_PHASES = new Set(); // set_dot_voting
+// The wall and agenda panels stay up to the close:
+const WALL_PHASES = new Set(["brainstorm", "agenda", "closed"]); // a view choice, not a rule
 const TIMER_MINUTES = [2, 5, 10];
 // Export formats: md and json always; the others only once the server
 // answers 200 for them (probed once with HEAD), so no dead button is shown.
@@ -61,8 +54,8 @@ const app = {
   t: (key) => key,
   protocol: null,
   limits: {},
-  phases: Object.keys(TRANSITIONS),
-  transitions: TRANSITIONS,
+  phases: [],
+  transitions: {},
   template: null,
   norms: [], // template order, each {id, number, title, theme}
   normById: new Map(),
@@ -2528,9 +2521,12 @@ async function main() {
   app.t = t;
   app.protocol = protocol;
   app.limits = protocol.limits || {};
-  if (Array.isArray(protocol.phases) && protocol.phases.every((p) => p in TRANSITIONS)) app.phases = protocol.phases;
-  // Should /api/protocol ever publish the transition table, it wins over our mirror.
-  if (protocol.transitions && typeof protocol.transitions === "object") app.transitions = protocol.transitions;
+  app.phases = protocol.phases;
+  app.transitions = protocol.transitions;
+  REVEALED = new Set(protocol.revealed_phases);
+  EDIT_PHASES = new Set(protocol.allowed_phases.put_agenda_item);
+  MODERATE_PHASES = new Set(protocol.allowed_phases.hide_note);
+  VOTING_PHASES = new Set(protocol.allowed_phases.set_dot_voting);
   buildHeader();
   for (const lang of ["nl", "en"]) $(`lang-${lang}`).addEventListener("click", () => switchLanguage(lang));
   $("show-join").addEventListener("click", () => {

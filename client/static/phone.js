@@ -18,10 +18,11 @@ import {
 } from "./kleur.js";
 
 // Where the page offers a control; the server decides (agenda/phases.py), a
-// refusal comes back as an error and the outbox entry is dropped.
-const NOTE_PHASES = new Set(["rating", "reveal", "brainstorm"]);
-const VOTE_PHASES = new Set(["brainstorm", "agenda"]);
-const OPEN_PHASES = new Set(["lobby", "rating", "reveal", "brainstorm", "agenda"]);
+// refusal comes back as an error and the outbox entry is dropped.  The phases
+// come from /api/protocol's allowed_phases, set in main() before anything is drawn.
+let NOTE_PHASES = new Set(); // put_note
+let VOTE_PHASES = new Set(); // dot_vote
+let OPEN_PHASES = new Set(); // set_org_type
 
 const app = {
   schema: null,
@@ -101,6 +102,9 @@ async function main() {
     setTimeout(main, 3000); // nothing to show without texts; the server is coming back
     return;
   }
+  NOTE_PHASES = new Set(app.schema.allowed_phases.put_note);
+  VOTE_PHASES = new Set(app.schema.allowed_phases.dot_vote);
+  OPEN_PHASES = new Set(app.schema.allowed_phases.set_org_type);
   readAddress();
   renderChrome();
   if (!isRoomCode(app.schema, app.room)) {
