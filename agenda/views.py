@@ -109,18 +109,50 @@ def norm_results(
 
 
 def voting(data: RoomData) -> Voting:
-    """Dot voting; the dots per note stay hidden from every screen until shown."""
+    """Dot voting; the dots per item stay hidden from every screen until shown.
+
+    A note group is one item: its result is the dots put on the group plus any
+    put on its notes before they were merged, and its notes are not listed
+    apart.  Hidden and withdrawn notes count for nothing.
+    """
     results = None
     if data.voting_state is DotVoting.SHOWN:
         visible = {note.note_id for note in data.notes if not note.hidden}
+        group_ids = {group.group_id for group in data.groups}
+        # A note in two groups counts for the one with the smallest id.
+        group_of = {
+            n: g.group_id
+            for g in sorted(data.groups, key=lambda g: g.group_id, reverse=True)
+            for n in g.note_ids
+        }
+        totals: dict[str, int] = {}
+        for item_id, dots in data.votes.items():
+            if item_id in visible:
+                target = group_of.get(item_id, item_id)
+            elif item_id in group_ids:
+                target = item_id
+            else:
+                continue
+            totals[target] = totals.get(target, 0) + dots
         results = tuple(
-            NoteVotes(note_id, dots)
-            for note_id, dots in sorted(data.votes.items(), key=lambda v: (-v[1], v[0]))
-            if note_id in visible
+            NoteVotes(item_id, dots)
+            for item_id, dots in sorted(totals.items(), key=lambda v: (-v[1], v[0]))
+            if dots > 0
         )
     return Voting(
         data.voting_state, data.dots_per_participant, data.max_per_note, data.dots_cast, results
     )
+
+
+def visible_groups(data: RoomData) -> tuple[NoteGroup, ...]:
+    """The note groups as the room sees them: only their visible notes, none left empty."""
+    visible = {note.note_id for note in data.notes if not note.hidden}
+    shown = []
+    for group in sorted(data.groups, key=lambda g: g.group_id):
+        members = tuple(n for n in group.note_ids if n in visible)
+        if members:
+            shown.append(NoteGroup(group.group_id, group.title, members))
+    return tuple(shown)
 
 
 def _wall(data: RoomData) -> tuple[WallNote, ...]:
@@ -221,4 +253,5 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         ),
         timer_ends_at=data.timer_ends_at,
         second_results=second_results(data, template, revealed=True) if revealed else None,
+        groups=visible_groups(data) if data.voting_state is not DotVoting.CLOSED else None,
     )

@@ -630,6 +630,9 @@ class RoomState(ServerMessage):
     #: The answers to the template's second question, like ``results`` (None
     #: before the reveal, or when the template asks no second question).
     second_results: tuple[NormResult, ...] | None = None
+    #: The note groups (with only their visible notes) while dot voting is open
+    #: or its results shown: a group is one item to vote on.
+    groups: tuple[NoteGroup, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

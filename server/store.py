@@ -281,7 +281,7 @@ class RoomStore:
         if status == "conflict":
             raise PhaseConflict
         detail = (details or {}).get(status) or _STATUS_DETAIL.get(status, status)
-        raise ProtocolError(ErrorCode(status), detail)
+        raise ProtocolError(ErrorCode(_STATUS_CODE.get(status, status)), detail)
 
     # -- rooms -------------------------------------------------------------
     async def create_room(
@@ -458,7 +458,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "dot_vote",
-            [keys.meta, keys.notes, keys.votes, keys.dots(pid), keys.seqs],
+            [keys.meta, keys.notes, keys.votes, keys.dots(pid), keys.seqs, keys.groups],
             [note_id, dots, seq, _allowed("dot_vote"), self.ttl, pid],
         )
 
@@ -762,4 +762,9 @@ _STATUS_DETAIL = {
     "not_joined": "join first",
     "unknown_item": "no such note or agenda item of yours",
     "too_many": "limit reached",
+    "voting_open": "no new notes while dot voting is open",
+    "in_group": "this note is part of a group: put your dots on the group",
 }
+
+#: Script statuses that are a more specific case of an error code.
+_STATUS_CODE = {"voting_open": "wrong_phase", "in_group": "unknown_item"}

@@ -105,3 +105,68 @@ async def test_dot_voting_groups_and_timer(kleur: ServerProcess) -> None:
     await facilitator.wait_dashboard(lambda d: d.timer_ends_at is None)
     for client in [facilitator, again, *people]:
         await client.close()
+
+
+async def test_a_group_is_one_item_in_dot_voting_and_notes_close_while_voting(
+    kleur: ServerProcess,
+) -> None:
+    room = kleur.create_room()
+    code = room["code"]
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
+    await facilitator.connect()
+    people = [KleurClient(kleur.ws_url, code, Role.PARTICIPANT) for _ in range(2)]
+    for person in people:
+        await person.connect()
+    for phase in (Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM):
+        await facilitator.set_phase(phase)
+    await people[0].wait_for(lambda c: c.state is not None and c.state.phase is Phase.BRAINSTORM)
+    a = await people[0].put_note("Stagebank voor de hele regio")
+    b = await people[1].put_note("Regionale stagebank")
+    c = await people[1].put_note("Vaste contactpersoon bij UWV")
+    group = await facilitator.put_note_group("Eén stagebank voor de regio", (a, b))
+
+    await facilitator.set_dot_voting(DotVoting.OPEN, dots_per_participant=3, max_per_note=2)
+    # Phones get the groups to vote on, with their notes.
+    await people[0].wait_for(lambda c: c.state is not None and c.state.groups is not None)
+    assert people[0].state is not None and people[0].state.groups is not None
+    assert [(g.group_id, set(g.note_ids)) for g in people[0].state.groups] == [(group, {a, b})]
+
+    # Adding notes is closed while voting is open (the wall people vote on stays put).
+    with pytest.raises(CommandRefused) as closed:
+        await people[0].put_note("Nog een idee")
+    assert closed.value.error.code is ErrorCode.WRONG_PHASE
+    assert "dot voting" in closed.value.error.detail
+
+    # A note inside a group takes no dots of its own: the group is the item.
+    with pytest.raises(CommandRefused) as in_group:
+        await people[0].dot_vote(a, 1)
+    assert in_group.value.error.code is ErrorCode.UNKNOWN_ITEM
+    assert "group" in in_group.value.error.detail
+    await people[0].dot_vote(group, 2)
+    await people[0].dot_vote(c, 1)
+    with pytest.raises(CommandRefused) as over_budget:
+        await people[0].dot_vote(group, 3)  # more than max_per_note and the budget
+    assert over_budget.value.error.code is ErrorCode.TOO_MANY
+    await people[1].dot_vote(group, 1)
+
+    await facilitator.set_dot_voting(DotVoting.SHOWN, dots_per_participant=3, max_per_note=2)
+    shown = await facilitator.wait_dashboard(lambda d: d.voting.results is not None)
+    assert shown.voting.results is not None
+    assert [(v.note_id, v.dots) for v in shown.voting.results] == [(group, 3), (c, 1)]
+
+    # A group removed while voting frees its dots, which then count for nothing.
+    await facilitator.set_dot_voting(DotVoting.OPEN, dots_per_participant=3, max_per_note=2)
+    await people[0].wait_for(
+        lambda c: c.state is not None and c.state.voting.state is DotVoting.OPEN
+    )
+    await facilitator.remove_note_group(group)
+    await people[0].wait_for(lambda c: c.state is not None and c.state.groups == ())
+    await people[0].dot_vote(a, 2)  # the 2 dots on the group are spent no more
+    await facilitator.set_dot_voting(DotVoting.SHOWN, dots_per_participant=3, max_per_note=2)
+    shown = await facilitator.wait_dashboard(
+        lambda d: d.voting.results is not None and not d.groups
+    )
+    assert shown.voting.results is not None
+    assert [(v.note_id, v.dots) for v in shown.voting.results] == [(a, 2), (c, 1)]
+    for client in (facilitator, *people):
+        await client.close()

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from itertools import product
@@ -471,7 +472,14 @@ def room_data(draw: st.DrawFn, template: Template, phase: Phase | None = None) -
         dots_per_participant=dots,
         max_per_note=draw(st.integers(1, dots)),
         dots_cast=draw(st.integers(0, 500)),
-        votes=draw(st.dictionaries(voted, st.integers(1, 40), max_size=6)),
+        # Dots on notes, and on groups (a group is one item to vote on).
+        votes=draw(
+            st.dictionaries(
+                voted | st.sampled_from([g.group_id for g in groups] or ["no-group-0"]),
+                st.integers(1, 40),
+                max_size=6,
+            )
+        ),
         timer_ends_at=draw(st.none() | st.integers(0, 2**45)),
         previous=previous,
         follow_up=follow_up,
@@ -490,11 +498,28 @@ def expected_counts(data: RoomData, template: Template, norm_id: str) -> tuple[i
 
 
 def expected_votes(data: RoomData) -> tuple[NoteVotes, ...] | None:
-    """Dots per visible note, most first, once the facilitator shows them; else None."""
+    """Dots per item once the facilitator shows them, most first; else None.
+
+    An item is a visible note in no group, or a group: the dots on the group
+    and on its visible notes (a note in two groups counts for the group with
+    the smallest id).
+    """
     if data.voting_state is not DotVoting.SHOWN:
         return None
     visible = {n.note_id for n in data.notes if not n.hidden}
-    shown = [NoteVotes(note, n) for note, n in data.votes.items() if note in visible]
+    group_ids = {g.group_id for g in data.groups}
+    owner = {
+        note: min(g.group_id for g in data.groups if note in g.note_ids)
+        for g in data.groups
+        for note in g.note_ids
+    }
+    totals: Counter[str] = Counter()
+    for item, dots in data.votes.items():
+        if item in visible:
+            totals[owner.get(item, item)] += dots
+        elif item in group_ids:
+            totals[item] += dots
+    shown = [NoteVotes(item, n) for item, n in totals.items() if n > 0]
     return tuple(sorted(shown, key=lambda v: (-v.dots, v.note_id)))
 
 
@@ -594,9 +619,20 @@ def test_room_state_shows_distributions_only_after_the_reveal(
     # Participants see the wall only while dot voting is on, and never a hidden note.
     if data.voting_state is DotVoting.CLOSED:
         assert state.notes is None
+        assert state.groups is None
     else:
         visible = sorted((n for n in data.notes if not n.hidden), key=lambda n: n.note_id)
         assert state.notes == tuple(visible)
+        # The groups to vote on, with only the notes a participant can see.
+        assert state.groups is not None
+        shown_ids = {n.note_id for n in visible}
+        for group in state.groups:
+            stored = next(g for g in data.groups if g.group_id == group.group_id)
+            assert group.title == stored.title and group.note_ids
+            assert set(group.note_ids) == set(stored.note_ids) & shown_ids
+        assert {g.group_id for g in state.groups} == {
+            g.group_id for g in data.groups if set(g.note_ids) & shown_ids
+        }
 
 
 def test_reveal_gating_example() -> None:

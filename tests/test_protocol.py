@@ -271,6 +271,7 @@ room_states = st.builds(
     notes=st.none() | small(wall_notes),
     second_results=st.none() | small(norm_results),
     timer_ends_at=st.none() | epoch_ms,
+    groups=st.none() | small(note_groups),
 )
 
 

@@ -51,3 +51,15 @@ local function live_note(notes, note_id)
   local raw = redis.call('HGET', notes, note_id)
   return raw ~= false and not cjson.decode(raw).withdrawn
 end
+
+-- The id of the note group that holds `note_id`, or nil.  Groups are few (at
+-- most MAX_NOTE_GROUPS), so a scan is cheap.
+local function group_of(groups, note_id)
+  local all = redis.call('HGETALL', groups)
+  for i = 1, #all, 2 do
+    for _, member in ipairs(cjson.decode(all[i + 1]).notes) do
+      if member == note_id then return all[i] end
+    end
+  end
+  return nil
+end

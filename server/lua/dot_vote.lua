@@ -1,16 +1,33 @@
--- Set how many of its dots a participant puts on one note; the note's total
--- moves with it atomically, and the participant never spends more than it has.
--- Dots on a note the facilitator hid (or its author withdrew) no longer count
--- against the participant, and can always be taken back.
--- KEYS: meta, notes, votes, dots(pid), seqs   ARGV: note id, dots, seq, allowed, ttl, pid
-local meta, notes, votes, mydots, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+-- Set how many of its dots a participant puts on one item: a note, or a note
+-- group (a group is one item, so near-duplicates do not split the votes; a
+-- note inside a group takes no dots of its own).  The item's total moves with
+-- it atomically, and the participant never spends more than it has.  Dots on a
+-- note the facilitator hid (or its author withdrew), or on a group since
+-- removed, no longer count against the participant, and can always be taken back.
+-- KEYS: meta, notes, votes, dots(pid), seqs, groups   ARGV: item id, dots, seq, allowed, ttl, pid
+local meta, notes, votes, mydots, seqs, groups = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
 local m = redis.call('HMGET', meta, 'voting', 'dots', 'maxnote')
 if m[1] ~= 'open' then return 'wrong_phase' end
+
+-- Whether dots on `id` count: a live, visible note, or an existing group.
+local function counts_for(id)
+  local raw_note = redis.call('HGET', notes, id)
+  if raw_note then
+    local decoded = cjson.decode(raw_note)
+    return not (decoded.withdrawn or decoded.hidden)
+  end
+  return redis.call('HEXISTS', groups, id) == 1
+end
+
+local note = { withdrawn = false, hidden = false }
 local raw = redis.call('HGET', notes, ARGV[1])
-if not raw then return 'unknown_item' end
-local note = cjson.decode(raw)
+if raw then
+  note = cjson.decode(raw)
+elseif redis.call('HEXISTS', groups, ARGV[1]) == 0 then
+  return 'unknown_item'
+end
 local dots, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
 if (note.withdrawn or note.hidden) and dots > 0 then return 'unknown_item' end
 if dots > tonumber(m[3]) then return 'too_many' end
@@ -21,20 +38,16 @@ if old then
   if old_seq >= seq then return 'dup' end
   old_dots = tonumber(value)
 end
+-- A note merged into a group since: its dots may be taken back, not added to.
+if raw and dots > old_dots and group_of(groups, ARGV[1]) then return 'in_group' end
 local spent = 0
 local mine = redis.call('HGETALL', mydots)
 for i = 1, #mine, 2 do
   local _, n = split_seq(mine[i + 1])
-  local other = redis.call('HGET', notes, mine[i])
-  local counts = true
-  if other then
-    local decoded = cjson.decode(other)
-    counts = not (decoded.withdrawn or decoded.hidden)
-  end
-  if counts then spent = spent + tonumber(n) end
+  if counts_for(mine[i]) then spent = spent + tonumber(n) end
 end
 local old_counted = old_dots
-if note.withdrawn or note.hidden then old_counted = 0 end
+if not counts_for(ARGV[1]) then old_counted = 0 end
 if spent - old_counted + dots > tonumber(m[2]) then return 'too_many' end
 note_participant_seq(seqs, ARGV[6], seq)
 redis.call('HSET', mydots, ARGV[1], ARGV[3] .. '|' .. ARGV[2])

@@ -4,6 +4,8 @@
 local meta, notes, owners, mine, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[6])
 if err then return err end
+-- Adding notes closes when dot voting opens: the wall people vote on stays put.
+if redis.call('HGET', meta, 'voting') == 'open' then return 'voting_open' end
 local owner = redis.call('HGET', owners, ARGV[2])
 if owner and owner ~= ARGV[1] then return 'unknown_item' end
 local seq = tonumber(ARGV[3])
