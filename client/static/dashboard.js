@@ -1592,6 +1592,68 @@ function renderSuggestions(snap, editable) {
   );
 }
 
+/** The inline form that renames a note group (hidden until "Naam wijzigen"). */
+function renameForm(groupId) {
+  const inputId = `rename-input-${groupId}`;
+  const input = h("input", {
+    type: "text",
+    id: inputId,
+    class: "input",
+    "data-testid": `rename-input-${groupId}`,
+    maxlength: String(app.limits.max_group_title_chars),
+  });
+  const cancel = button(tr("cancel"), { class: "btn btn--small btn--secondary" }, () => closeRename(groupId));
+  return h(
+    "form",
+    {
+      class: "group__rename",
+      id: `rename-${groupId}`,
+      hidden: true,
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        saveRename(groupId);
+      },
+    },
+    h("label", { for: inputId }, tr("wall.rename_label")),
+    input,
+    h(
+      "div",
+      { class: "btn-row" },
+      h("button", { type: "submit", class: "btn btn--small btn--primary", "data-testid": `rename-save-${groupId}` }, tr("wall.rename_save")),
+      cancel,
+    ),
+  );
+}
+
+function openRename(groupId) {
+  const group = app.snap.groups.find((g) => g.group_id === groupId);
+  const form = $(`rename-${groupId}`);
+  if (!group || !form) return;
+  form.hidden = false;
+  const input = $(`rename-input-${groupId}`);
+  input.value = group.title;
+  input.focus();
+  input.select();
+}
+
+function closeRename(groupId) {
+  const form = $(`rename-${groupId}`);
+  if (form) form.hidden = true;
+  $(`rename-group-${groupId}`)?.focus();
+}
+
+async function saveRename(groupId) {
+  const group = app.snap.groups.find((g) => g.group_id === groupId);
+  const title = cleanText($(`rename-input-${groupId}`).value);
+  if (!group) return;
+  if (!title) {
+    showError({ code: "group_title" });
+    return;
+  }
+  if (await command("put_note_group", { group_id: groupId, title, note_ids: group.note_ids })) closeRename(groupId);
+}
+
 function renderWall(snap) {
   if (!showPanel("wall", WALL_PHASES.has(snap.phase))) return;
   renderSuggestions(snap, EDIT_PHASES.has(snap.phase));
@@ -1635,17 +1697,18 @@ function renderWall(snap) {
   const groupOf = new Map();
   for (const group of snap.groups) for (const id of group.note_ids) if (!groupOf.has(id)) groupOf.set(id, group.group_id);
   const byVotes = (list) => (shown ? [...list].sort((a, b) => (votesById.get(b.note_id) || 0) - (votesById.get(a.note_id) || 0)) : list);
+  // A group is one item in dot voting: its notes carry no dots of their own.
   const cardFor = (note) => {
     const card = noteCard(note);
-    renderNote(card, note, shown && !note.hidden ? votesById.get(note.note_id) || 0 : null, phase);
+    const counted = shown && !note.hidden && !groupOf.has(note.note_id);
+    renderNote(card, note, counted ? votesById.get(note.note_id) || 0 : null, phase);
     return card;
   };
 
   // Groups as named clusters.
   const groups = snap.groups.map((group) => {
     const notes = group.note_ids.filter((id) => groupOf.get(id) === group.group_id && notesById.has(id)).map((id) => notesById.get(id));
-    const total = notes.reduce((sum, n) => sum + (votesById.get(n.note_id) || 0), 0);
-    return { group, notes: byVotes(notes), total };
+    return { group, notes, total: votesById.get(group.group_id) || 0 };
   });
   if (shown) groups.sort((a, b) => b.total - a.total);
   const groupNodes = groups.map(({ group, notes, total }) => {
@@ -1662,6 +1725,16 @@ function renderWall(snap) {
         { class: "btn btn--small btn--primary", "data-testid": `promote-group-${group.group_id}`, "aria-describedby": `gt-${group.group_id}` },
         () => promoteGroup(group.group_id),
       );
+      const rename = button(
+        tr("wall.rename"),
+        {
+          class: "btn btn--small btn--secondary",
+          id: `rename-group-${group.group_id}`,
+          "data-testid": `rename-group-${group.group_id}`,
+          "aria-describedby": `gt-${group.group_id}`,
+        },
+        () => openRename(group.group_id),
+      );
       return h(
         "section",
         { class: "group", "data-testid": `group-${group.group_id}`, "aria-labelledby": `gt-${group.group_id}` },
@@ -1670,8 +1743,9 @@ function renderWall(snap) {
           { class: "group__head" },
           h("h3", { class: "group__title", id: `gt-${group.group_id}` }),
           h("span", { class: "group__meta" }),
-          h("div", { class: "btn-row group__actions" }, promoteGroupButton, add, ungroup),
+          h("div", { class: "btn-row group__actions" }, promoteGroupButton, rename, add, ungroup),
         ),
+        renameForm(group.group_id),
         h("ul", { class: "notes" }),
       );
     });
@@ -2044,22 +2118,26 @@ function promote(noteId) {
   focusForm();
 }
 
-/** Open the agenda form for a note group: its title as the action, its notes' norm if they share one. */
+/** Open the agenda form for a note group: its title as the action, the norm most of its notes name. */
 function promoteGroup(groupId) {
   const group = app.snap.groups.find((g) => g.group_id === groupId);
   if (!group) return;
-  const norms = new Set(
-    group.note_ids
-      .map((id) => app.snap.notes.find((n) => n.note_id === id))
-      .filter((note) => note && !note.hidden && note.norm_id && app.normById.has(note.norm_id))
-      .map((note) => note.norm_id),
-  );
+  // The norm most of its notes are about (ties: the first in the template).
+  const counts = new Map();
+  for (const id of group.note_ids) {
+    const note = app.snap.notes.find((n) => n.note_id === id);
+    if (note && !note.hidden && note.norm_id && app.normById.has(note.norm_id)) {
+      counts.set(note.norm_id, (counts.get(note.norm_id) || 0) + 1);
+    }
+  }
+  const most = Math.max(0, ...counts.values());
+  const norm = app.norms.find((n) => counts.get(n.id) === most && most > 0);
   const f = formFields();
   f.action.value = group.title.slice(0, app.limits.max_agenda_text_chars);
   f.owner.value = "";
   f.deadline.value = "";
   f.followUp.value = "";
-  f.norm.value = norms.size === 1 ? [...norms][0] : "";
+  f.norm.value = norm ? norm.id : "";
   app.form = { itemId: null, noteId: null, groupId };
   setFormMode(false, formSource());
   renderAgenda(app.snap);

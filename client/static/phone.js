@@ -1290,7 +1290,9 @@ function normResult(norm, result, own, second) {
 
 function notesSection(v, editable) {
   const phase = app.state.phase;
-  const canWrite = editable && NOTE_PHASES.has(phase);
+  // While dot voting is open the wall people vote on stays put (the server refuses new notes).
+  const votingOpen = app.state.voting.state === "open";
+  const canWrite = editable && NOTE_PHASES.has(phase) && !votingOpen;
   const own = [...v.notes.entries()].sort((a, b) => a[0].localeCompare(b[0]));
   if (!canWrite && own.length === 0) return null;
   const max = app.schema.limits.max_note_chars;
@@ -1448,18 +1450,46 @@ function votingSections(v) {
   return [];
 }
 
+/**
+ * What can be voted on: each note group as one item (with its notes), then the
+ * notes in no group.  A group's own dots plus those put on its notes before
+ * the merge are the participant's dots on it (the server counts them so).
+ */
+function voteItems(notes) {
+  const groups = app.state.groups || [];
+  const byId = new Map(notes.map((note) => [note.note_id, note]));
+  const grouped = new Set(groups.flatMap((group) => group.note_ids));
+  return [
+    ...groups.map((group) => ({
+      id: group.group_id,
+      text: group.title,
+      normId: null,
+      members: group.note_ids.map((id) => byId.get(id)).filter(Boolean),
+    })),
+    ...notes
+      .filter((note) => !grouped.has(note.note_id))
+      .map((note) => ({ id: note.note_id, text: note.text, normId: note.norm_id, members: [] })),
+  ];
+}
+
+function myDots(dots, item) {
+  return item.members.reduce((sum, note) => sum + (dots.get(note.note_id) || 0), dots.get(item.id) || 0);
+}
+
 function voteSection(v, voting, notes) {
   const used = [...v.dots.values()].reduce((a, b) => a + b, 0);
   const left = Math.max(0, voting.dots_per_participant - used);
-  const mine = notes.map((note) => v.dots.get(note.note_id) || 0);
+  const items = voteItems(notes);
+  const mine = items.map((item) => myDots(v.dots, item));
   const ownIds = [...v.notes.keys()];
-  const data = [voting.dots_per_participant, voting.max_per_note, notes, mine, left, ownIds];
+  const data = [voting.dots_per_participant, voting.max_per_note, items, mine, left, ownIds];
   return section("vote", data, () =>
     el(
       "section",
       { class: "card vote", "aria-labelledby": "vote-title" },
       el("h2", { id: "vote-title" }, t("phone.vote.title")),
       el("p", {}, t("phone.vote.intro")),
+      el("p", { class: "hint" }, t("phone.vote.no_new_notes")),
       el(
         "p",
         { class: "dots-left", "data-testid": "dots-left" },
@@ -1468,20 +1498,28 @@ function voteSection(v, voting, notes) {
       voting.max_per_note < voting.dots_per_participant
         ? el("p", { class: "hint" }, tn("phone.vote.max", voting.max_per_note))
         : null,
-      notes.length
+      items.length
         ? el(
             "ul",
             { class: "vote-list" },
-            ...notes.map((note, i) => {
-              const textId = `vote-note-${note.note_id}`;
+            ...items.map((item, i) => {
+              const textId = `vote-note-${item.id}`;
               const dots = mine[i];
-              const norm = note.norm_id ? normById(note.norm_id) : null;
+              const norm = item.normId ? normById(item.normId) : null;
+              const own = ownIds.includes(item.id) || item.members.some((note) => ownIds.includes(note.note_id));
               return el(
                 "li",
-                { class: "vote-item", "data-note-id": note.note_id },
-                el("p", { class: "note-text", id: textId }, note.text),
+                { class: "vote-item", "data-note-id": item.id, "data-group": item.members.length ? "true" : null },
+                el("p", { class: "note-text", id: textId }, item.text),
+                item.members.length
+                  ? el(
+                      "ul",
+                      { class: "vote-members", "aria-label": t("phone.vote.group_notes") },
+                      ...item.members.map((note) => el("li", {}, note.text)),
+                    )
+                  : null,
                 norm ? el("p", { class: "hint", lang: app.template.language }, `${norm.number}. ${norm.title}`) : null,
-                ownIds.includes(note.note_id) ? el("p", { class: "tag" }, t("phone.vote.yours")) : null,
+                own ? el("p", { class: "tag" }, t("phone.vote.yours")) : null,
                 el(
                   "div",
                   { class: "vote-controls" },
@@ -1490,12 +1528,12 @@ function voteSection(v, voting, notes) {
                     {
                       type: "button",
                       class: "button button-secondary vote-button",
-                      id: `vote-minus-${note.note_id}`,
-                      "data-testid": `vote-minus-${note.note_id}`,
+                      id: `vote-minus-${item.id}`,
+                      "data-testid": `vote-minus-${item.id}`,
                       "aria-label": t("phone.vote.minus"),
                       "aria-describedby": textId,
                       disabled: dots === 0,
-                      onclick: () => vote(note.note_id, -1),
+                      onclick: () => takeDot(item),
                     },
                     "−",
                   ),
@@ -1510,12 +1548,12 @@ function voteSection(v, voting, notes) {
                     {
                       type: "button",
                       class: "button vote-button",
-                      id: `vote-plus-${note.note_id}`,
-                      "data-testid": `vote-plus-${note.note_id}`,
+                      id: `vote-plus-${item.id}`,
+                      "data-testid": `vote-plus-${item.id}`,
                       "aria-label": t("phone.vote.plus"),
                       "aria-describedby": textId,
                       disabled: left === 0 || dots >= voting.max_per_note,
-                      onclick: () => vote(note.note_id, 1),
+                      onclick: () => vote(item.id, 1),
                     },
                     "+",
                   ),
@@ -1528,11 +1566,22 @@ function voteSection(v, voting, notes) {
   );
 }
 
+/** One dot back: from the item itself, else from a note of the group that had some before the merge. */
+function takeDot(item) {
+  const { dots } = view();
+  if ((dots.get(item.id) || 0) > 0) {
+    vote(item.id, -1);
+    return;
+  }
+  const member = item.members.find((note) => (dots.get(note.note_id) || 0) > 0);
+  if (member) vote(member.note_id, -1);
+}
+
 function voteResults(voting, notes) {
-  const texts = new Map(notes.map((note) => [note.note_id, note]));
-  const rows = voting.results.filter((row) => texts.has(row.note_id));
+  const items = new Map(voteItems(notes).map((item) => [item.id, item]));
+  const rows = voting.results.filter((row) => items.has(row.note_id));
   const highest = Math.max(1, ...rows.map((row) => row.dots));
-  return section("vote-results", [rows, notes], () =>
+  return section("vote-results", [rows, [...items.values()]], () =>
     el(
       "section",
       { class: "card vote-results", "data-testid": "vote-results", "aria-labelledby": "vote-results-title" },
@@ -1541,19 +1590,23 @@ function voteResults(voting, notes) {
         ? el(
             "ol",
             { class: "vote-result-list" },
-            ...rows.map((row) =>
-              el(
+            ...rows.map((row) => {
+              const item = items.get(row.note_id);
+              return el(
                 "li",
                 {},
-                el("p", { class: "note-text" }, texts.get(row.note_id).text),
+                el("p", { class: "note-text" }, item.text),
+                item.members.length
+                  ? el("p", { class: "hint" }, tn("phone.vote.group_size", item.members.length))
+                  : null,
                 el(
                   "div",
                   { class: "hbar-track", "aria-hidden": "true" },
                   el("div", { class: `hbar w-${step(row.dots, highest) * 5}` }),
                 ),
                 el("p", { class: "hint" }, tn("phone.vote.count", row.dots)),
-              ),
-            ),
+              );
+            }),
           )
         : el("p", {}, t("phone.vote.no_results")),
     ),
