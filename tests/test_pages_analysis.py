@@ -205,6 +205,14 @@ def test_split_then_agreement_groups_and_a_promoted_group(
     expect(breakdown.locator("li[data-org='gemeente']")).to_contain_text("Gemeente")
     expect(breakdown.locator("li[data-org='onderwijs']")).to_contain_text("Onderwijs")
     expect(breakdown).to_contain_text("minder dan 3 mensen")
+    # All norms against all shown kinds of organisation, in one table, with no click.
+    matrix = dashboard.get_by_test_id("breakdown-matrix")
+    expect(matrix).to_be_visible()
+    expect(matrix.locator("tbody tr")).to_have_count(len(NORMS))
+    matrix_row = matrix.locator(f"tr[data-norm='{NORM}']")
+    expect(matrix_row.locator("td[data-org='gemeente']")).to_have_count(1)
+    expect(matrix_row.locator("td[data-org='onderwijs']")).to_have_count(1)
+    expect(matrix.locator("thead th")).to_have_count(3)  # the norm column, gemeente, onderwijs
 
     dashboard.get_by_test_id("sort-priority").click()
     expect(dashboard.get_by_test_id("sort-priority")).to_have_attribute("aria-pressed", "true")

@@ -735,6 +735,14 @@ function buildResults() {
         h("h3", { id: "opinion-groups-title", class: "subtitle" }, tr("groups.title")),
         h("div", { id: "opinion-groups-body" }),
       ),
+      h(
+        "section",
+        // Every norm against every kind of organisation in one view (no click per norm).
+        { class: "breakdown-matrix", id: "breakdown-matrix", "data-testid": "breakdown-matrix", "aria-labelledby": "matrix-title", hidden: true },
+        h("h3", { id: "matrix-title", class: "subtitle" }, tr("matrix.title")),
+        h("p", { class: "breakdown-matrix__about" }, tr("matrix.about", { n: app.limits.min_group_size || 3 })),
+        h("div", { id: "breakdown-matrix-body" }),
+      ),
     ),
   );
 }
@@ -1183,6 +1191,7 @@ function renderResults(snap, resorted = false) {
   }
   renderThemes(byId, statsById, analysis);
   renderOpinionGroups(analysis);
+  renderBreakdownMatrix(analysis);
 }
 
 function renderThemes(byId, statsById, analysis) {
@@ -1233,6 +1242,60 @@ function renderThemes(byId, statsById, analysis) {
 }
 
 /** Opinion groups: sizes and, on the norms that tell them apart, their medians.  Never who. */
+/** Norms × kinds of organisation: each shown group's median; a dash where a group is too small. */
+function renderBreakdownMatrix(analysis) {
+  const section = $("breakdown-matrix");
+  const entries = analysis ? analysis.breakdown : [];
+  section.hidden = !entries.length;
+  if (!entries.length) return;
+  const body = $("breakdown-matrix-body");
+  const key = JSON.stringify([entries, app.lang]);
+  if (body.getAttribute("data-key") === key) return;
+  body.setAttribute("data-key", key);
+  const shownOrgs = new Set(entries.map((entry) => entry.org_type));
+  const orgs = app.template.org_types.filter((org) => shownOrgs.has(org.id));
+  const cell = new Map(entries.map((entry) => [`${entry.norm_id}|${entry.org_type}`, entry]));
+  body.replaceChildren(
+    h(
+      "div",
+      { class: "breakdown-matrix__box", tabindex: "0", role: "region", "aria-labelledby": "matrix-title" },
+      h(
+        "table",
+        { class: "theme-table breakdown-matrix__table" },
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", { scope: "col" }, tr("groups.norm")), ...orgs.map((org) => h("th", { scope: "col" }, org.label))),
+        ),
+        h(
+          "tbody",
+          {},
+          ...app.norms.map((norm) =>
+            h(
+              "tr",
+              { "data-norm": norm.id },
+              h("th", { scope: "row" }, normLabel(norm.id)),
+              ...orgs.map((org) => {
+                const entry = cell.get(`${norm.id}|${org.id}`);
+                if (!entry || !isNumber(entry.median)) {
+                  return h("td", { class: "breakdown-matrix__none", "aria-label": tr("matrix.none") }, "–");
+                }
+                return h(
+                  "td",
+                  { "data-org": org.id },
+                  h("span", { class: `median-chip ${colourClass(Math.round(entry.median))}` }, formatNumber(entry.median)),
+                  " ",
+                  h("span", { class: "breakdown-matrix__n" }, tr("matrix.n", { n: entry.n })),
+                );
+              }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 function renderOpinionGroups(analysis) {
   const section = $("opinion-groups");
   section.hidden = !analysis;
