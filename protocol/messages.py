@@ -501,6 +501,19 @@ class AgendaItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomAgendaItem:
+    """An agenda item as the whole room may see it (participants' ``room_state``):
+    no ids, no link to the note it came from, no snapshot."""
+
+    action: str
+    #: Who pulls it (the *trekker*); "" when nobody was named yet.
+    owner: str
+    #: An ISO date (``YYYY-MM-DD``).
+    deadline: str | None
+    norm_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PreviousNorm:
     """A norm in the earlier scan this room follows up, and the change since."""
 
@@ -630,6 +643,9 @@ class RoomState(ServerMessage):
     #: The answers to the template's second question, like ``results`` (None
     #: before the reveal, or when the template asks no second question).
     second_results: tuple[NormResult, ...] | None = None
+    #: The improvement agenda by position, in the agenda and closed phases
+    #: (None in the others; optional on the wire).
+    agenda: tuple[RoomAgendaItem, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
