@@ -886,8 +886,9 @@ function fatalScreen(fatal) {
 }
 
 function heading(phase) {
+  const orgFirst = phase === "rating" && asksOrgFirst(view());
   const texts = {
-    rating: asksOrgFirst(view()) ? ["phone.orgfirst.title", "phone.orgfirst.intro"] : ["phone.rating.title", "phone.rating.intro"],
+    rating: orgFirst ? ["phone.orgfirst.title", "phone.orgfirst.intro"] : ["phone.rating.title", "phone.rating.intro"],
     reveal: ["phone.reveal.title", "phone.reveal.intro"],
     brainstorm: ["phone.brainstorm.title", "phone.brainstorm.intro"],
     agenda: ["phone.agenda.title", "phone.agenda.text"],
@@ -896,10 +897,12 @@ function heading(phase) {
   const scale = app.template.scale;
   const params = { min: scale.min, max: scale.max };
   const extra = {
-    rating: [
-      secondQuestion() ? t("phone.rating.intro_second") : null,
-      scale.dont_know ? t("phone.rating.intro_dk") : null,
-    ],
+    rating: orgFirst
+      ? []
+      : [
+          secondQuestion() ? t("phone.rating.intro_second") : null,
+          scale.dont_know ? t("phone.rating.intro_dk") : null,
+        ],
     agenda: [t("phone.agenda.look")],
     closed: [app.state.agenda?.length ? t("phone.closedphase.keep") : t("phone.closedphase.close")],
   }[phase] || [];
