@@ -144,6 +144,8 @@ def test_twenty_norms_by_keyboard_in_at_most_60_key_presses(
     for index, value in enumerate(PLAN):
         expect(page.locator(".card.rating .counter")).to_have_text(f"Norm {index + 1} van 20")
         keys.move_to(value)
+        if index == 1:
+            screenshot(page, "phone-keyboard-focus")
         # Space and Enter both choose (and move on, like a tap).
         keys.press("Space" if index % 2 else "Enter")
         if index < len(PLAN) - 1:
@@ -498,4 +500,31 @@ def test_wcag_22_aa_on_the_phone_in_every_phase(
     if lang == "en":
         screenshot(page, "phone-closed-agenda-en")
     assert problems == []
+    assert errors == []
+
+
+def test_two_questions_by_keyboard_the_focus_goes_to_the_other_scale(
+    kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room("team-health")
+    crowd = Crowd(kleur, room)
+    crowds.append(crowd)
+    facilitator = crowd.join_facilitator()
+    page = open_phone(browser, room, errors, "en-GB")
+    phase_is(page, "lobby")
+    go(crowd, facilitator, Phase.RATING)
+    phase_is(page, "rating")
+    keys = Keyboard(page)
+    keys.tab_to_scale()
+    keys.press("3")
+    keys.press("Enter")  # the score: the card stays, the focus goes to the second question
+    expect(page.locator(".card.rating .counter")).to_contain_text("1")
+    assert focused(page)["group"] == "second-group", focused(page)
+    keys.press("End")  # "don't know"
+    keys.press("Space")
+    expect(page.get_by_test_id("progress")).to_contain_text("1 of")
+    assert focused(page)["group"] == "rate-group", focused(page)
+    # The next norm's score scale waits on the score given last.
+    assert focused(page)["value"] == "3", focused(page)
     assert errors == []

@@ -1063,7 +1063,9 @@ function submitOrgFirst(event) {
 function formatDate(iso) {
   const date = new Date(`${iso}T12:00:00`);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(app.lang, { day: "numeric", month: "long", year: "numeric" }).format(date);
+  // en-GB: "1 March 2027", the order a Dutch reader expects too (not the US "March 1").
+  const locale = app.lang === "en" ? "en-GB" : app.lang;
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" }).format(date);
 }
 
 function agendaSection() {
