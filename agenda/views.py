@@ -28,6 +28,7 @@ from protocol.messages import (
     PreviousItem,
     PreviousNorm,
     PreviousScan,
+    RoomAgendaItem,
     RoomState,
     Voting,
     WallNote,
@@ -254,4 +255,17 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         timer_ends_at=data.timer_ends_at,
         second_results=second_results(data, template, revealed=True) if revealed else None,
         groups=visible_groups(data) if data.voting_state is not DotVoting.CLOSED else None,
+        agenda=room_agenda(data) if data.phase in AGENDA_PHASES else None,
+    )
+
+
+#: Phases in which participants see the agenda (while it is drawn up, and after).
+AGENDA_PHASES = frozenset({Phase.AGENDA, Phase.CLOSED})
+
+
+def room_agenda(data: RoomData) -> tuple[RoomAgendaItem, ...]:
+    """The agenda as the whole room may see it: what, who, by when, for which norm."""
+    ordered = sorted(data.agenda, key=lambda item: item.position)
+    return tuple(
+        RoomAgendaItem(item.action, item.owner, item.deadline, item.norm_id) for item in ordered
     )

@@ -501,6 +501,19 @@ class AgendaItem:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomAgendaItem:
+    """An agenda item as the whole room may see it (participants' ``room_state``):
+    no ids, no link to the note it came from, no snapshot."""
+
+    action: str
+    #: Who pulls it (the *trekker*); "" when nobody was named yet.
+    owner: str
+    #: An ISO date (``YYYY-MM-DD``).
+    deadline: str | None
+    norm_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class PreviousNorm:
     """A norm in the earlier scan this room follows up, and the change since."""
 
@@ -633,6 +646,9 @@ class RoomState(ServerMessage):
     #: The note groups (with only their visible notes) while dot voting is open
     #: or its results shown: a group is one item to vote on.
     groups: tuple[NoteGroup, ...] | None = None
+    #: The improvement agenda by position, in the agenda and closed phases
+    #: (None in the others; optional on the wire).
+    agenda: tuple[RoomAgendaItem, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/templates/{template_id}", routes.get_template),
             Route("/api/rooms/{code}/qr.svg", routes.room_qr),
             Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
+            Route("/api/rooms/{code}/agenda.pdf", routes.participant_agenda_pdf),
             Route("/api/protocol", pages.protocol_json),
             Route("/healthz", routes.healthz),
             Route("/metrics", routes.metrics),

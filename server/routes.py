@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import io
 
@@ -15,9 +16,10 @@ from agenda.followup import ImportError_, parse_previous
 from agenda.templates import Template
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import check_room_code, normalize_room_code
+from protocol.phases import Phase
 from server.metrics import METRICS
 from server.services import Services
-from server.store import UNAVAILABLE, token_hash
+from server.store import UNAVAILABLE, participant_id, token_hash
 
 #: A room request with an earlier scan's export attached stays well under this.
 MAX_CREATE_BODY_BYTES = 1024 * 1024
@@ -159,6 +161,47 @@ async def room_export(request: Request) -> Response:
         media_type=document.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="kleur-{code}.{document.extension}"'
+        },
+    )
+
+
+async def participant_agenda_pdf(request: Request) -> Response:
+    """The closed room's PDF for a participant, who proves it joined with its device token."""
+    services = _services(request)
+    code = normalize_room_code(request.path_params["code"])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    lang = request.query_params.get("lang", "nl")
+    if lang not in export.LANGUAGES:
+        return _error(404, "not_found", "lang: nl or en")
+    try:
+        check_room_code(code)
+        joined = bool(token) and await services.store.is_participant(
+            code, participant_id(code, token)
+        )
+        data = await services.store.read_room(code) if joined else None
+    except ProtocolError as error:
+        status = 503 if error.code is ErrorCode.STORE_UNAVAILABLE else 404
+        return _error(status, error.code, error.detail)
+    # Same answer for "no such room" and "not a participant of it": a guesser learns nothing.
+    if scheme.lower() != "bearer" or data is None:
+        return _error(
+            401, ErrorCode.BAD_TOKEN, "send your participant token (from welcome) as a Bearer token"
+        )
+    if data.phase is not Phase.CLOSED:
+        return _error(
+            409, ErrorCode.WRONG_PHASE, "the agenda can be downloaded once the session is closed"
+        )
+    # What the whole room may see: never a note the facilitator hid.
+    visible = dataclasses.replace(data, notes=tuple(n for n in data.notes if not n.hidden))
+    document = await run_in_threadpool(
+        export.render, "pdf", visible, services.templates[data.template_id], lang, code
+    )
+    return Response(
+        document.body,
+        media_type=document.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="kleur-{code}-agenda.pdf"',
+            "Cache-Control": "no-store",
         },
     )
 

@@ -330,6 +330,13 @@ class RoomStore:
         )
 
     # -- participants ------------------------------------------------------
+    async def is_participant(self, code: str, pid: str) -> bool:
+        """Has this pseudonym joined the room (a device token's proof, for HTTP routes)?"""
+        try:
+            return bool(await self.redis.hexists(RoomKeys(code).people, pid))
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+
     async def join_participant(
         self, code: str, pid: str, join_token: str | None, template: Template
     ) -> JoinResult:

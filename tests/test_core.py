@@ -55,6 +55,7 @@ from protocol.messages import (
     Rate,
     RemoveAgendaItem,
     RemoveNoteGroup,
+    RoomAgendaItem,
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
@@ -616,6 +617,15 @@ def test_room_state_shows_distributions_only_after_the_reveal(
         assert state.results is None
     assert state.voting == dashboard(data, template, limits.MIN_GROUP_SIZE, 0).voting
     assert state.voting.results == expected_votes(data)
+    # The agenda reaches the room while it is drawn up and after the close:
+    # what, who, by when and which norm, and nothing else of an item.
+    if data.phase in (Phase.AGENDA, Phase.CLOSED):
+        ordered = sorted(data.agenda, key=lambda i: i.position)
+        assert state.agenda == tuple(
+            RoomAgendaItem(i.action, i.owner, i.deadline, i.norm_id) for i in ordered
+        )
+    else:
+        assert state.agenda is None
     # Participants see the wall only while dot voting is on, and never a hidden note.
     if data.voting_state is DotVoting.CLOSED:
         assert state.notes is None

@@ -103,7 +103,7 @@ def expect_pressed(page: Page, question: str, value: Answer | str) -> None:
     options: list[Answer] = [*range(TEMPLATE.scale.min, TEMPLATE.scale.max + 1), None]
     for option in options:
         button = page.get_by_test_id(f"{question}-{'dk' if option is None else option}")
-        expect(button).to_have_attribute("aria-pressed", str(option == value).lower())
+        expect(button).to_have_attribute("aria-checked", str(option == value).lower())
 
 
 def all_sent(page: Page) -> None:

@@ -60,6 +60,7 @@ from protocol.messages import (
     Rate,
     RemoveAgendaItem,
     RemoveNoteGroup,
+    RoomAgendaItem,
     RoomState,
     ServerMessage,
     SetDotVoting,
@@ -160,6 +161,13 @@ agenda_items = st.builds(
     group_id=st.none() | client_ids,
     follow_up=st.none() | iso_dates,
     snapshot=st.none() | norm_results,
+)
+room_agenda_items = st.builds(
+    RoomAgendaItem,
+    action=free_text(limits.MAX_AGENDA_TEXT_CHARS),
+    owner=free_text(limits.MAX_AGENDA_OWNER_CHARS, allow_empty=True),
+    deadline=st.none() | iso_dates,
+    norm_id=st.none() | slugs,
 )
 own_ratings = st.builds(
     OwnRating,
@@ -272,6 +280,7 @@ room_states = st.builds(
     second_results=st.none() | small(norm_results),
     timer_ends_at=st.none() | epoch_ms,
     groups=st.none() | small(note_groups),
+    agenda=st.none() | small(room_agenda_items),
 )
 
 
@@ -398,6 +407,7 @@ PART_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     OrgCount: org_counts,
     WallNote: wall_notes,
     AgendaItem: agenda_items,
+    RoomAgendaItem: room_agenda_items,
     OwnRating: own_ratings,
     OwnNote: own_notes,
     OwnDots: own_dots,

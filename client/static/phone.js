@@ -58,6 +58,13 @@ const app = {
   noticeTimer: null,
   seen: { phase: null, voting: null, timer: null, timerDone: null },
   timerInterval: null,
+  // Once the lobby was seen on this device, the organisation was asked there;
+  // a latecomer (first here after the lobby) is asked before the first norm.
+  sawLobby: false,
+  orgDraft: undefined, // the latecomer's pick before "Verder": an org id, null (rather not say)
+  lastAnswer: new Map(), // question prefix -> value given last, where a fresh scale's tab stop sits
+  focusPhase: false, // a phase just opened: move the focus to its heading after the render
+  downloading: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -106,6 +113,7 @@ async function main() {
   VOTE_PHASES = new Set(app.schema.allowed_phases.dot_vote);
   OPEN_PHASES = new Set(app.schema.allowed_phases.set_org_type);
   readAddress();
+  keepFocusClearOfBanner();
   renderChrome();
   if (!isRoomCode(app.schema, app.room)) {
     app.fatal = { key: "phone.closed.room_not_found" };
@@ -113,6 +121,7 @@ async function main() {
     return;
   }
   app.confirmed.orgChosen = storage("org_chosen") === "1";
+  app.sawLobby = storage("saw_lobby") === "1";
   app.draft.text = sessionGet("draft") || "";
   render();
   app.conn = new Connection({
@@ -288,6 +297,11 @@ function roomState(state, { fromWelcome = false } = {}) {
   if (state.phase === "rating" && (before?.phase !== "rating" || newRound || app.index === null)) {
     app.index = app.norms.length ? firstOpenNorm() : null;
   }
+  if (state.phase === "lobby" && !app.sawLobby) {
+    app.sawLobby = true;
+    storage("saw_lobby", "1");
+  }
+  if (app.seen.phase !== null && app.seen.phase !== state.phase) app.focusPhase = true;
   announceChanges(before, state);
 }
 
@@ -305,7 +319,7 @@ function announceChanges(before, state) {
     if (state.voting.state === "open") messages.push(t("phone.announce.voting_open"));
     if (state.voting.state === "shown") messages.push(t("phone.announce.voting_shown"));
   }
-  if (state.timer_ends_at && state.timer_ends_at !== app.seen.timer && before) {
+  if (remainingMs(state) !== null && state.timer_ends_at !== app.seen.timer && before) {
     messages.push(t("phone.timer.started", { time: formatRemaining(remainingMs(state)) }));
   }
   app.seen.phase = state.phase;
@@ -436,7 +450,7 @@ function normById(id) {
 }
 
 function remainingMs(state = app.state) {
-  if (!state || !state.timer_ends_at) return null;
+  if (!state || !state.timer_ends_at || state.phase === "closed") return null;
   return Math.max(0, state.timer_ends_at - (Date.now() + app.skew));
 }
 
@@ -467,20 +481,33 @@ function send(type, fields) {
   }
 }
 
-function rate(normId, value, question = "current") {
+function rate(normId, value, question = "current", byKeyboard = false) {
   // The round travels with the rating: a late resend from an earlier round is
   // refused by the server instead of counting in the new one.
   send("rate", { norm_id: normId, value, round: app.state.round, question });
+  app.lastAnswer.set(question === "second" ? "second" : "rate", value);
   if (isComplete(view(), normId)) {
     app.index = Math.min(app.index + 1, app.norms.length);
     render();
-    focusCard();
+    // A key press keeps the keyboard on the scale (one Tab stop per norm); a
+    // tap puts the next norm's title first, for a screen reader to read out.
+    if (byKeyboard && $("rate-group")) focusScale("rate-group");
+    else focusCard();
   } else {
     // The other question of this norm is still open: stay on the card.
     render();
-    const next = document.getElementById(question === "second" ? "scale-label" : "second-label");
-    if (next) next.focus();
+    const group = question === "second" ? "rate-group" : "second-group";
+    if (byKeyboard && $(group)) focusScale(group);
+    else document.getElementById(question === "second" ? "scale-label" : "second-label")?.focus();
   }
+}
+
+/** Focus a scale's one tab stop (its chosen answer, else where the roving stop sits). */
+function focusScale(groupId) {
+  const stop = $(groupId)?.querySelector('[role="radio"][tabindex="0"]');
+  if (!stop) return;
+  stop.closest("section")?.scrollIntoView({ block: "start" });
+  stop.focus();
 }
 
 function goTo(index) {
@@ -615,6 +642,20 @@ function renderChrome() {
   renderBanner();
 }
 
+/**
+ * The offline banner sticks to the top while the page scrolls: the page keeps
+ * that much scroll padding, so a control that gets the focus is scrolled
+ * clear of it (WCAG 2.4.11), at any zoom and in either language.
+ */
+function keepFocusClearOfBanner() {
+  const slot = $("banner-slot");
+  const update = () => {
+    const height = slot.getBoundingClientRect().height;
+    document.documentElement.style.scrollPaddingTop = height ? `${Math.ceil(height) + 8}px` : "";
+  };
+  new ResizeObserver(update).observe(slot);
+}
+
 function renderBanner() {
   const slot = $("banner-slot");
   // Offline, or reconnecting after a loss: at once if the banner is up, else after a moment.
@@ -667,7 +708,9 @@ function renderNotice() {
 function renderStatusline() {
   const line = $("statusline");
   const phase = app.state?.phase;
-  const sig = JSON.stringify([app.lang, phase, Boolean(app.state?.timer_ends_at), app.fatal]);
+  // A closed room runs no countdown, whatever an older server still sends.
+  const timerEndsAt = phase === "closed" ? null : app.state?.timer_ends_at;
+  const sig = JSON.stringify([app.lang, phase, Boolean(timerEndsAt), app.fatal]);
   if (line.dataset.sig === sig) return;
   line.dataset.sig = sig;
   if (!phase || app.fatal) {
@@ -686,7 +729,7 @@ function renderStatusline() {
         t(`common.phase.${phase}`),
       ),
     ),
-    app.state.timer_ends_at
+    timerEndsAt
       ? el(
           "p",
           { class: "timer-line" },
@@ -785,6 +828,10 @@ function render() {
       sections.push(lobbyIntro(), orgSection(v, true));
       break;
     case "rating":
+      if (asksOrgFirst(v)) {
+        sections.push(heading("rating"), orgFirstSection());
+        break;
+      }
       sections.push(heading("rating"), ratingSection(v), overviewSection(v));
       sections.push(notesSection(v, true), orgSection(v, false));
       break;
@@ -797,15 +844,30 @@ function render() {
       sections.push(resultsSection(v, true), orgSection(v, false));
       break;
     case "agenda":
-      sections.push(heading("agenda"), ...votingSections(v), notesSection(v, false));
-      sections.push(resultsSection(v, true), orgSection(v, false));
+      sections.push(heading("agenda"), agendaSection(), ...votingSections(v));
+      sections.push(notesSection(v, false), resultsSection(v, true), orgSection(v, false));
       break;
     default:
-      sections.push(heading("closed"), ...votingSections(v), resultsSection(v, true));
-      sections.push(notesSection(v, false));
+      sections.push(heading("closed"), agendaSection(), ...votingSections(v));
+      sections.push(resultsSection(v, true), notesSection(v, false));
       break;
   }
   patch(sections.filter(Boolean));
+  if (app.focusPhase) focusPhaseHeading();
+}
+
+/**
+ * A phase opened: the focus goes to its heading (not left on <body>), unless
+ * the participant is typing in a field that is still there.
+ */
+function focusPhaseHeading() {
+  app.focusPhase = false;
+  const active = document.activeElement;
+  const typing = active && active.isConnected && active.matches("textarea, input[type=text], select");
+  if (typing) return;
+  const target = $("phase-title");
+  if (target) target.focus({ preventScroll: true });
+  window.scrollTo({ top: 0 });
 }
 
 function fatalScreen(fatal) {
@@ -828,8 +890,9 @@ function fatalScreen(fatal) {
 }
 
 function heading(phase) {
+  const orgFirst = phase === "rating" && asksOrgFirst(view());
   const texts = {
-    rating: ["phone.rating.title", "phone.rating.intro"],
+    rating: orgFirst ? ["phone.orgfirst.title", "phone.orgfirst.intro"] : ["phone.rating.title", "phone.rating.intro"],
     reveal: ["phone.reveal.title", "phone.reveal.intro"],
     brainstorm: ["phone.brainstorm.title", "phone.brainstorm.intro"],
     agenda: ["phone.agenda.title", "phone.agenda.text"],
@@ -838,18 +901,20 @@ function heading(phase) {
   const scale = app.template.scale;
   const params = { min: scale.min, max: scale.max };
   const extra = {
-    rating: [
-      secondQuestion() ? t("phone.rating.intro_second") : null,
-      scale.dont_know ? t("phone.rating.intro_dk") : null,
-    ],
+    rating: orgFirst
+      ? []
+      : [
+          secondQuestion() ? t("phone.rating.intro_second") : null,
+          scale.dont_know ? t("phone.rating.intro_dk") : null,
+        ],
     agenda: [t("phone.agenda.look")],
-    closed: [t("phone.closedphase.close")],
+    closed: [app.state.agenda?.length ? t("phone.closedphase.keep") : t("phone.closedphase.close")],
   }[phase] || [];
-  return section(`head-${phase}`, [phase, params], () =>
+  return section(`head-${phase}`, [phase, params, texts, extra], () =>
     el(
       "header",
       { class: "phase-head" },
-      el("h1", {}, t(texts[0])),
+      el("h1", { id: "phase-title", tabindex: "-1" }, t(texts[0])),
       el("p", {}, t(texts[1], params)),
       ...extra.filter(Boolean).map((text) => el("p", {}, text)),
     ),
@@ -862,7 +927,7 @@ function lobbyIntro() {
     el(
       "header",
       { class: "phase-head" },
-      el("h1", {}, t("phone.lobby.title")),
+      el("h1", { id: "phase-title", tabindex: "-1" }, t("phone.lobby.title")),
       el("p", { class: "callout" }, t("phone.lobby.anonymous")),
       el("p", {}, t("phone.lobby.what", { n })),
       el("p", {}, t("phone.lobby.wait")),
@@ -922,6 +987,176 @@ function orgSection(v, open) {
   });
 }
 
+/**
+ * A latecomer (this device never saw the lobby) who has not answered yet is
+ * asked the organisation type before the first norm, so that its ratings
+ * count in the breakdown.  "Verder" with nothing picked skips it.
+ */
+function asksOrgFirst(v) {
+  const types = app.template.org_types || [];
+  return types.length > 0 && !app.sawLobby && !app.confirmed.orgChosen && v.org === null;
+}
+
+function orgFirstSection() {
+  const types = app.template.org_types || [];
+  const picked = app.orgDraft;
+  return section("org-first", [types, picked, app.template.language], () => {
+    const radio = (id, value, label, labelLang) =>
+      el(
+        "div",
+        { class: "choice" },
+        el("input", {
+          type: "radio",
+          name: "org-type",
+          id: `org-${id}`,
+          value: id,
+          "data-testid": `org-${id}`,
+          checked: picked !== undefined && picked === value,
+          // Only remembered here: arrow keys move through radios, and each move must not send.
+          onchange: () => {
+            app.orgDraft = value;
+          },
+        }),
+        el("label", { for: `org-${id}`, lang: labelLang }, label),
+      );
+    const fieldset = el(
+      "fieldset",
+      { class: "choices", "aria-describedby": "org-why" },
+      el("legend", {}, t("phone.org.legend")),
+      el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
+      ...types.map((org) => radio(org.id, org.id, org.label, app.template.language)),
+      radio("none", null, t("phone.org.none"), null),
+    );
+    return el(
+      "section",
+      { class: "card", "aria-labelledby": "org-title", "data-testid": "org-first" },
+      el("h2", { id: "org-title" }, t("phone.org.title")),
+      el(
+        "form",
+        { onsubmit: submitOrgFirst, novalidate: true },
+        fieldset,
+        el(
+          "div",
+          { class: "actions" },
+          el(
+            "button",
+            { type: "submit", class: "button", id: "org-continue", "data-testid": "org-continue" },
+            t("phone.orgfirst.continue"),
+          ),
+        ),
+      ),
+    );
+  });
+}
+
+function submitOrgFirst(event) {
+  event.preventDefault();
+  if (app.orgDraft === undefined) {
+    // Skipped: nothing to send, and not asked again on this device.
+    app.confirmed.orgChosen = true;
+    storage("org_chosen", "1");
+    render();
+  } else {
+    chooseOrg(app.orgDraft);
+  }
+  focusCard();
+}
+
+// -- the agenda (agenda and closed phases)
+
+function formatDate(iso) {
+  const date = new Date(`${iso}T12:00:00`);
+  if (Number.isNaN(date.getTime())) return iso;
+  // en-GB: "1 March 2027", the order a Dutch reader expects too (not the US "March 1").
+  const locale = app.lang === "en" ? "en-GB" : app.lang;
+  return new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" }).format(date);
+}
+
+function agendaSection() {
+  const items = app.state.agenda;
+  if (!items) return null;
+  const closed = app.state.phase === "closed";
+  const data = [items, closed, app.downloading, app.template.language];
+  return section("agenda", data, () =>
+    el(
+      "section",
+      { class: "card agenda", "aria-labelledby": "agenda-title", "data-testid": "agenda" },
+      el("h2", { id: "agenda-title" }, t("phone.agenda.list_title")),
+      items.length
+        ? el(
+            "ol",
+            { class: "agenda-list" },
+            ...items.map((item) => {
+              const norm = item.norm_id ? normById(item.norm_id) : null;
+              const fact = (key, value, lang) =>
+                value ? [el("dt", {}, t(key)), el("dd", { lang }, value)] : null;
+              return el(
+                "li",
+                { class: "agenda-item", "data-testid": "agenda-item" },
+                el("p", { class: "agenda-action" }, item.action),
+                item.owner || item.deadline || norm
+                  ? el(
+                      "dl",
+                      { class: "agenda-facts" },
+                      fact("phone.agenda.owner", item.owner),
+                      fact("phone.agenda.deadline", item.deadline ? formatDate(item.deadline) : null),
+                      fact("phone.agenda.norm", norm ? `${norm.number}. ${norm.title}` : null, app.template.language),
+                    )
+                  : null,
+              );
+            }),
+          )
+        : el("p", {}, t(closed ? "phone.agenda.none" : "phone.agenda.empty")),
+      closed
+        ? el(
+            "p",
+            { class: "actions" },
+            el(
+              "button",
+              {
+                type: "button",
+                class: "button",
+                id: "agenda-pdf",
+                "data-testid": "agenda-pdf",
+                disabled: app.downloading,
+                onclick: downloadAgenda,
+              },
+              t(app.downloading ? "phone.agenda.pdf_busy" : "phone.agenda.pdf"),
+            ),
+          )
+        : null,
+    ),
+  );
+}
+
+/** The closed room's PDF, asked with this device's participant token (never in an address). */
+async function downloadAgenda() {
+  const token = app.conn ? app.conn.token : null;
+  if (!token || app.downloading) return;
+  app.downloading = true;
+  render();
+  try {
+    const response = await fetch(
+      `/api/rooms/${encodeURIComponent(app.room)}/agenda.pdf?lang=${encodeURIComponent(app.lang)}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (!response.ok) throw new Error(`agenda.pdf: HTTP ${response.status}`);
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { href: url, download: t("phone.agenda.pdf_file", { code: app.room }) });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (error) {
+    console.warn(error);
+    setNotice("phone.agenda.pdf_error", {}, "error");
+  } finally {
+    app.downloading = false;
+    render();
+    $("agenda-pdf")?.focus();
+  }
+}
+
 // -- rating
 
 function answerText(rating) {
@@ -937,53 +1172,91 @@ function answersText(rating, second) {
   return t(`phone.answer.with_${asked.kind}`, { answer: answerText(rating), second: answerText(second) });
 }
 
-/** One question's answer buttons: the scale, its end labels and "don't know". */
-function scaleGroup({ prefix, labelId, label, labelLang, minLabel, maxLabel, current, onChoose }) {
+/**
+ * One question's answers as one radio group: the scale, its end labels and
+ * "don't know".  One Tab stop (roving tabindex); arrow keys, Home/End and the
+ * digits move the focus, Space/Enter (or a tap) choose, and choosing moves on.
+ */
+function scaleGroup({ prefix, groupId, labelId, label, labelLang, minLabel, maxLabel, current, onChoose }) {
   const lang = app.template.language;
   const scale = app.template.scale;
   const values = [];
   for (let value = scale.min; value <= scale.max; value += 1) values.push(value);
   const chosen = (value) => Boolean(current) && current.value === value;
-  const scaleButtons = values.map((value) =>
+  // The tab stop: the answer given, else the value given last on the norm
+  // before (a table mostly rates within a narrow band), else the lowest.
+  const last = app.lastAnswer.has(prefix) ? app.lastAnswer.get(prefix) : scale.min;
+  const usable = last === null ? Boolean(scale.dont_know) : values.includes(last);
+  const stop = current ? current.value : usable ? last : scale.min;
+  const radio = (value, className, text) =>
     el(
       "button",
       {
         type: "button",
-        class: "rate-button",
-        id: `${prefix}-${value}`,
-        "data-testid": `${prefix}-${value}`,
-        "aria-pressed": String(chosen(value)),
-        onclick: () => onChoose(value),
+        role: "radio",
+        class: className,
+        id: `${prefix}-${value === null ? "dk" : value}`,
+        "data-testid": `${prefix}-${value === null ? "dk" : value}`,
+        "data-value": value === null ? "dk" : String(value),
+        "aria-checked": String(chosen(value)),
+        tabindex: value === stop ? "0" : "-1",
+        // detail 0: Enter or Space, not a pointer.
+        onclick: (event) => onChoose(value, event.detail === 0),
       },
-      formatNumber(value),
-    ),
-  );
-  return el(
+      text,
+    );
+  const group = el(
     "div",
-    { role: "group", class: "scale", "aria-labelledby": `${labelId} norm-title` },
+    {
+      role: "radiogroup",
+      class: "scale",
+      id: groupId,
+      "aria-labelledby": `${labelId} norm-title`,
+      "aria-describedby": "norm-description",
+      onkeydown: onScaleKey,
+      onfocusin: (event) => {
+        // The focused answer becomes the tab stop, however it got the focus.
+        if (event.target.getAttribute("role") !== "radio") return;
+        for (const other of group.querySelectorAll('[role="radio"]')) {
+          other.setAttribute("tabindex", other === event.target ? "0" : "-1");
+        }
+      },
+    },
     el("p", { id: labelId, class: "scale-label", tabindex: "-1", lang: labelLang }, label),
-    el("div", { class: `scale-grid scale-${values.length}` }, ...scaleButtons),
+    el(
+      "div",
+      { class: `scale-grid scale-${values.length}` },
+      ...values.map((value) => radio(value, "rate-button", formatNumber(value))),
+    ),
     el(
       "p",
       { class: "scale-ends" },
       el("span", { lang }, t("phone.rating.scale_end", { value: scale.min, label: minLabel })),
       el("span", { lang }, t("phone.rating.scale_end", { value: scale.max, label: maxLabel })),
     ),
-    scale.dont_know
-      ? el(
-          "button",
-          {
-            type: "button",
-            class: "rate-button rate-dk",
-            id: `${prefix}-dk`,
-            "data-testid": `${prefix}-dk`,
-            "aria-pressed": String(chosen(null)),
-            onclick: () => onChoose(null),
-          },
-          t("phone.rating.dont_know"),
-        )
-      : null,
+    scale.dont_know ? radio(null, "rate-button rate-dk", t("phone.rating.dont_know")) : null,
   );
+  return group;
+}
+
+/** Arrow keys, Home/End and a digit move the focus within a scale; they never choose. */
+function onScaleKey(event) {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  const radios = [...event.currentTarget.querySelectorAll('[role="radio"]')];
+  const index = radios.indexOf(document.activeElement);
+  if (index === -1) return;
+  let next = null;
+  if (event.key === "ArrowRight" || event.key === "ArrowDown") next = (index + 1) % radios.length;
+  else if (event.key === "ArrowLeft" || event.key === "ArrowUp") next = (index - 1 + radios.length) % radios.length;
+  else if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = radios.length - 1;
+  else if (/^[0-9]$/.test(event.key)) {
+    const found = radios.findIndex((radio) => radio.dataset.value === event.key);
+    if (found !== -1) next = found;
+  }
+  if (next === null) return;
+  event.preventDefault();
+  radios[next].focus();
 }
 
 function ratingSection(v) {
@@ -1050,20 +1323,22 @@ function ratingSection(v) {
       el("p", { class: "theme", lang }, norm.theme.title),
       el("p", { class: "counter" }, t("phone.rating.counter", { n: index + 1, total })),
       el("h2", { id: "norm-title", tabindex: "-1", lang }, norm.title),
-      el("p", { class: "description", lang }, norm.description),
+      el("p", { class: "description", id: "norm-description", lang }, norm.description),
       scaleGroup({
         prefix: "rate",
+        groupId: "rate-group",
         labelId: "scale-label",
         label: t("phone.rating.your_score"),
         labelLang: null,
         minLabel: scale.min_label,
         maxLabel: scale.max_label,
         current,
-        onChoose: (value) => rate(norm.id, value),
+        onChoose: (value, byKeyboard) => rate(norm.id, value, "current", byKeyboard),
       }),
       asked
         ? scaleGroup({
             prefix: "second",
+            groupId: "second-group",
             labelId: "second-label",
             // The template's own words, in the template's language.
             label: asked.question,
@@ -1071,7 +1346,7 @@ function ratingSection(v) {
             minLabel: asked.min_label,
             maxLabel: asked.max_label,
             current: second,
-            onChoose: (value) => rate(norm.id, value, "second"),
+            onChoose: (value, byKeyboard) => rate(norm.id, value, "second", byKeyboard),
           })
         : null,
       el(

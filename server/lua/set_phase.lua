@@ -9,6 +9,8 @@ if not phase then return 'room_not_found' end
 if phase ~= ARGV[1] then return 'conflict' end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[4])) then return 'dup' end
 redis.call('HSET', meta, 'phase', ARGV[2], 'round', ARGV[3])
+-- A closed room has no countdown: phones would keep counting a timer nobody runs.
+if ARGV[2] == 'closed' then redis.call('HSET', meta, 'timer', '') end
 bump(meta)
 local ttl = tonumber(ARGV[5])
 for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
