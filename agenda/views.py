@@ -29,6 +29,7 @@ from protocol.messages import (
     PreviousNorm,
     PreviousScan,
     RoomState,
+    SessionInfo,
     Voting,
     WallNote,
 )
@@ -82,6 +83,8 @@ class RoomData:
     previous: PreviousData | None = None
     #: Index of an earlier agenda item -> its status (default: open).
     follow_up: Mapping[int, FollowUpStatus] = field(default_factory=dict)
+    #: The session's name, region and date, as given at creation.
+    session: SessionInfo | None = None
 
 
 def norm_results(
@@ -161,6 +164,7 @@ def dashboard(
         analysis=_with_draft(analysis, data, template) if revealed else None,
         previous=previous_scan(data, template, revealed),
         second_norms=second_results(data, template, revealed=revealed),
+        session=data.session,
     )
 
 
