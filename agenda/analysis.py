@@ -9,9 +9,9 @@ input is counts, every result is the same whatever order the votes came in.
 The methods, their parameters and their limits are described in
 ``docs/analysis.md``.  In short:
 
-- quantiles: Hyndman & Fan definition 2 (the inverse of the empirical
-  distribution, averaging at a jump): always a scale value or the midpoint of
-  two, and the median equals ``agenda.stats.median``;
+- quantiles: ``agenda.stats.quantile``, the one definition every screen and
+  export shows (Hyndman & Fan definition 2): always a scale value or the
+  midpoint of two, and the median equals ``agenda.stats.median``;
 - consensus: Tastle & Wierman's measure, 1 when all agree, 0 for an even split
   between the two ends of the scale;
 - split: a table that falls into a low and a high camp;
@@ -30,6 +30,7 @@ from typing import Final
 
 from agenda.privacy import publishable_groups
 from agenda.stats import median as stats_median
+from agenda.stats import quartiles, value_at_rank
 from agenda.templates import Template
 
 #: Confidence level of the median band.
@@ -111,36 +112,6 @@ def _check_counts(counts: Sequence[int], what: str = "counts") -> None:
     for count in counts:
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"{what} must be non-negative integers, got {count!r}")
-
-
-def _value_at_rank(counts: Sequence[int], scale_min: int, rank: int) -> int:
-    """The ``rank``-th smallest rating (1-based); rank 0 is the scale's bottom,
-    rank n + 1 its top (the order statistics of the scale's ends)."""
-    if rank <= 0:
-        return scale_min
-    seen = 0
-    for offset, count in enumerate(counts):
-        seen += count
-        if seen >= rank:
-            return scale_min + offset
-    return scale_min + len(counts) - 1
-
-
-def quantile(counts: Sequence[int], scale_min: int, p: Fraction) -> float | None:
-    """Hyndman & Fan definition 2: with ``n * p = j + g``, ``X(j+1)`` when
-    ``g > 0`` and ``(X(j) + X(j+1)) / 2`` when ``g = 0`` (``0 < p < 1``)."""
-    _check_counts(counts)
-    if not 0 < p < 1:
-        raise ValueError(f"p must be strictly between 0 and 1, got {p}")
-    n = sum(counts)
-    if n == 0:
-        return None
-    position = n * p
-    j = math.floor(position)
-    upper = _value_at_rank(counts, scale_min, j + 1)
-    if position != j:
-        return float(upper)
-    return (_value_at_rank(counts, scale_min, j) + upper) / 2
 
 
 def mean(counts: Sequence[int], scale_min: int) -> float | None:
@@ -257,8 +228,8 @@ def _band(
     # effective_n == n), rounding outwards.
     low_rank = (k * n) // effective_n
     return (
-        _value_at_rank(counts, scale_min, low_rank),
-        _value_at_rank(counts, scale_min, n - low_rank + 1),
+        value_at_rank(counts, scale_min, low_rank),
+        value_at_rank(counts, scale_min, n - low_rank + 1),
     )
 
 
@@ -282,9 +253,9 @@ def _stats(counts: Sequence[int], scale_min: int, dont_know: int, effective_n: i
     n = sum(counts)
     if n == 0:
         return NormStats(0, dont_know, None, None, None, None, None, None, False, None, None)
-    q1 = quantile(counts, scale_min, Fraction(1, 4))
-    q3 = quantile(counts, scale_min, Fraction(3, 4))
-    assert q1 is not None and q3 is not None
+    quarters = quartiles(counts, scale_min)
+    assert quarters is not None
+    q1, q3 = quarters
     band = _band(counts, scale_min, effective_n, MEDIAN_BAND_CONFIDENCE)
     assert band is not None
     return NormStats(

@@ -14,18 +14,18 @@ The CSV, DOCX and PDF renderers live in ``export_csv``, ``export_docx`` and
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, NotRequired, TypedDict
 
 from agenda import analysis
+from agenda.insights import is_contested
 from agenda.phases import is_revealed
-from agenda.templates import Template
+from agenda.templates import Norm, Template
 from agenda.views import RoomData, norm_results, previous_scan
-from protocol.messages import AgendaItem
-from protocol.phases import Question
+from protocol.messages import AgendaItem, Analysis, NormResult
+from protocol.phases import DotVoting, Question
 
 #: Version of the JSON export's layout; bump on any incompatible change.
 JSON_EXPORT_VERSION = 1
@@ -34,20 +34,29 @@ JSON_EXPORT_VERSION = 1
 MEDIA_TYPES: Final[Mapping[str, tuple[str, str]]] = {
     "json": ("application/json", "json"),
     "md": ("text/markdown; charset=utf-8", "md"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
+    # A ZIP with one CSV file per table (see ``export_csv``).
+    "csv": ("application/zip", "zip"),
     # For Excel with a Dutch (or German, French...) locale: ";" between
     # cells and a decimal comma.
-    "csv-semicolon": ("text/csv; charset=utf-8", "csv"),
+    "csv-semicolon": ("application/zip", "zip"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
     "pdf": ("application/pdf", "pdf"),
 }
 FORMATS = frozenset(MEDIA_TYPES)
-#: Formats whose body is UTF-8 text (the others are binary documents).
-TEXT_FORMATS = frozenset({"json", "md", "csv", "csv-semicolon"})
-LANGUAGES = frozenset({"nl", "en"})
 
-#: How many norms "where the table differed" lists at most.
-SPREAD_TOP: Final = 5
+
+def file_name(fmt: str, code: str) -> str:
+    """The download's file name, distinct per format: ``kleur-ABC234.pdf``, and
+    ``kleur-ABC234-csv.zip`` / ``kleur-ABC234-csv-semicolon.zip`` for the two ZIPs."""
+    extension = MEDIA_TYPES[fmt][1]
+    if extension == "zip":
+        return f"kleur-{code}-{fmt}.zip"
+    return f"kleur-{code}.{extension}"
+
+
+#: Formats whose body is UTF-8 text (the others are binary: documents and ZIPs).
+TEXT_FORMATS = frozenset({"json", "md"})
+LANGUAGES = frozenset({"nl", "en"})
 
 # Every language has the same keys and the same {placeholders}; a test checks.
 _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
@@ -56,7 +65,7 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "room": "Sessie",
         "participants": "Deelnemers",
         "round": "Ronde",
-        "exported": "Export",
+        "exported": "Gemaakt op",
         "scores": "Scores per norm",
         "theme": "Thema",
         "number": "Nr.",
@@ -75,18 +84,10 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "hidden_note": (
             "De scores zijn nog niet getoond: hier staat alleen hoeveel antwoorden er zijn."
         ),
-        "spread": "Waar de meningen uiteenliepen",
-        "spread_note": (
-            "De normen met de grootste spreiding: de middelste helft van de scores "
-            "(eerste tot derde kwartiel, Q1–Q3) lag hier het verst uit elkaar."
-        ),
-        "middle_half": "Middelste helft (Q1–Q3)",
-        "iqr": "Spreiding (Q3\u00a0−\u00a0Q1)",
-        "no_spread": "Bij geen enkele norm lag de middelste helft van de scores uit elkaar.",
         "agenda": "Afgesproken acties",
         "action": "Actie",
         "owner": "Trekker",
-        "deadline": "Deadline",
+        "deadline": "Uiterlijk klaar",
         "follow_up": "Vervolg",
         "none": "Nog geen acties.",
         "notes": "Ideeën uit de brainstorm",
@@ -120,6 +121,47 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "theme_gap": "Gemiddeld verschil",
         "page": "pagina {page}",
         "decimal": ",",
+        "session_name": "Naam",
+        "region": "Regio",
+        "date": "Datum",
+        "template": "Vragenlijst",
+        "most_between": "Meeste cijfers",
+        "most_sentence": "de meeste cijfers liggen tussen {low} en {high}",
+        "most_one": "de meeste cijfers zijn {value}",
+        "q1": "Eerste kwartiel (Q1)",
+        "q3": "Derde kwartiel (Q3)",
+        "consensus": "Eensgezind (0–1)",
+        "contested": "Hier was de groep het oneens",
+        "contested_note": (
+            "Bij deze normen liepen de cijfers ver uiteen, of viel de groep in twee kampen. "
+            "Eensgezind: 1 als iedereen hetzelfde cijfer gaf, 0 bij twee even grote kampen "
+            "aan de uiteinden."
+        ),
+        "contested_column": "Groep oneens",
+        "no_contested": "Bij geen enkele norm was de groep het duidelijk oneens.",
+        "split": "twee kampen",
+        "yes": "ja",
+        "no": "nee",
+        "opinion_groups": "Groepen die er hetzelfde over denken",
+        "opinion_groups_note": (
+            "Mensen die ongeveer dezelfde cijfers gaven, vormen samen een groep. "
+            "Wie in welke groep zit, staat nergens."
+        ),
+        "opinion_group": "Groep {letter}",
+        "people": "Mensen",
+        "separating": "Hier verschilden de groepen het meest (mediaan per groep)",
+        "no_separating": "Op geen enkele norm verschilden de groepen duidelijk.",
+        "groups_none": "Er waren geen duidelijke groepen.",
+        "groups_too_few": "Te weinig deelnemers voor groepen.",
+        "dots": "Stippen",
+        "dots_n": "{n} stippen",
+        "dots_one": "1 stip",
+        "note_group": "Groep",
+        "loose_ideas": "Overige ideeën",
+        "months": (
+            "januari februari maart april mei juni juli augustus september oktober "
+            "november december"
+        ),
     },
     "en": {
         "title": "Improvement agenda",
@@ -143,14 +185,6 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         ),
         "hidden": "not revealed yet",
         "hidden_note": "The scores are not revealed yet: only the number of answers is shown.",
-        "spread": "Where the table differed",
-        "spread_note": (
-            "The norms with the widest spread: here the middle half of the scores "
-            "(first to third quartile, Q1–Q3) lay furthest apart."
-        ),
-        "middle_half": "Middle half (Q1–Q3)",
-        "iqr": "Spread (Q3\u00a0−\u00a0Q1)",
-        "no_spread": "On every norm the middle half of the scores agreed.",
         "agenda": "Agreed actions",
         "action": "Action",
         "owner": "Owner",
@@ -188,6 +222,46 @@ _TEXT: Final[Mapping[str, Mapping[str, str]]] = {
         "theme_gap": "Mean gap",
         "page": "page {page}",
         "decimal": ".",
+        "session_name": "Name",
+        "region": "Region",
+        "date": "Date",
+        "template": "Template",
+        "most_between": "Most scores",
+        "most_sentence": "most scores lie between {low} and {high}",
+        "most_one": "most scores are {value}",
+        "q1": "First quartile (Q1)",
+        "q3": "Third quartile (Q3)",
+        "consensus": "Consensus (0–1)",
+        "contested": "Where the group disagreed",
+        "contested_note": (
+            "On these norms the scores lay far apart, or the group fell into two camps. "
+            "Consensus: 1 when everyone gave the same score, 0 for two equal camps at "
+            "the ends of the scale."
+        ),
+        "contested_column": "Group disagreed",
+        "no_contested": "The group did not clearly disagree on any norm.",
+        "split": "two camps",
+        "yes": "yes",
+        "no": "no",
+        "opinion_groups": "Groups that think alike",
+        "opinion_groups_note": (
+            "People who gave about the same scores form a group. "
+            "Who is in which group is recorded nowhere."
+        ),
+        "opinion_group": "Group {letter}",
+        "people": "People",
+        "separating": "Where the groups differed most (median per group)",
+        "no_separating": "The groups did not clearly differ on any norm.",
+        "groups_none": "There were no clear groups.",
+        "groups_too_few": "Too few participants for groups.",
+        "dots": "Dots",
+        "dots_n": "{n} dots",
+        "dots_one": "1 dot",
+        "note_group": "Group",
+        "loose_ideas": "Other ideas",
+        "months": (
+            "January February March April May June July August September October November December"
+        ),
     },
 }
 
@@ -213,6 +287,15 @@ class NormRow(TypedDict):
     counts: list[int] | None
     dont_know: int | None
     median: float | None
+    #: Where the middle half of the ratings lies (``agenda.stats.quantile``),
+    #: how much the table agreed (0 to 1) and whether the norm was contested
+    #: (as the dashboard's analysis says); None before the reveal or unrated.
+    q1: float | None
+    q3: float | None
+    consensus: float | None
+    contested: bool | None
+    #: The ratings fell into a low and a high camp (None as above).
+    split: bool | None
     #: Only in a second (or later) round, once revealed.
     previous_round: NotRequired[RoundShiftRow]
     #: Only in a follow-up scan.
@@ -272,6 +355,40 @@ class AgendaRow(TypedDict):
 class NoteRow(TypedDict):
     text: str
     norm: str | None
+    #: Dots the note got; None until the facilitator showed the dot results.
+    dots: int | None
+    #: Title of the note group it is in, if any.
+    group: str | None
+
+
+class NoteGroupRow(TypedDict):
+    title: str
+    #: The group's visible notes' texts, most dots first.
+    notes: list[str]
+    #: Dots on its notes together; None until the dot results were shown.
+    dots: int | None
+
+
+class SessionRow(TypedDict):
+    """What the facilitator named the session at creation ('' / None: not given)."""
+
+    name: str
+    region: str
+    date: str | None
+
+
+class OpinionGroupRow(TypedDict):
+    size: int
+    #: Norm id -> the group's median, for the norms that separate the groups.
+    medians: dict[str, float | None]
+
+
+class OpinionGroupsRow(TypedDict):
+    #: "groups", "no_clear_groups" or "too_few_participants" (as the analysis).
+    outcome: str
+    groups: list[OpinionGroupRow]
+    #: Norm ids, most separating first.
+    separating_norms: list[str]
 
 
 class TemplateRef(TypedDict):
@@ -306,7 +423,14 @@ class Result(TypedDict):
     revealed: bool
     themes: list[ThemeRow]
     agenda: list[AgendaRow]
+    #: Visible notes, most dots first, then in the order they were added.
     notes: list[NoteRow]
+    session: SessionRow
+    #: Whether the dot voting's results were shown (only then are dots exported).
+    dots_shown: bool
+    groups: list[NoteGroupRow]
+    #: The opinion groups of the analysis; None before the reveal.
+    opinion_groups: OpinionGroupsRow | None
     #: Only when the template asks a second question per norm.
     second_question: NotRequired[SecondQuestionRef]
     #: Only in a follow-up scan: the earlier scan's room and its actions' status.
@@ -314,10 +438,19 @@ class Result(TypedDict):
     earlier_actions: NotRequired[list[EarlierActionRow]]
 
 
-def result_dict(data: RoomData, template: Template, code: str) -> Result:
-    """The whole result as plain data (the JSON export, and the base of the others)."""
+def result_dict(
+    data: RoomData, template: Template, code: str, analysis: Analysis | None = None
+) -> Result:
+    """The whole result as plain data (the JSON export, and the base of the others).
+
+    ``analysis`` is the dashboard's (``agenda.insights.build``), for the opinion
+    groups; the per-norm figures come from ``agenda.analysis.norm_stats``,
+    which the analysis uses too.
+    """
     revealed = is_revealed(data.phase)
     results = {r.norm_id: r for r in norm_results(data, template, revealed=revealed)}
+    stats = _stats_by_norm(template, data.tallies)
+    session = data.session
     result: Result = {
         "format": "kleur-result",
         "version": JSON_EXPORT_VERSION,
@@ -333,16 +466,7 @@ def result_dict(data: RoomData, template: Template, code: str) -> Result:
                 "id": theme.id,
                 "title": theme.title,
                 "norms": [
-                    {
-                        "id": norm.id,
-                        "number": norm.number,
-                        "title": norm.title,
-                        "received": results[norm.id].received,
-                        "counts": _list(results[norm.id].counts),
-                        "dont_know": results[norm.id].dont_know,
-                        "median": results[norm.id].median,
-                    }
-                    for norm in theme.norms
+                    _norm_row(norm, results[norm.id], stats[norm.id]) for norm in theme.norms
                 ],
             }
             for theme in template.themes
@@ -356,15 +480,104 @@ def result_dict(data: RoomData, template: Template, code: str) -> Result:
             }
             for item in sorted(data.agenda, key=_by_position)
         ],
-        "notes": sorted(
-            ({"text": note.text, "norm": note.norm_id} for note in data.notes if not note.hidden),
-            key=lambda n: (n["norm"] or "", n["text"]),
-        ),
+        "notes": [],
+        "session": {
+            "name": session.name if session else "",
+            "region": session.region if session else "",
+            "date": session.date if session else None,
+        },
+        "dots_shown": data.voting_state is DotVoting.SHOWN,
+        "groups": [],
+        "opinion_groups": _opinion_groups(analysis) if revealed else None,
     }
     for row, item in zip(result["agenda"], sorted(data.agenda, key=_by_position), strict=True):
         if item.follow_up is not None:
             row["follow_up"] = item.follow_up
+    _add_notes(result, data)
     return _with_second_question(_with_history(result, data, template), data, template)
+
+
+def _norm_row(norm: Norm, answers: NormResult, stats: analysis.NormStats) -> NormRow:
+    # Before the reveal ``answers.counts`` is None, and so is every figure.
+    rated = answers.counts is not None and stats.n > 0
+    return {
+        "id": norm.id,
+        "number": norm.number,
+        "title": norm.title,
+        "received": answers.received,
+        "counts": _list(answers.counts),
+        "dont_know": answers.dont_know,
+        "median": answers.median,
+        "q1": stats.q1 if rated else None,
+        "q3": stats.q3 if rated else None,
+        "consensus": stats.consensus if rated else None,
+        "contested": is_contested(stats) if rated else None,
+        "split": stats.split if rated else None,
+    }
+
+
+def _add_notes(result: Result, data: RoomData) -> None:
+    """The visible notes with their dots and group, and the groups, most dots first.
+
+    Ties keep the order the notes were added in (the store reads them in that
+    order); dots count only once the facilitator showed the results.
+    """
+    shown = result["dots_shown"]
+    visible = [note for note in data.notes if not note.hidden]
+    order = {note.note_id: index for index, note in enumerate(visible)}
+    group_of = {
+        note_id: group for group in data.groups for note_id in group.note_ids if note_id in order
+    }
+
+    def dots(note_id: str) -> int:
+        return data.votes.get(note_id, 0) if shown else 0
+
+    visible.sort(key=lambda note: (-dots(note.note_id), order[note.note_id]))
+    result["notes"] = [
+        {
+            "text": note.text,
+            "norm": note.norm_id,
+            "dots": dots(note.note_id) if shown else None,
+            "group": group_of[note.note_id].title if note.note_id in group_of else None,
+        }
+        for note in visible
+    ]
+    groups = []
+    for group in data.groups:
+        members = [note for note in visible if group_of.get(note.note_id) is group]
+        if not members:
+            continue
+        total = sum(dots(note.note_id) for note in members)
+        first = min(order[note.note_id] for note in members)
+        groups.append((-total, first, group.title, members))
+    groups.sort(key=lambda g: (g[0], g[1]))
+    result["groups"] = [
+        {
+            "title": title,
+            "notes": [note.text for note in members],
+            "dots": -negative if shown else None,
+        }
+        for negative, _, title, members in groups
+    ]
+
+
+def _opinion_groups(found: Analysis | None) -> OpinionGroupsRow | None:
+    """The analysis' opinion groups: sizes and, on the separating norms, medians."""
+    if found is None:
+        return None
+    index = {norm.norm_id: i for i, norm in enumerate(found.norms)}
+    separating = [norm_id for norm_id in found.separating_norms if norm_id in index]
+    return {
+        "outcome": found.groups_outcome,
+        "groups": [
+            {
+                "size": group.size,
+                "medians": {norm_id: group.medians[index[norm_id]] for norm_id in separating},
+            }
+            for group in found.groups
+        ],
+        "separating_norms": separating,
+    }
 
 
 def _stats_by_norm(
@@ -482,66 +695,113 @@ def has_follow_up(result: Result) -> bool:
     return any(item.get("follow_up") for item in result["agenda"])
 
 
-def quantile(counts: Sequence[int], scale_min: int, p: float) -> float | None:
-    """The ``p``-quantile of the ratings tallied in ``counts``, or None without any.
+def contested_norms(result: Result) -> list[NormRow]:
+    """The norms the analysis calls contested (a split table or low consensus),
+    least consensus first, then by number; empty before the reveal."""
+    found = [norm for norm in norms(result) if norm["contested"]]
+    return sorted(found, key=lambda n: (n["consensus"] or 0.0, n["number"]))
 
-    Linear interpolation between order statistics (Hyndman & Fan type 7, as in
-    ``statistics.quantiles(method="inclusive")`` and spreadsheets' QUARTILE).
-    """
-    n = sum(counts)
-    if n == 0:
+
+def middle_range(norm: NormRow, decimal: str) -> str:
+    """ "5–8" (or "6" when the middle half sits on one value); empty without ratings."""
+    if norm["q1"] is None or norm["q3"] is None:
+        return ""
+    low, high = number(norm["q1"], decimal), number(norm["q3"], decimal)
+    return low if low == high else f"{low}–{high}"
+
+
+def middle_sentence(norm: NormRow, t: Mapping[str, str]) -> str:
+    """The middle range in plain words: "de meeste cijfers liggen tussen 5 en 8"."""
+    if norm["q1"] is None or norm["q3"] is None:
+        return ""
+    low, high = number(norm["q1"], t["decimal"]), number(norm["q3"], t["decimal"])
+    if low == high:
+        return t["most_one"].format(value=low)
+    return t["most_sentence"].format(low=low, high=high)
+
+
+def long_date(iso: str | None, t: Mapping[str, str]) -> str:
+    """ "2027-01-15" as people write it: "15 januari 2027", "15 January 2027"; '' for None."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {t['months'].split()[day.month - 1]} {day.year}"
+
+
+def dots_text(dots: int | None, t: Mapping[str, str]) -> str:
+    """ "3 stippen", "1 stip"; empty while the dot results are not shown."""
+    if dots is None:
+        return ""
+    return t["dots_one"] if dots == 1 else t["dots_n"].format(n=dots)
+
+
+def group_name(index: int, t: Mapping[str, str]) -> str:
+    """ "Groep A", "Group B" ... for the ``index``-th opinion group."""
+    letters = "ABCDEFGHIJ"
+    return t["opinion_group"].format(letter=letters[index] if index < len(letters) else index + 1)
+
+
+def title_line(result: Result, t: Mapping[str, str]) -> str:
+    """The document's title: the session's name when it has one, else the template's."""
+    return f"{t['title']}: {result['session']['name'] or result['template']['title']}"
+
+
+def session_lines(result: Result, t: Mapping[str, str], today: date | None = None) -> list[str]:
+    """The title block under the title: where and when, then the room and the export day."""
+    session = result["session"]
+    first = []
+    if session["region"]:
+        first.append(f"{t['region']}: {session['region']}")
+    if session["date"]:
+        first.append(f"{t['date']}: {long_date(session['date'], t)}")
+    if session["name"]:
+        # Without a name the title already is the template's.
+        first.append(f"{t['template']}: {result['template']['title']}")
+    second = (
+        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
+        f" · {t['round']}: {result['round']}"
+    )
+    if today is not None:
+        second += f" · {t['exported']}: {long_date(today.isoformat(), t)}"
+    return [" · ".join(first), second] if first else [second]
+
+
+def opinion_group_text(result: Result, t: Mapping[str, str]) -> str | None:
+    """Why there are no opinion groups to show, in words; None when there are."""
+    found = result["opinion_groups"]
+    if found is None:
         return None
-    position = p * (n - 1)
-    below = math.floor(position)
-    low = _value_at(counts, scale_min, below)
-    high = _value_at(counts, scale_min, min(below + 1, n - 1))
-    return low + (position - below) * (high - low)
+    if found["outcome"] == "too_few_participants":
+        return t["groups_too_few"]
+    if found["outcome"] != "groups" or len(found["groups"]) < 2:
+        return t["groups_none"]
+    return None
 
 
-def _value_at(counts: Sequence[int], scale_min: int, rank: int) -> int:
-    """The rating at 0-based ``rank`` when the ratings are sorted."""
-    seen = 0
-    for offset, count in enumerate(counts):
-        seen += count
-        if rank < seen:
-            return scale_min + offset
-    raise IndexError(rank)
-
-
-@dataclass(frozen=True, slots=True)
-class Spread:
-    """How far one norm's ratings lay apart."""
-
-    norm: NormRow
-    q1: float
-    q3: float
-    low: int
-    high: int
-
-    @property
-    def iqr(self) -> float:
-        return self.q3 - self.q1
-
-
-def widest_spread(result: Result, top: int = SPREAD_TOP) -> list[Spread]:
-    """The ``top`` norms whose middle half of the ratings lay furthest apart.
-
-    Ordered by interquartile range, then by full range, then by number.  A norm
-    whose middle half sits on one value (IQR 0) did not divide the table and is
-    left out, so the list may be shorter.  Empty before the reveal.
-    """
-    scale_min = result["scale"]["min"]
-    spreads = []
-    for norm in norms(result):
-        counts = norm["counts"]
-        q1 = None if counts is None else quantile(counts, scale_min, 0.25)
-        q3 = None if counts is None else quantile(counts, scale_min, 0.75)
-        if counts is None or q1 is None or q3 is None or q3 <= q1:
-            continue
-        rated = [scale_min + i for i, count in enumerate(counts) if count]
-        spreads.append(Spread(norm, q1, q3, rated[0], rated[-1]))
-    spreads.sort(key=lambda s: (-s.iqr, -(s.high - s.low), s.norm["number"]))
-    return spreads[:top]
+def opinion_group_tables(
+    result: Result, t: Mapping[str, str]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """(sizes, separating): rows "Groep A", "5"; and per separating norm its medians
+    per group, each table under its header row."""
+    found = result["opinion_groups"]
+    assert found is not None
+    names = [group_name(i, t) for i in range(len(found["groups"]))]
+    sizes = [[t["note_group"], t["people"]]]
+    sizes += [
+        [name, str(group["size"])] for name, group in zip(names, found["groups"], strict=True)
+    ]
+    separating = [[t["norm"], *names]]
+    for norm_id in found["separating_norms"]:
+        separating.append(
+            [
+                norm_label(result, norm_id),
+                *(
+                    number(group["medians"][norm_id], t["decimal"]) or "-"
+                    for group in found["groups"]
+                ),
+            ]
+        )
+    return sizes, separating
 
 
 def bar_heights(counts: Sequence[int]) -> list[float]:
@@ -584,44 +844,119 @@ def markdown(data: RoomData, template: Template, lang: str, code: str) -> str:
 
 def markdown_from(result: Result, lang: str) -> str:
     t = labels(lang)
-    lines = [
-        f"# {t['title']}: {result['template']['title']}",
-        "",
-        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
-        f" · {t['round']}: {result['round']}",
-        "",
-        f"## {t['scores']}",
-    ]
+    lines = [f"# {title_line(result, t)}", ""]
+    for line in session_lines(result, t):
+        lines += [line, ""]
+    lines += _markdown_agenda(result, t)
+    lines += ["", f"## {t['scores']}"]
     for theme in result["themes"]:
         lines += ["", f"### {theme['title']}", ""]
-        lines += [f"| {t['norm']} | {t['answers']} | {t['median']} | {t['dont_know']} |"]
-        lines += ["|---|---:|---:|---:|"]
+        lines += [
+            f"| {t['norm']} | {t['answers']} | {t['median']} | {t['most_between']} "
+            f"| {t['dont_know']} |"
+        ]
+        lines += ["|---|---:|---:|---:|---:|"]
         for norm in theme["norms"]:
             dont_know = "" if norm["dont_know"] is None else str(norm["dont_know"])
             lines.append(
                 f"| {norm['number']}. {_cell(norm['title'])} | {norm['received']} "
-                f"| {_median(norm, t)} | {dont_know} |"
+                f"| {_median(norm, t)} | {middle_range(norm, t['decimal'])} | {dont_know} |"
             )
-    lines += ["", f"## {t['agenda']}", ""]
-    if not result["agenda"]:
-        lines.append(t["none"])
-    else:
-        titles = {norm["id"]: norm["title"] for norm in norms(result)}
-        lines += [f"| # | {t['action']} | {t['owner']} | {t['deadline']} | {t['norm']} |"]
-        lines += ["|---:|---|---|---|---|"]
-        for position, item in enumerate(result["agenda"], start=1):
-            norm_title = titles.get(item["norm"] or "", "")
-            lines.append(
-                f"| {position} | {_cell(item['action'])} | {_cell(item['owner'])} "
-                f"| {item['deadline'] or ''} | {_cell(norm_title)} |"
-            )
+    if result["revealed"]:
+        lines += _markdown_contested(result, t)
+        lines += _markdown_opinion_groups(result, t)
     lines += _markdown_history(result, t)
     lines += _markdown_gaps(result, t)
-    visible = sorted(note["text"] for note in result["notes"])
-    if visible:
-        lines += ["", f"## {t['notes']}", ""]
-        lines += [f"- {_cell(text)}" for text in visible]
+    lines += _markdown_notes(result, t)
     return "\n".join(lines) + "\n"
+
+
+def _markdown_agenda(result: Result, t: Mapping[str, str]) -> list[str]:
+    lines = [f"## {t['agenda']}", ""]
+    if not result["agenda"]:
+        return [*lines, t["none"]]
+    titles = {norm["id"]: norm["title"] for norm in norms(result)}
+    lines += [f"| # | {t['action']} | {t['owner']} | {t['deadline']} | {t['norm']} |"]
+    lines += ["|---:|---|---|---|---|"]
+    for position, item in enumerate(result["agenda"], start=1):
+        norm_title = titles.get(item["norm"] or "", "")
+        lines.append(
+            f"| {position} | {_cell(item['action'])} | {_cell(item['owner'])} "
+            f"| {long_date(item['deadline'], t)} | {_cell(norm_title)} |"
+        )
+    return lines
+
+
+def _markdown_contested(result: Result, t: Mapping[str, str]) -> list[str]:
+    lines = ["", f"## {t['contested']}", ""]
+    contested = contested_norms(result)
+    if not contested:
+        return [*lines, t["no_contested"]]
+    lines += [t["contested_note"], ""]
+    for norm in contested:
+        split = f" ({t['split']})" if norm["split"] else ""
+        lines.append(
+            f"- {norm['number']}. {_cell(norm['title'])}: {middle_sentence(norm, t)}{split}"
+        )
+    lines += ["", f"| {t['norm']} | {t['median']} | {t['most_between']} | {t['consensus']} |"]
+    lines += ["|---|---:|---:|---:|"]
+    for norm in contested:
+        lines.append(
+            f"| {norm['number']}. {_cell(norm['title'])} | {_median(norm, t)} "
+            f"| {middle_range(norm, t['decimal'])} | {_consensus(norm, t)} |"
+        )
+    return lines
+
+
+def _consensus(norm: NormRow, t: Mapping[str, str]) -> str:
+    value = norm["consensus"]
+    return "" if value is None else number(round(value, 2), t["decimal"])
+
+
+def _markdown_opinion_groups(result: Result, t: Mapping[str, str]) -> list[str]:
+    if result["opinion_groups"] is None:
+        return []
+    lines = ["", f"## {t['opinion_groups']}", "", t["opinion_groups_note"], ""]
+    reason = opinion_group_text(result, t)
+    if reason is not None:
+        return [*lines, reason]
+    sizes, separating = opinion_group_tables(result, t)
+    lines += _markdown_table(sizes, right_from=1)
+    lines += ["", t["separating"] if len(separating) > 1 else t["no_separating"]]
+    if len(separating) > 1:
+        lines += ["", *_markdown_table(separating, right_from=1)]
+    return lines
+
+
+def _markdown_table(rows: list[list[str]], *, right_from: int) -> list[str]:
+    header, *body = rows
+    rule = ["---" if i < right_from else "---:" for i in range(len(header))]
+    return [
+        "| " + " | ".join(_cell(cell) for cell in header) + " |",
+        "|" + "|".join(rule) + "|",
+        *("| " + " | ".join(_cell(cell) for cell in row) + " |" for row in body),
+    ]
+
+
+def _markdown_notes(result: Result, t: Mapping[str, str]) -> list[str]:
+    if not result["notes"]:
+        return []
+    lines = ["", f"## {t['notes']}"]
+    dots = {note["text"]: note["dots"] for note in result["notes"]}
+
+    def bullet(text: str, count: int | None) -> str:
+        extra = dots_text(count, t)
+        return f"- {_cell(text)}" + (f" ({extra})" if extra else "")
+
+    for group in result["groups"]:
+        extra = dots_text(group["dots"], t)
+        lines += ["", f"### {_cell(group['title'])}" + (f" ({extra})" if extra else ""), ""]
+        lines += [bullet(text, dots.get(text)) for text in group["notes"]]
+    loose = [note for note in result["notes"] if note["group"] is None]
+    if loose:
+        lines += [""] + ([f"### {t['loose_ideas']}", ""] if result["groups"] else [])
+        lines += [bullet(note["text"], note["dots"]) for note in loose]
+    return lines
 
 
 def signed(value: float | None, decimal: str) -> str:
@@ -670,7 +1005,7 @@ def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
             for item in earlier:
                 lines.append(
                     f"| {_cell(item['action'])} | {_cell(item['owner'])} "
-                    f"| {item['deadline'] or ''} | {t['status_' + item['status']]} |"
+                    f"| {long_date(item['deadline'], t)} | {t['status_' + item['status']]} |"
                 )
     return lines
 
@@ -739,16 +1074,18 @@ def render(
     code: str,
     *,
     today: date | None = None,
+    analysis: Analysis | None = None,
 ) -> Document:
     """The export of a room in format ``fmt`` (a key of ``FORMATS``) and language ``lang``.
 
     ``today`` is the export date the PDF and DOCX print (and carry as their
-    creation date, by the day); it defaults to the local date.
+    creation date, by the day); it defaults to the local date.  ``analysis`` is
+    the room's (``agenda.insights.build``), for the opinion groups.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     t = labels(lang)
-    result = result_dict(data, template, code)
+    result = result_dict(data, template, code, analysis)
     media_type, extension = MEDIA_TYPES[fmt]
     # The renderers are imported on use: python-docx and reportlab load only
     # when a document is asked for, and the renderers take their helpers and
@@ -762,7 +1099,11 @@ def render(
 
         semicolon = fmt == "csv-semicolon"
         body = export_csv.render_csv(
-            result, t, delimiter=";" if semicolon else ",", decimal="," if semicolon else "."
+            result,
+            t,
+            today or date.today(),
+            delimiter=";" if semicolon else ",",
+            decimal="," if semicolon else ".",
         )
     elif fmt == "docx":
         from agenda import export_docx

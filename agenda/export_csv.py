@@ -1,10 +1,13 @@
-"""The CSV export: one spreadsheet-ready file in three (or four) blocks.
+"""The CSV export: a ZIP with one spreadsheet-ready file per table.
 
-1. the norms (a header row, then one row per norm);
-2. after an empty row, the agreed actions (a header row, then one row each);
-3. after an empty row, the ideas from the brainstorm (a header row, then one row each);
-4. only in a follow-up scan: after an empty row, the actions of the previous
-   scan with their status (a header row, then one row each).
+``session.csv`` (code, name, region, date, template, participants, round),
+``agenda.csv`` (the agreed actions), ``norms.csv`` (one row per norm),
+``notes.csv`` (the ideas, most dots first, with their group),
+``groups.csv`` (the note groups, a row per idea in a group), once revealed
+``opinion-groups.csv`` (size and, per separating norm, each group's median),
+and in a follow-up scan ``earlier-actions.csv`` (the previous scan's actions
+with their status).  Every file has its own header row, so a spreadsheet opens
+each table on its own.
 
 What changed stays on the norm rows, so a spreadsheet keeps one row per norm
 to sort and filter: in a second round two extra columns hold the change in
@@ -13,24 +16,33 @@ hold the median then and its change since.  Their headers carry the section
 title the Markdown uses ("What changed in round 2: Median change"), since
 "Median change" alone would head two columns.  When the template asks a
 second question (importance or ideal level), two last columns hold its median
-and the gap (its median minus the score's), once revealed.  A room with none
-of these gets exactly the file it got before these columns existed.
+and the gap (its median minus the score's), once revealed.
 
-The file is UTF-8 with a byte order mark, so Excel reads the diacritics, and
+Each file is UTF-8 with a byte order mark, so Excel reads the diacritics, and
 rows end in CRLF (RFC 4180).  ``render_csv`` takes the cell separator and the
 decimal mark: "," and "." for the ``csv`` format, ";" and "," for
 ``csv-semicolon`` (Excel with a Dutch locale).  Text that people typed (or a
 template holds) and that starts like a formula gets a leading apostrophe.
+Dates stay ISO (``2027-01-15``), which every spreadsheet reads as a date.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Final
 
-from agenda.export import NormRow, Result, norms, number
+from agenda.export import (
+    NormRow,
+    Result,
+    group_name,
+    norm_label,
+    norms,
+    number,
+)
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and
 #: Google Sheets ("CSV injection"); a leading apostrophe makes it plain text.
@@ -41,13 +53,57 @@ Cell = str | int | float | None
 
 
 def render_csv(
-    result: Result, t: Mapping[str, str], *, delimiter: str = ",", decimal: str = "."
+    result: Result,
+    t: Mapping[str, str],
+    today: date,
+    *,
+    delimiter: str = ",",
+    decimal: str = ".",
 ) -> bytes:
+    """The ZIP of every table; its entries are dated ``today`` (so the bytes
+    depend on the result and that day alone)."""
+    out = io.BytesIO()
+    stamp = (today.year, today.month, today.day, 0, 0, 0)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in csv_files(result, t, delimiter=delimiter, decimal=decimal).items():
+            entry = zipfile.ZipInfo(name, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, body)
+    return out.getvalue()
+
+
+def csv_files(
+    result: Result, t: Mapping[str, str], *, delimiter: str = ",", decimal: str = "."
+) -> dict[str, bytes]:
+    """File name -> the CSV of that table, in the order the ZIP holds them."""
+    return {
+        name: table_csv(rows, delimiter=delimiter, decimal=decimal)
+        for name, rows in tables(result, t).items()
+    }
+
+
+def table_csv(rows: Iterator[list[Cell]], *, delimiter: str = ",", decimal: str = ".") -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    for row in rows(result, t):
+    for row in rows:
         writer.writerow([format_cell(cell, decimal) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def tables(result: Result, t: Mapping[str, str]) -> dict[str, Iterator[list[Cell]]]:
+    """File name -> the rows of that table (a header row first)."""
+    files = {
+        "session.csv": session_rows(result, t),
+        "agenda.csv": agenda_rows(result, t),
+        "norms.csv": norm_rows(result, t),
+        "notes.csv": note_rows(result, t),
+        "groups.csv": group_rows(result, t),
+    }
+    if result["opinion_groups"] is not None:
+        files["opinion-groups.csv"] = opinion_group_rows(result, t)
+    if "earlier_actions" in result:
+        files["earlier-actions.csv"] = earlier_action_rows(result, t)
+    return files
 
 
 def format_cell(cell: Cell, decimal: str = ".") -> str:
@@ -61,13 +117,42 @@ def format_cell(cell: Cell, decimal: str = ".") -> str:
     return str(cell)
 
 
-def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
-    """Every row of the file, blocks separated by an empty row."""
+def session_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
+    session = result["session"]
+    yield [
+        t["room"],
+        t["session_name"],
+        t["region"],
+        t["date"],
+        t["template"],
+        t["participants"],
+        t["round"],
+    ]
+    yield [
+        result["room"],
+        session["name"],
+        session["region"],
+        session["date"],
+        result["template"]["title"],
+        result["participants"],
+        result["round"],
+    ]
+
+
+def norm_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
     revealed = result["revealed"]
     scale = range(result["scale"]["min"], result["scale"]["max"] + 1)
     header: list[Cell] = [t["theme"], t["number"], t["norm_id"], t["norm"], t["answers"]]
     if revealed:
-        header += [t["dont_know"], t["median"], *(f"{t['score']} {value}" for value in scale)]
+        header += [
+            t["dont_know"],
+            t["median"],
+            t["q1"],
+            t["q3"],
+            t["consensus"],
+            t["contested_column"],
+            *(f"{t['score']} {value}" for value in scale),
+        ]
     yield header + history_header(result, t)
     for theme in result["themes"]:
         for norm in theme["norms"]:
@@ -79,11 +164,22 @@ def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
                 norm["received"],
             ]
             if revealed:
-                row += [norm["dont_know"], norm["median"], *(norm["counts"] or ())]
+                consensus = norm["consensus"]
+                contested = norm["contested"]
+                row += [
+                    norm["dont_know"],
+                    norm["median"],
+                    norm["q1"],
+                    norm["q3"],
+                    None if consensus is None else change(consensus),
+                    None if contested is None else t["yes" if contested else "no"],
+                    *(norm["counts"] or ()),
+                ]
             yield row + history_cells(result, norm)
 
+
+def agenda_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
     by_id = {norm["id"]: norm for norm in norms(result)}
-    yield []
     yield [
         "#",
         t["action"],
@@ -107,21 +203,55 @@ def rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
             None if linked is None else linked["title"],
         ]
 
-    yield []
-    yield [t["idea"], t["number"], t["norm_id"], t["norm"]]
+
+def note_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
+    """The ideas, most dots first; the dots column only once the results were shown."""
+    by_id = {norm["id"]: norm for norm in norms(result)}
+    shown = result["dots_shown"]
+    yield [
+        t["idea"],
+        t["note_group"],
+        *([t["dots"]] if shown else []),
+        t["number"],
+        t["norm_id"],
+        t["norm"],
+    ]
     for note in result["notes"]:
         linked = by_id.get(note["norm"] or "")
         yield [
             note["text"],
+            note["group"],
+            *([note["dots"]] if shown else []),
             None if linked is None else linked["number"],
             None if linked is None else linked["id"],
             None if linked is None else linked["title"],
         ]
 
-    # Last, so the first three blocks keep their place in every file.
-    if "earlier_actions" in result:
-        yield []
-        yield from earlier_action_rows(result, t)
+
+def group_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
+    """One row per idea in a group, the group's title (and its dots) repeated."""
+    shown = result["dots_shown"]
+    yield [t["note_group"], *([t["dots"]] if shown else []), t["idea"]]
+    for group in result["groups"]:
+        for text in group["notes"]:
+            yield [group["title"], *([group["dots"]] if shown else []), text]
+
+
+def opinion_group_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:
+    """Per opinion group its size and, per separating norm, its median."""
+    found = result["opinion_groups"]
+    assert found is not None
+    yield [
+        t["note_group"],
+        t["people"],
+        *(norm_label(result, norm_id) for norm_id in found["separating_norms"]),
+    ]
+    for index, group in enumerate(found["groups"]):
+        yield [
+            group_name(index, t),
+            group["size"],
+            *(group["medians"][norm_id] for norm_id in found["separating_norms"]),
+        ]
 
 
 def earlier_action_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Cell]]:

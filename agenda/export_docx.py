@@ -1,14 +1,17 @@
 """The DOCX export: the PDF's content as a Word document a region can edit.
 
-Same sections as ``export_pdf``: title, session line with the export date,
-scores per theme (a table per theme, a small PNG bar of the distribution),
-"where the table differed", the agreed actions, what changed since the
+Same sections as ``export_pdf``: the title block (session name, region, date,
+template, room, export date), the agreed actions first, scores per theme (a
+table per theme with the middle range, a small PNG bar of the distribution),
+the norms the group disagreed on, the opinion groups, what changed since the
 previous round and since the previous scan (with that scan's actions and
 their status; both only when there was one), and the ideas from the
-brainstorm.  A4, Word's built-in styles (headings, "Light List Accent 1"
-tables, "List Bullet"), so the region's own template restyles it cleanly.
+brainstorm per note group, most dots first.  A4, Word's built-in styles
+(headings, "Light List Accent 1" tables, "List Bullet"), so the region's own
+template restyles it cleanly.
 
-The only date in the file is the export date, by the day: it is the
+Besides the deadlines and the session's own date (written out in the file's
+language), the only date in the file is the export date, by the day: it is the
 document's created/modified date and the date of every entry in the zip, so
 the bytes depend on the result and that date alone.
 """
@@ -33,16 +36,25 @@ from docx.text.run import Run
 from PIL import Image, ImageDraw
 
 from agenda.export import (
+    NoteRow,
     Result,
     bar_colour,
     bar_heights,
+    contested_norms,
+    dots_text,
     gap_tables,
     has_follow_up,
+    long_date,
+    middle_range,
+    middle_sentence,
     norm_label,
     norms,
     number,
+    opinion_group_tables,
+    opinion_group_text,
+    session_lines,
     signed,
-    widest_spread,
+    title_line,
 )
 
 _WORD_LANG: Final = {"nl": "nl-NL", "en": "en-GB"}
@@ -66,16 +78,14 @@ _CellValue = str | _Bar
 def render_docx(result: Result, t: Mapping[str, str], today: date, lang: str) -> bytes:
     document = docx.Document()
     _setup(document, result, t, today, lang)
-    document.add_heading(f"{t['title']}: {result['template']['title']}", level=0)
-    meta = document.add_paragraph(
-        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
-        f" · {t['round']}: {result['round']} · {t['exported']}: {today.isoformat()}"
-    )
-    _mute(meta.runs)
+    document.add_heading(title_line(result, t), level=0)
+    for line in session_lines(result, t, today):
+        _mute(document.add_paragraph(line).runs)
+    _agenda(document, result, t)
     _scores(document, result, t)
     if result["revealed"]:
-        _spread(document, result, t)
-    _agenda(document, result, t)
+        _contested(document, result, t)
+        _opinion_groups(document, result, t)
     _round_shift(document, result, t)
     _since_previous_scan(document, result, t)
     _gaps(document, result, t)
@@ -100,7 +110,7 @@ def _setup(
     normal.element.get_or_add_rPr().append(language)
     midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
     properties = document.core_properties
-    properties.title = f"{t['title']}: {result['template']['title']}"
+    properties.title = title_line(result, t)
     properties.subject = f"{t['room']} {result['room']}"
     properties.author = properties.last_modified_by = "kleur"
     properties.comments = properties.keywords = properties.category = ""
@@ -120,8 +130,8 @@ def _scores(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
     header = [t["norm"], t["answers"]]
     widths = [146, 28]
     if result["revealed"]:
-        header += [t["median"], t["dont_know"], t["distribution"]]
-        widths = [76, 24, 20, 22, 32]
+        header += [t["median"], t["most_between"], t["dont_know"], t["distribution"]]
+        widths = [58, 24, 18, 22, 20, 32]
     for theme in result["themes"]:
         document.add_heading(theme["title"], level=2)
         rows: list[list[_CellValue]] = []
@@ -129,32 +139,65 @@ def _scores(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
             row: list[_CellValue] = [f"{norm['number']}. {norm['title']}", str(norm["received"])]
             if norm["counts"] is not None:
                 median = number(norm["median"], t["decimal"]) or "-"
-                row += [median, _text(norm["dont_know"]), _Bar(norm["counts"])]
+                row += [
+                    median,
+                    middle_range(norm, t["decimal"]),
+                    _text(norm["dont_know"]),
+                    _Bar(norm["counts"]),
+                ]
             rows.append(row)
-        _table(document, header, rows, widths, right=(1, 4))
+        _table(document, header, rows, widths, right=(1, 5))
 
 
-def _spread(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
-    document.add_heading(t["spread"], level=1)
-    spreads = widest_spread(result)
-    if not spreads:
-        document.add_paragraph(t["no_spread"])
+def _contested(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """The norms the group disagreed on: a sentence each, then the figures."""
+    document.add_heading(t["contested"], level=1)
+    contested = contested_norms(result)
+    if not contested:
+        document.add_paragraph(t["no_contested"])
         return
-    _small(document, t["spread_note"])
+    _small(document, t["contested_note"])
+    for norm in contested:
+        split = f" ({t['split']})" if norm["split"] else ""
+        document.add_paragraph(
+            f"{norm['number']}. {norm['title']}: {middle_sentence(norm, t)}{split}",
+            style="List Bullet",
+        )
     decimal = t["decimal"]
-    header = [t["norm"], t["answers"], t["median"], t["middle_half"], t["iqr"], t["distribution"]]
+    header = [t["norm"], t["median"], t["most_between"], t["consensus"], t["distribution"]]
     rows: list[list[_CellValue]] = [
         [
-            f"{s.norm['number']}. {s.norm['title']}",
-            str(s.norm["received"]),
-            number(s.norm["median"], decimal),
-            f"{number(s.q1, decimal)}–{number(s.q3, decimal)}",
-            number(s.iqr, decimal),
-            _Bar(s.norm["counts"] or ()),
+            f"{norm['number']}. {norm['title']}",
+            number(norm["median"], decimal),
+            middle_range(norm, decimal),
+            number(round(norm["consensus"] or 0.0, 2), decimal),
+            _Bar(norm["counts"] or ()),
         ]
-        for s in spreads
+        for norm in contested
     ]
-    _table(document, header, rows, [52, 24, 18, 28, 22, 30], right=(1, 5))
+    _table(document, header, rows, [78, 20, 24, 22, 30], right=(1, 4))
+
+
+def _opinion_groups(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """Sizes of the opinion groups and their medians on the norms that separate them."""
+    if result["opinion_groups"] is None:
+        return
+    document.add_heading(t["opinion_groups"], level=1)
+    _small(document, t["opinion_groups_note"])
+    reason = opinion_group_text(result, t)
+    if reason is not None:
+        document.add_paragraph(reason)
+        return
+    sizes, separating = opinion_group_tables(result, t)
+    _table(document, sizes[0], [list(row) for row in sizes[1:]], [40, 24], right=(1, 2))
+    if len(separating) == 1:
+        document.add_paragraph(t["no_separating"])
+        return
+    document.add_heading(t["separating"], level=2)
+    groups = len(separating[0]) - 1
+    rows: list[list[_CellValue]] = [list(row) for row in separating[1:]]
+    widths = [174 - 22 * groups, *([22] * groups)]
+    _table(document, separating[0], rows, widths, right=(1, 1 + groups))
 
 
 def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
@@ -164,10 +207,10 @@ def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
         return
     follow_up = has_follow_up(result)
     header = ["#", t["action"], t["owner"], t["deadline"]]
-    widths = [8, 62, 32, 24, 48]
+    widths = [8, 58, 30, 30, 48]
     if follow_up:
         header.append(t["follow_up"])
-        widths = [8, 52, 28, 24, 24, 38]
+        widths = [8, 48, 26, 28, 26, 38]
     header.append(t["norm"])
     rows: list[list[_CellValue]] = []
     for position, item in enumerate(result["agenda"], start=1):
@@ -175,7 +218,7 @@ def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
             str(position),
             item["action"],
             item["owner"],
-            _text(item["deadline"]),
+            long_date(item["deadline"], t),
         ]
         if follow_up:
             row.append(_text(item.get("follow_up")))
@@ -227,11 +270,16 @@ def _since_previous_scan(document: WordDocument, result: Result, t: Mapping[str,
         return
     document.add_heading(t["earlier_actions"], level=2)
     rows = [
-        [item["action"], item["owner"], _text(item["deadline"]), t["status_" + item["status"]]]
+        [
+            item["action"],
+            item["owner"],
+            long_date(item["deadline"], t),
+            t["status_" + item["status"]],
+        ]
         for item in earlier
     ]
     header = [t["action"], t["owner"], t["deadline"], t["status"]]
-    _table(document, header, rows, [82, 44, 24, 24], right=(0, 0))
+    _table(document, header, rows, [76, 44, 30, 24], right=(0, 0))
 
 
 def _gaps(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
@@ -248,16 +296,33 @@ def _gaps(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
 
 
 def _notes(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:
+    """The ideas: per note group (most dots first) and then the loose ones."""
     if not result["notes"]:
         return
     document.add_heading(t["notes"], level=1)
-    for note in sorted(result["notes"], key=lambda n: n["text"]):
-        paragraph = document.add_paragraph(note["text"], style="List Bullet")
-        linked = norm_label(result, note["norm"])
-        if linked:
-            run = paragraph.add_run(f" ({linked})")
-            run.font.color.rgb = _MUTED
-            run.font.size = Pt(8.5)
+    by_text = {note["text"]: note for note in result["notes"]}
+    for group in result["groups"]:
+        extra = dots_text(group["dots"], t)
+        document.add_heading(group["title"] + (f" ({extra})" if extra else ""), level=2)
+        for text in group["notes"]:
+            _idea(document, result, by_text[text], t)
+    loose = [note for note in result["notes"] if note["group"] is None]
+    if loose and result["groups"]:
+        document.add_heading(t["loose_ideas"], level=2)
+    for note in loose:
+        _idea(document, result, note, t)
+
+
+def _idea(document: WordDocument, result: Result, note: NoteRow, t: Mapping[str, str]) -> None:
+    paragraph = document.add_paragraph(note["text"], style="List Bullet")
+    extra = dots_text(note["dots"], t)
+    if extra:
+        paragraph.add_run(f" ({extra})").bold = True
+    linked = norm_label(result, note["norm"])
+    if linked:
+        run = paragraph.add_run(f" ({linked})")
+        run.font.color.rgb = _MUTED
+        run.font.size = Pt(8.5)
 
 
 def _text(value: object) -> str:

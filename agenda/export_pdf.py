@@ -1,17 +1,20 @@
 """The PDF export: the verbeteragenda as a document a region mails around.
 
-Title, a session line with the export date, the scores per theme (a table per
-theme with a small bar of the distribution), "where the table differed" (the
-norms with the widest interquartile range), the agreed actions, what changed
-since the previous round and since the previous scan (with that scan's
-actions and their status; both only when there was one), and the ideas from
-the brainstorm.  Drawn with reportlab's Platypus, in Bitstream Vera
+A title block (the session's name, region and date, the template, the room
+and the export date), then the agreed actions first, the scores per theme (a
+table per theme with the middle range and a small bar of the distribution),
+the norms the group disagreed on and the opinion groups (as the dashboard's
+analysis has them), what changed since the previous round and since the
+previous scan (with that scan's actions and their status; both only when
+there was one), and the ideas from the brainstorm, per note group, most dots
+first.  Drawn with reportlab's Platypus, in Bitstream Vera
 (shipped with reportlab, embedded as a subset): Latin-1 and the Windows
 extras, so é, ë, ï, €, quotes and dashes; other characters show as a box.
 
-The only date in the file is the export date, by the day (printed, and as the
-PDF's creation date); ``invariant`` mode makes the bytes depend on the result
-and that date alone.
+Dates are written out in the file's language ("15 januari 2027").  Besides
+the deadlines and the session's own date, the only date in the file is the
+export date, by the day (printed, and as the PDF's creation date);
+``invariant`` mode makes the bytes depend on the result and that date alone.
 """
 
 from __future__ import annotations
@@ -44,16 +47,26 @@ from reportlab.platypus import (
 )
 
 from agenda.export import (
+    NormRow,
+    NoteRow,
     Result,
     bar_colour,
     bar_heights,
+    contested_norms,
+    dots_text,
     gap_tables,
     has_follow_up,
+    long_date,
+    middle_range,
+    middle_sentence,
     norm_label,
     norms,
     number,
+    opinion_group_tables,
+    opinion_group_text,
+    session_lines,
     signed,
-    widest_spread,
+    title_line,
 )
 
 FONT: Final = "KleurSans"
@@ -119,7 +132,7 @@ _BULLET: Final = ParagraphStyle(
 def render_pdf(result: Result, t: Mapping[str, str], today: date, lang: str) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
-    title = f"{t['title']}: {result['template']['title']}"
+    title = title_line(result, t)
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -154,19 +167,14 @@ def render_pdf(result: Result, t: Mapping[str, str], today: date, lang: str) -> 
 
 
 def story(result: Result, t: Mapping[str, str], today: date) -> list[Flowable]:
-    """Every paragraph and table of the document, in order."""
-    meta = (
-        f"{t['room']}: {result['room']} · {t['participants']}: {result['participants']}"
-        f" · {t['round']}: {result['round']} · {t['exported']}: {today.isoformat()}"
-    )
-    flow: list[Flowable] = [
-        _para(f"{t['title']}: {result['template']['title']}", _TITLE),
-        _para(meta, _META),
-    ]
+    """Every paragraph and table of the document, in order: the agenda first."""
+    flow: list[Flowable] = [_para(title_line(result, t), _TITLE)]
+    flow += [_para(line, _META) for line in session_lines(result, t, today)]
+    flow += _agenda(result, t)
     flow += _scores(result, t)
     if result["revealed"]:
-        flow += _spread(result, t)
-    flow += _agenda(result, t)
+        flow += _contested(result, t)
+        flow += _opinion_groups(result, t)
     flow += _round_shift(result, t)
     flow += _since_previous_scan(result, t)
     flow += _gaps(result, t)
@@ -191,8 +199,8 @@ def _scores(result: Result, t: Mapping[str, str]) -> list[Flowable]:
     header = [t["norm"], t["answers"]]
     widths = [146 * mm, 28 * mm]
     if revealed:
-        header += [t["median"], t["dont_know"], t["distribution"]]
-        widths = [76 * mm, 24 * mm, 20 * mm, 22 * mm, 32 * mm]
+        header += [t["median"], t["most_between"], t["dont_know"], t["distribution"]]
+        widths = [58 * mm, 24 * mm, 18 * mm, 22 * mm, 20 * mm, 32 * mm]
     for theme in result["themes"]:
         rows: list[list[object]] = []
         for norm in theme["norms"]:
@@ -204,35 +212,78 @@ def _scores(result: Result, t: Mapping[str, str]) -> list[Flowable]:
                 median = number(norm["median"], t["decimal"]) or "-"
                 row += [
                     _para(median, _CELL_RIGHT),
+                    _para(middle_range(norm, t["decimal"]), _CELL_RIGHT),
                     _para(_text(norm["dont_know"]), _CELL_RIGHT),
                     _bar(norm["counts"]),
                 ]
             rows.append(row)
-        table = _table(header, rows, widths, right=(1, 4))
+        table = _table(header, rows, widths, right=(1, 5))
         flow.append(KeepTogether([_para(theme["title"], _H2), table]))
     return flow
 
 
-def _spread(result: Result, t: Mapping[str, str]) -> list[Flowable]:
-    flow: list[Flowable] = [_para(t["spread"], _H1)]
-    spreads = widest_spread(result)
-    if not spreads:
-        return [*flow, _para(t["no_spread"], _BODY)]
+def _contested(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """The norms the group disagreed on: a sentence each, then the figures."""
+    flow: list[Flowable] = [_para(t["contested"], _H1)]
+    contested = contested_norms(result)
+    if not contested:
+        return [*flow, _para(t["no_contested"], _BODY)]
+    flow.append(_para(t["contested_note"], _NOTE))
+    flow += [
+        Paragraph(escape(_contested_sentence(norm, t)), _BULLET, bulletText="•")
+        for norm in contested
+    ]
     decimal = t["decimal"]
-    header = [t["norm"], t["answers"], t["median"], t["middle_half"], t["iqr"], t["distribution"]]
+    header = [t["norm"], t["median"], t["most_between"], t["consensus"], t["distribution"]]
     rows: list[list[object]] = [
         [
-            _para(f"{s.norm['number']}. {s.norm['title']}", _CELL),
-            _para(str(s.norm["received"]), _CELL_RIGHT),
-            _para(number(s.norm["median"], decimal), _CELL_RIGHT),
-            _para(f"{number(s.q1, decimal)}–{number(s.q3, decimal)}", _CELL_RIGHT),
-            _para(number(s.iqr, decimal), _CELL_RIGHT),
-            _bar(s.norm["counts"] or ()),
+            _para(f"{norm['number']}. {norm['title']}", _CELL),
+            _para(number(norm["median"], decimal), _CELL_RIGHT),
+            _para(middle_range(norm, decimal), _CELL_RIGHT),
+            _para(number(round(norm["consensus"] or 0.0, 2), decimal), _CELL_RIGHT),
+            _bar(norm["counts"] or ()),
         ]
-        for s in spreads
+        for norm in contested
     ]
-    widths = [52 * mm, 24 * mm, 18 * mm, 28 * mm, 22 * mm, 30 * mm]
-    return [*flow, _para(t["spread_note"], _NOTE), _table(header, rows, widths, right=(1, 5))]
+    widths = [78 * mm, 20 * mm, 24 * mm, 22 * mm, 30 * mm]
+    return [*flow, _table(header, rows, widths, right=(1, 4))]
+
+
+def _contested_sentence(norm: NormRow, t: Mapping[str, str]) -> str:
+    split = f" ({t['split']})" if norm["split"] else ""
+    return f"{norm['number']}. {norm['title']}: {middle_sentence(norm, t)}{split}"
+
+
+def _opinion_groups(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """Sizes of the opinion groups and their medians on the norms that separate them."""
+    if result["opinion_groups"] is None:
+        return []
+    flow: list[Flowable] = [
+        _para(t["opinion_groups"], _H1),
+        _para(t["opinion_groups_note"], _NOTE),
+    ]
+    reason = opinion_group_text(result, t)
+    if reason is not None:
+        return [*flow, _para(reason, _BODY)]
+    sizes, separating = opinion_group_tables(result, t)
+    sizes_table = _plain_table(sizes, [40 * mm, 24 * mm])
+    sizes_table.hAlign = "LEFT"
+    flow.append(sizes_table)
+    if len(separating) == 1:
+        return [*flow, _para(t["no_separating"], _BODY)]
+    groups = len(separating[0]) - 1
+    widths = [174 * mm - groups * 22 * mm, *([22 * mm] * groups)]
+    return [*flow, _para(t["separating"], _H2), _plain_table(separating, widths)]
+
+
+def _plain_table(rows: list[list[str]], widths: Sequence[float]) -> Table:
+    """A table of text: the first row is the header, columns after the first align right."""
+    header, *body = rows
+    cells: list[list[object]] = [
+        [_para(cell, _CELL if i == 0 else _CELL_RIGHT) for i, cell in enumerate(row)]
+        for row in body
+    ]
+    return _table(header, cells, widths, right=(1, len(header)))
 
 
 def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
@@ -241,10 +292,10 @@ def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
         return [*flow, _para(t["none"], _BODY)]
     follow_up = has_follow_up(result)
     header = ["#", t["action"], t["owner"], t["deadline"]]
-    widths = [8 * mm, 62 * mm, 32 * mm, 24 * mm, 48 * mm]
+    widths = [8 * mm, 58 * mm, 30 * mm, 30 * mm, 48 * mm]
     if follow_up:
         header.append(t["follow_up"])
-        widths = [8 * mm, 52 * mm, 28 * mm, 24 * mm, 24 * mm, 38 * mm]
+        widths = [8 * mm, 48 * mm, 26 * mm, 28 * mm, 26 * mm, 38 * mm]
     header.append(t["norm"])
     rows: list[list[object]] = []
     for position, item in enumerate(result["agenda"], start=1):
@@ -252,7 +303,7 @@ def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
             _para(str(position), _CELL_RIGHT),
             _para(item["action"], _CELL),
             _para(item["owner"], _CELL),
-            _para(_text(item["deadline"]), _CELL),
+            _para(long_date(item["deadline"], t), _CELL),
         ]
         if follow_up:
             row.append(_para(_text(item.get("follow_up")), _CELL))
@@ -310,13 +361,13 @@ def _since_previous_scan(result: Result, t: Mapping[str, str]) -> list[Flowable]
         [
             _para(item["action"], _CELL),
             _para(item["owner"], _CELL),
-            _para(_text(item["deadline"]), _CELL),
+            _para(long_date(item["deadline"], t), _CELL),
             _para(t["status_" + item["status"]], _CELL),
         ]
         for item in earlier
     ]
     header = [t["action"], t["owner"], t["deadline"], t["status"]]
-    widths = [82 * mm, 44 * mm, 24 * mm, 24 * mm]
+    widths = [76 * mm, 44 * mm, 30 * mm, 24 * mm]
     return [*flow, _para(t["earlier_actions"], _H2), _table(header, rows, widths, right=(0, 0))]
 
 
@@ -343,16 +394,31 @@ def _gaps(result: Result, t: Mapping[str, str]) -> list[Flowable]:
 
 
 def _notes(result: Result, t: Mapping[str, str]) -> list[Flowable]:
+    """The ideas: per note group (most dots first) and then the loose ones."""
     if not result["notes"]:
         return []
     flow: list[Flowable] = [_para(t["notes"], _H1)]
-    for note in sorted(result["notes"], key=lambda n: n["text"]):
-        text = escape(note["text"])
-        linked = norm_label(result, note["norm"])
-        if linked:
-            text += f' <font color="#616E7C" size="8">({escape(linked)})</font>'
-        flow.append(Paragraph(text, _BULLET, bulletText="•"))
+    by_text = {note["text"]: note for note in result["notes"]}
+    for group in result["groups"]:
+        extra = dots_text(group["dots"], t)
+        flow.append(_para(group["title"] + (f" ({extra})" if extra else ""), _H2))
+        flow += [_idea(result, by_text[text], t) for text in group["notes"]]
+    loose = [note for note in result["notes"] if note["group"] is None]
+    if loose and result["groups"]:
+        flow.append(_para(t["loose_ideas"], _H2))
+    flow += [_idea(result, note, t) for note in loose]
     return flow
+
+
+def _idea(result: Result, note: NoteRow, t: Mapping[str, str]) -> Paragraph:
+    text = escape(note["text"])
+    extra = dots_text(note["dots"], t)
+    if extra:
+        text += f" <b>({escape(extra)})</b>"
+    linked = norm_label(result, note["norm"])
+    if linked:
+        text += f' <font color="#616E7C" size="8">({escape(linked)})</font>'
+    return Paragraph(text, _BULLET, bulletText="•")
 
 
 def _text(value: object) -> str:

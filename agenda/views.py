@@ -30,6 +30,7 @@ from protocol.messages import (
     PreviousScan,
     RoomAgendaItem,
     RoomState,
+    SessionInfo,
     Voting,
     WallNote,
 )
@@ -83,6 +84,8 @@ class RoomData:
     previous: PreviousData | None = None
     #: Index of an earlier agenda item -> its status (default: open).
     follow_up: Mapping[int, FollowUpStatus] = field(default_factory=dict)
+    #: The session's name, region and date, as given at creation.
+    session: SessionInfo | None = None
 
 
 def norm_results(
@@ -194,6 +197,7 @@ def dashboard(
         analysis=_with_draft(analysis, data, template) if revealed else None,
         previous=previous_scan(data, template, revealed),
         second_norms=second_results(data, template, revealed=revealed),
+        session=data.session,
     )
 
 

@@ -87,5 +87,10 @@ MAX_NOTE_GROUPS: Final = 100
 MAX_NOTES_PER_GROUP: Final = 200
 MAX_GROUP_TITLE_CHARS: Final = 120
 
+#: A session's name and region, asked when the room is created and printed on
+#: every export ("Participatiescan Zwolle", "IJsselland"), in characters.
+MAX_SESSION_NAME_CHARS: Final = 120
+MAX_SESSION_REGION_CHARS: Final = 120
+
 #: Longest countdown the facilitator can set, in seconds (2 hours).
 MAX_TIMER_SECONDS: Final = 7200

@@ -542,6 +542,26 @@ class PreviousScan:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What the facilitator named the session when creating the room.
+
+    ``name`` and ``region`` may be empty (not asked, or left blank); ``date`` is
+    the session's day (ISO ``YYYY-MM-DD``, by default the day the room was
+    created).  Exports print all three.
+    """
+
+    name: str
+    region: str
+    date: str
+
+    def __post_init__(self) -> None:
+        check_text(self.name, "name", limits.MAX_SESSION_NAME_CHARS, allow_empty=True)
+        check_text(self.region, "region", limits.MAX_SESSION_REGION_CHARS, allow_empty=True)
+        _check(isinstance(self.date, str), "date", "must be a date YYYY-MM-DD")
+        check_date(self.date, "date")
+
+
+@dataclass(frozen=True, slots=True)
 class NormInsight:
     """Where the table stands on one norm (after the reveal).
 
@@ -725,6 +745,8 @@ class Dashboard(ServerMessage):
     #: The template's second question per norm, like ``norms``; None when the
     #: template asks none.
     second_norms: tuple[NormResult, ...] | None = None
+    #: The session's name, region and date (None for a room created without).
+    session: SessionInfo | None = None
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {

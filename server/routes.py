@@ -3,26 +3,42 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hmac
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import segno
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from agenda import export
+from agenda import export, insights
 from agenda.followup import ImportError_, parse_previous
+from agenda.phases import is_revealed
 from agenda.templates import Template
+from agenda.views import RoomData
+from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import check_room_code, normalize_room_code
+from protocol.messages import (
+    Analysis,
+    SessionInfo,
+    check_room_code,
+    normalize_room_code,
+    normalize_text,
+)
 from protocol.phases import Phase
+from protocol.wire import invalid
 from server.metrics import METRICS
 from server.services import Services
 from server.store import UNAVAILABLE, participant_id, token_hash
 
 #: A room request with an earlier scan's export attached stays well under this.
 MAX_CREATE_BODY_BYTES = 1024 * 1024
+#: A session's date defaults to today here (where the sessions are held), not
+#: in the server's time zone: a room made at 00:30 belongs to that day.
+SESSION_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 
 
 def _services(request: Request) -> Services:
@@ -61,8 +77,11 @@ async def create_room(request: Request) -> Response:
             previous = parse_previous(body["previous"], services.templates[template_id])
         except ImportError_ as error:
             return _error(400, ErrorCode.INVALID_FIELD, str(error))
+    session = _session_info(body)
+    if isinstance(session, Response):
+        return session
     try:
-        room = await services.store.create_room(template_id, previous)
+        room = await services.store.create_room(template_id, previous, session)
     except ProtocolError as error:
         return _error(503, error.code, error.detail)
     services.rooms_created.add(client)
@@ -75,9 +94,38 @@ async def create_room(request: Request) -> Response:
             # The token rides in the fragment, which browsers never send to a server.
             "facilitator_url": f"{base}/f/{room.code}#{room.facilitator_token}",
             "facilitator_token": room.facilitator_token,
+            "session": dataclasses.asdict(session),
         },
         status_code=201,
     )
+
+
+def _session_info(body: dict[str, object]) -> SessionInfo | Response:
+    """The optional ``name``, ``region`` and ``date`` of a new room, checked;
+    the date defaults to today where the sessions are held."""
+    texts = {}
+    for key, most in (
+        ("name", limits.MAX_SESSION_NAME_CHARS),
+        ("region", limits.MAX_SESSION_REGION_CHARS),
+    ):
+        value = body.get(key)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            return _error(400, ErrorCode.INVALID_FIELD, f"{key} must be text")
+        value = normalize_text(value)
+        if len(value) > most:
+            return _error(400, ErrorCode.INVALID_FIELD, f"{key} must be at most {most} characters")
+        texts[key] = value
+    day = body.get("date")
+    if day is None or day == "":
+        day = datetime.now(SESSION_TIME_ZONE).date().isoformat()
+    try:
+        if not isinstance(day, str):
+            raise invalid("date", "must be a date YYYY-MM-DD")
+        return SessionInfo(texts["name"], texts["region"], day)
+    except ProtocolError as error:
+        return _error(400, ErrorCode.INVALID_FIELD, f"{error.detail} (e.g. 2027-01-15)")
 
 
 def _template_summary(template: Template) -> dict[str, object]:
@@ -136,6 +184,25 @@ async def room_qr(request: Request) -> Response:
     return Response(buffer.getvalue(), media_type="image/svg+xml")
 
 
+async def _analysis(
+    services: Services, code: str, data: RoomData, template: Template
+) -> Analysis | None:
+    """The dashboard's analysis (the same function, the same minimum group size), for the
+    exports' contested norms and opinion groups; None before the reveal."""
+    if not is_revealed(data.phase):
+        return None
+    votes = await services.store.read_votes(code, data.round, template)
+    return await run_in_threadpool(
+        insights.build,
+        template,
+        data.tallies,
+        data.previous_tallies,
+        votes,
+        services.settings.min_group_size,
+        data.second_tallies,
+    )
+
+
 async def room_export(request: Request) -> Response:
     authorised = await _authorised_room(request)
     if isinstance(authorised, Response):
@@ -152,16 +219,24 @@ async def room_export(request: Request) -> Response:
         return _error(503, error.code, error.detail)
     if data is None:
         return _error(404, ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
+    template = services.templates[data.template_id]
+    try:
+        analysis = await _analysis(services, code, data, template)
+    except ProtocolError as error:
+        return _error(503, error.code, error.detail)
     # DOCX and PDF take ~0.1 s to build: off the event loop, so no socket waits.
     document = await run_in_threadpool(
-        export.render, fmt, data, services.templates[data.template_id], lang, code
+        functools.partial(export.render, analysis=analysis),
+        fmt,
+        data,
+        template,
+        lang,
+        code,
     )
     return Response(
         document.body,
         media_type=document.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="kleur-{code}.{document.extension}"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="{export.file_name(fmt, code)}"'},
     )
 
 
@@ -193,8 +268,13 @@ async def participant_agenda_pdf(request: Request) -> Response:
         )
     # What the whole room may see: never a note the facilitator hid.
     visible = dataclasses.replace(data, notes=tuple(n for n in data.notes if not n.hidden))
+    template = services.templates[data.template_id]
+    try:
+        analysis = await _analysis(services, code, data, template)
+    except ProtocolError as error:
+        return _error(503, error.code, error.detail)
     document = await run_in_threadpool(
-        export.render, "pdf", visible, services.templates[data.template_id], lang, code
+        functools.partial(export.render, analysis=analysis), "pdf", visible, template, lang, code
     )
     return Response(
         document.body,

@@ -39,6 +39,7 @@ from protocol.messages import (
     OwnDots,
     OwnNote,
     OwnRating,
+    SessionInfo,
     WallNote,
 )
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
@@ -285,7 +286,10 @@ class RoomStore:
 
     # -- rooms -------------------------------------------------------------
     async def create_room(
-        self, template_id: str, previous: PreviousData | None = None
+        self,
+        template_id: str,
+        previous: PreviousData | None = None,
+        session: SessionInfo | None = None,
     ) -> CreatedRoom:
         facilitator_token, join_token = new_token(), new_token()
         for _ in range(20):
@@ -301,6 +305,7 @@ class RoomStore:
                     self.ttl,
                     limits.DEFAULT_DOTS_PER_PARTICIPANT,
                     "" if previous is None else json.dumps(dataclasses.asdict(previous)),
+                    *(("", "", "") if session is None else dataclasses.astuple(session)),
                 ],
             )
             if status == "ok":
@@ -692,8 +697,13 @@ def parse_room(
         else:
             tallies[norm] = counts
     wall = []
-    for note_id, blob in notes.items():
-        note = json.loads(blob)
+    # In the order the notes were added (notes stored before ``created``
+    # existed first, by id); the views that must not show it re-sort.
+    stored_notes = sorted(
+        ((note_id, json.loads(blob)) for note_id, blob in notes.items()),
+        key=lambda entry: (int(entry[1].get("created") or 0), entry[0]),
+    )
+    for note_id, note in stored_notes:
         if not note["withdrawn"]:
             wall.append(WallNote(note_id, note["text"], note["norm"] or None, bool(note["hidden"])))
     items = []
@@ -747,6 +757,16 @@ def parse_room(
         dots_cast=int(meta["dots_cast"]),
         votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
         timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
+        session=_session(meta),
+    )
+
+
+def _session(meta: dict[str, str]) -> SessionInfo | None:
+    """The session's name, region and date; None for a room stored without them."""
+    if not meta.get("session_date"):
+        return None
+    return SessionInfo(
+        meta.get("session_name", ""), meta.get("session_region", ""), meta["session_date"]
     )
 
 

@@ -791,7 +791,8 @@ def test_exports_leave_out_hidden_notes(lang: str) -> None:
         assert "VERBORGEN-TEKST" not in body
     md = export.markdown(data, SCAN, lang, "ABC234")
     assert md.index("Stagebank opzetten") < md.index("Tweede \\| actie met regel")
-    assert "| 1 | Stagebank opzetten | Gemeente | 2025-06-30 | " + SCAN.norms[0].title in md
+    deadline = {"nl": "30 juni 2025", "en": "30 June 2025"}[lang]  # a date in words
+    assert f"| 1 | Stagebank opzetten | Gemeente | {deadline} | " + SCAN.norms[0].title in md
     assert "| 6 |" in md  # the median of three sixes
 
 

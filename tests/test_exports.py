@@ -23,16 +23,14 @@ from pathlib import Path
 
 import docx
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from agenda import export, export_csv, export_docx, export_pdf
+from agenda import export, export_csv, export_docx, export_pdf, insights, stats
 from agenda.templates import SecondQuestion, SecondQuestionKind, load_builtin_templates
 from agenda.views import PreviousData, RoomData
-from protocol.messages import AgendaItem, WallNote
-from protocol.phases import FollowUpStatus, Phase
+from protocol.messages import AgendaItem, NoteGroup, SessionInfo, WallNote
+from protocol.phases import DotVoting, FollowUpStatus, Phase
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("KLEUR_UPDATE_GOLDEN") == "1"
@@ -49,12 +47,17 @@ def _id(number: int) -> str:
 
 
 # Client-chosen ids that look like tokens: none of them may reach an export.
-NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN = (
+NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN, NOTE_SCHOOL, NOTE_LOKET = (
     "Zq3xK9vLm2Pa7RtY8wNb4Hc1",
     "Rf6Tg9Yh2Uj5Ik8Ol1Pa4Sd7",
     "Wq2Er5Ty8Ui1Op4As7Df0Gh3",
+    "Pm4Kc8Vx1Zb6Nq3Wr9Ty2Ua5",
+    "Lh7Gf3Ds9Ap1Oi5Uy2Tr8Ew4",
 )
 ITEM_REGIE, ITEM_STAGE = "Tk7Qw2Ls9Xr4Mn8Bv3Jh6Yp1", "Hd5Fg8Jk2Lz4Xc7Vb1Nm3Qw9"
+GROUP_LOKET = "Gx5Hy8Jz2Ka4Lb7Mc1Nd3Oe6"
+CLIENT_IDS = (NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN, NOTE_SCHOOL, NOTE_LOKET, ITEM_REGIE, ITEM_STAGE)
+CLIENT_IDS += (GROUP_LOKET,)
 
 ACTION_REGIE = "Eén regisseur per jongere | ook na 18 (café-overleg, reïntegratie)"
 OWNER_REGIE = "Gemeente Zwolle & UWV"
@@ -63,6 +66,11 @@ OWNER_STAGE = "+ROC Deltion"
 IDEA = "Eén loket voor ouders, ook ná 18"
 MINUS_IDEA = "-1 overdracht minder: één dossier"
 HIDDEN = "VERBORGEN-TEKST van een deelnemer"
+#: Added before MINUS_IDEA and with as many dots: it comes first (not by the alphabet).
+SCHOOL_IDEA = "Vaste contactpersoon op elke school"
+LOKET_IDEA = "Loket ook op zaterdag"
+GROUP_TITLE = "Eén loket"
+SESSION = SessionInfo("Participatiescan Zwolle", "IJsselland", "2027-01-15")
 
 ROOM = RoomData(
     template_id="participatiescan",
@@ -79,13 +87,22 @@ ROOM = RoomData(
         _id(8): {0: 1, 6: 3, 10: 5},  # 6-10
         _id(13): {6: 5, None: 2},  # all agree: never "differed"
         _id(18): {5: 2, 6: 2},  # 5-6, median 5.5; a tie with norm 2, cut off at five
-        _id(19): {4: 1, 7: 1},  # 4.75-6.25
+        _id(19): {4: 1, 7: 1},  # 4-7
+        # Planted: 1.5-8 by agenda.stats.quantile, 1.75-8 by linear interpolation.
+        _id(4): {1: 2, 2: 1, 5: 2, 8: 3},
     },
+    # In the order they were added.
     notes=(
         WallNote(NOTE_IDEA, IDEA, _id(18), False),
+        WallNote(NOTE_LOKET, LOKET_IDEA, None, False),
+        WallNote(NOTE_SCHOOL, SCHOOL_IDEA, None, False),
         WallNote(NOTE_MINUS, MINUS_IDEA, None, False),
         WallNote(NOTE_HIDDEN, HIDDEN, None, True),
     ),
+    groups=(NoteGroup(GROUP_LOKET, GROUP_TITLE, (NOTE_IDEA, NOTE_LOKET, NOTE_HIDDEN)),),
+    voting_state=DotVoting.SHOWN,
+    votes={NOTE_IDEA: 4, NOTE_LOKET: 2, NOTE_SCHOOL: 1, NOTE_MINUS: 1, NOTE_HIDDEN: 5},
+    session=SESSION,
     agenda=(
         AgendaItem(ITEM_STAGE, ACTION_STAGE, OWNER_STAGE, "2026-06-30", None, None, 1),
         AgendaItem(ITEM_REGIE, ACTION_REGIE, OWNER_REGIE, "2026-03-01", _id(18), NOTE_IDEA, 0),
@@ -93,6 +110,18 @@ ROOM = RoomData(
 )
 #: The same room in the second round's rating: agenda kept, scores not shown.
 RATING = replace(ROOM, phase=Phase.RATING)
+#: The same room while the dots are being cast: no dots in any export yet.
+VOTING = replace(ROOM, voting_state=DotVoting.OPEN)
+
+#: Twelve people in two camps (six rate every norm 2 or 3, six 8 or 9): the
+#: analysis finds two opinion groups, which the exports report by size.
+CAMPS = [
+    insights.Vote(None, tuple(2 + (i + n) % 2 for n in range(len(SCAN.norms)))) for i in range(6)
+] + [
+    insights.Vote(None, tuple((8 if n < 10 else 2) + (i + n) % 2 for n in range(len(SCAN.norms))))
+    for i in range(6)
+]
+ANALYSIS = insights.build(SCAN, ROOM.tallies, None, CAMPS, 3)
 EMPTY = RoomData("participatiescan", Phase.LOBBY, 1, False, 1, 0)
 
 # A second round after a follow-up import, as tests/test_scan_analysis.py builds
@@ -126,12 +155,15 @@ HISTORY_RATING = replace(HISTORY, phase=Phase.RATING)
 
 
 def _render(fmt: str, lang: str, data: RoomData = ROOM) -> export.Document:
-    return export.render(fmt, data, SCAN, lang, CODE, today=TODAY)
+    revealed = data.phase not in (Phase.LOBBY, Phase.RATING)
+    analysis = ANALYSIS if revealed else None
+    return export.render(fmt, data, SCAN, lang, CODE, today=TODAY, analysis=analysis)
 
 
 def _golden(name: str, body: bytes) -> bytes:
     path = GOLDEN / name
     if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
     return path.read_bytes()
 
@@ -170,21 +202,26 @@ def _text(fmt: str, body: bytes) -> str:
         return _docx_text(body)
     if fmt == "pdf":
         return _pdf_text(body)
+    if fmt in ("csv", "csv-semicolon"):
+        return "\n".join(
+            f"{name}\n{member.decode('utf-8-sig')}" for name, member in _members(body).items()
+        )
     return body.decode("utf-8-sig")
+
+
+def _members(body: bytes) -> dict[str, bytes]:
+    """The files of a CSV export's ZIP, by name, in the ZIP's order."""
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
 def _csv_rows(body: bytes, delimiter: str = ",") -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=delimiter))
 
 
-def _blocks(rows: list[list[str]]) -> list[list[list[str]]]:
-    blocks: list[list[list[str]]] = [[]]
-    for row in rows:
-        if row:
-            blocks[-1].append(row)
-        else:
-            blocks.append([])
-    return blocks
+def _tables(body: bytes, delimiter: str = ",") -> dict[str, list[list[str]]]:
+    """Each CSV file of the export's ZIP as rows."""
+    return {name: _csv_rows(member, delimiter) for name, member in _members(body).items()}
 
 
 # ------------------------------------------------------------------ formats
@@ -196,8 +233,8 @@ def test_formats_media_types_and_extensions() -> None:
     expected = {
         "json": ("application/json", "json"),
         "md": ("text/markdown; charset=utf-8", "md"),
-        "csv": ("text/csv; charset=utf-8", "csv"),
-        "csv-semicolon": ("text/csv; charset=utf-8", "csv"),
+        "csv": ("application/zip", "zip"),
+        "csv-semicolon": ("application/zip", "zip"),
         "docx": (
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "docx",
@@ -209,6 +246,19 @@ def test_formats_media_types_and_extensions() -> None:
         assert (document.media_type, document.extension) == (media_type, extension)
     assert _render("pdf", "nl").body.startswith(b"%PDF-")
     assert zipfile.is_zipfile(io.BytesIO(_render("docx", "nl").body))
+    assert zipfile.is_zipfile(io.BytesIO(_render("csv", "nl").body))
+
+
+def test_every_format_has_its_own_file_name() -> None:
+    names = {fmt: export.file_name(fmt, CODE) for fmt in export.FORMATS}
+    assert names == {
+        "json": "kleur-ABC234.json",
+        "md": "kleur-ABC234.md",
+        "csv": "kleur-ABC234-csv.zip",
+        "csv-semicolon": "kleur-ABC234-csv-semicolon.zip",
+        "docx": "kleur-ABC234.docx",
+        "pdf": "kleur-ABC234.pdf",
+    }
 
 
 def test_render_refuses_unknown_format_or_language() -> None:
@@ -250,36 +300,35 @@ def test_markdown_matches_the_golden_file(lang: str) -> None:
     assert body == _golden(f"result.{lang}.md", body)
 
 
-@pytest.mark.parametrize(
-    ("fmt", "lang", "name"),
-    [
-        ("csv", "nl", "result.nl.csv"),
-        ("csv", "en", "result.en.csv"),
-        ("csv-semicolon", "nl", "result.nl.semicolon.csv"),
-    ],
-)
-def test_csv_matches_the_golden_file(fmt: str, lang: str, name: str) -> None:
-    body = _render(fmt, lang).body
-    assert body.startswith(b"\xef\xbb\xbf") and not body[3:].startswith(b"\xef\xbb\xbf")
-    assert body.endswith(b"\r\n")
-    assert body == _golden(name, body)
+CSV_VARIANTS = [
+    ("csv", "nl", "nl"),
+    ("csv", "en", "en"),
+    ("csv-semicolon", "nl", "nl.semicolon"),
+]
+CSV_FILES = ["session.csv", "agenda.csv", "norms.csv", "notes.csv", "groups.csv"]
 
 
-@pytest.mark.parametrize(
-    ("fmt", "lang", "name"),
-    [
-        ("csv", "nl", "result.history.nl.csv"),
-        ("csv", "en", "result.history.en.csv"),
-        ("csv-semicolon", "nl", "result.history.nl.semicolon.csv"),
-    ],
-)
-def test_csv_with_a_previous_round_and_scan_matches_the_golden_file(
-    fmt: str, lang: str, name: str
-) -> None:
-    body = _render(fmt, lang, HISTORY).body
-    assert body.startswith(b"\xef\xbb\xbf") and not body[3:].startswith(b"\xef\xbb\xbf")
-    assert body.endswith(b"\r\n")
-    assert body == _golden(name, body)
+@pytest.mark.parametrize(("fmt", "lang", "variant"), CSV_VARIANTS)
+@pytest.mark.parametrize("history", [False, True], ids=["plain", "history"])
+def test_csv_files_match_the_golden_files(fmt: str, lang: str, variant: str, history: bool) -> None:
+    """One file per table, each under its own name, byte for byte."""
+    members = _members(_render(fmt, lang, HISTORY if history else ROOM).body)
+    expected = [*CSV_FILES, "opinion-groups.csv"]
+    if history:
+        expected.append("earlier-actions.csv")
+        variant = f"history.{variant}"
+    assert list(members) == expected
+    for name, body in members.items():
+        assert body.startswith(b"\xef\xbb\xbf") and not body[3:].startswith(b"\xef\xbb\xbf")
+        assert body.endswith(b"\r\n")
+        assert body == _golden(f"csv/{variant}/{name}", body), name
+
+
+def test_csv_zip_entries_are_dated_by_the_day() -> None:
+    body = _render("csv", "nl").body
+    assert _render("csv", "nl").body == body
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2026, 1, 15, 0, 0, 0)}
 
 
 def test_json_matches_the_golden_file() -> None:
@@ -292,15 +341,22 @@ def test_json_matches_the_golden_file() -> None:
 # ------------------------------------------------------------------ CSV
 
 
-def test_csv_layout_norms_then_agenda_then_ideas() -> None:
+def test_csv_tables_session_norms_agenda_ideas_and_groups() -> None:
     t = export.labels("nl")
-    norms, agenda, ideas = _blocks(_csv_rows(_render("csv", "nl").body))
+    tables = _tables(_render("csv", "nl").body)
+    assert tables["session.csv"] == [
+        [t[key] for key in ("room", "session_name", "region", "date", "template")]
+        + [t["participants"], t["round"]],
+        [CODE, SESSION.name, SESSION.region, "2027-01-15", SCAN.title, "12", "2"],
+    ]
+    norms = tables["norms.csv"]
     columns = ["theme", "number", "norm_id", "norm", "answers", "dont_know", "median"]
+    columns += ["q1", "q3", "consensus", "contested_column"]
     scores = [f"Score {value}" for value in range(11)]
     assert norms[0] == [*(t[column] for column in columns), *scores]
     assert [row[2] for row in norms[1:]] == [norm.id for norm in SCAN.norms]
     first = norms[1]
-    assert first[:7] == [
+    assert first[:11] == [
         "Focus op werk en talent",
         "1",
         _id(1),
@@ -308,10 +364,16 @@ def test_csv_layout_norms_then_agenda_then_ideas() -> None:
         "10",
         "1",
         "5",
+        "5",
+        "8",
+        "0.69",
+        "nee",
     ]
-    assert first[7:] == ["0", "0", "0", "2", "0", "3", "0", "0", "4", "0", "0"]
+    assert first[11:] == ["0", "0", "0", "2", "0", "3", "0", "0", "4", "0", "0"]
+    assert norms[4][7:11] == ["1.5", "8", "0.55", "ja"]  # the planted 1.5-8
+    assert norms[5][5:11] == ["0", "", "", "", "", ""]  # nobody rated norm 5
     assert norms[18][6] == "5.5"
-    assert agenda == [
+    assert tables["agenda.csv"] == [
         [
             "#",
             t["action"],
@@ -325,20 +387,54 @@ def test_csv_layout_norms_then_agenda_then_ideas() -> None:
         ["1", ACTION_REGIE, OWNER_REGIE, "2026-03-01", "", "18", _id(18), "Duidelijke regie"],
         ["2", "'" + ACTION_STAGE, "'" + OWNER_STAGE, "2026-06-30", "", "", "", ""],
     ]
-    assert ideas == [
-        [t["idea"], t["number"], t["norm_id"], t["norm"]],
-        ["'" + MINUS_IDEA, "", "", ""],
-        [IDEA, "18", _id(18), "Duidelijke regie"],
+    # Most dots first; equal dots in the order the notes were added.
+    assert tables["notes.csv"] == [
+        [t["idea"], t["note_group"], t["dots"], t["number"], t["norm_id"], t["norm"]],
+        [IDEA, GROUP_TITLE, "4", "18", _id(18), "Duidelijke regie"],
+        [LOKET_IDEA, GROUP_TITLE, "2", "", "", ""],
+        [SCHOOL_IDEA, "", "1", "", "", ""],
+        ["'" + MINUS_IDEA, "", "1", "", "", ""],
+    ]
+    assert tables["groups.csv"] == [
+        [t["note_group"], t["dots"], t["idea"]],
+        [GROUP_TITLE, "6", IDEA],
+        [GROUP_TITLE, "6", LOKET_IDEA],
+    ]
+    groups = tables["opinion-groups.csv"]
+    assert groups[0] == [
+        t["note_group"],
+        t["people"],
+        *(f"{n}. {SCAN.norms[n - 1].title}" for n in range(1, 11)),
+    ]
+    assert groups[1:] == [["Groep A", "6", *["2.5"] * 10], ["Groep B", "6", *["8.5"] * 10]]
+
+
+def test_csv_has_no_dots_before_the_results_are_shown() -> None:
+    t = export.labels("en")
+    tables = _tables(_render("csv", "en", VOTING).body)
+    header = [t["idea"], t["note_group"], t["number"], t["norm_id"], t["norm"]]
+    assert tables["notes.csv"][0] == header
+    assert tables["groups.csv"][1] == [GROUP_TITLE, IDEA]
+    # Without dots the ideas keep the order they were added in.
+    assert [row[0] for row in tables["notes.csv"][1:]] == [
+        IDEA,
+        LOKET_IDEA,
+        SCHOOL_IDEA,
+        "'" + MINUS_IDEA,
     ]
 
 
-def test_csv_adds_columns_and_a_block_for_a_previous_round_and_scan() -> None:
+def test_csv_adds_columns_and_a_file_for_a_previous_round_and_scan() -> None:
     t = export.labels("en")
-    norms, agenda, ideas, earlier = _blocks(_csv_rows(_render("csv", "en", HISTORY).body))
-    plain_norms, plain_agenda, plain_ideas = _blocks(_csv_rows(_render("csv", "en").body))
-    # The existing columns and blocks are untouched; four columns are added at the end.
-    assert [row[:-4] for row in norms] == plain_norms
-    assert (agenda, ideas) == (plain_agenda, plain_ideas)
+    tables = _tables(_render("csv", "en", HISTORY).body)
+    plain = _tables(_render("csv", "en").body)
+    norms = tables["norms.csv"]
+    # The existing columns and files are untouched; four columns are added at the end.
+    assert [row[:-4] for row in norms] == plain["norms.csv"]
+    assert {name: rows for name, rows in tables.items() if name != "norms.csv"} == {
+        **{name: rows for name, rows in plain.items() if name != "norms.csv"},
+        "earlier-actions.csv": tables["earlier-actions.csv"],
+    }
     assert norms[0][-4:] == [
         "What changed in round 2: Median change",
         "What changed in round 2: Consensus change",
@@ -352,7 +448,7 @@ def test_csv_adds_columns_and_a_block_for_a_previous_round_and_scan() -> None:
     assert by_number["18"] == ["0.5", "0.17", "7", "-1.5"]
     assert by_number["20"] == ["", "", "3", ""]  # rated then, not now
     assert by_number["4"] == ["", "", "", ""]
-    assert earlier == [
+    assert tables["earlier-actions.csv"] == [
         [t["earlier_actions"], t["owner"], t["deadline"], t["status"]],
         ["Werkgeversloket openen", "Gemeente", "2025-06-01", t["status_done"]],
         ["'@Stagebank uitbreiden <i>regio</i>", "'-ROC Deltion", "", t["status_in_progress"]],
@@ -364,8 +460,9 @@ def test_csv_adds_columns_and_a_block_for_a_previous_round_and_scan() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_csv_before_the_reveal_shows_only_the_median_then(lang: str) -> None:
     t = export.labels(lang)
-    blocks = _blocks(_csv_rows(_render("csv", lang, HISTORY_RATING).body))
-    norms, earlier = blocks[0], blocks[3]
+    tables = _tables(_render("csv", lang, HISTORY_RATING).body)
+    norms, earlier = tables["norms.csv"], tables["earlier-actions.csv"]
+    assert "opinion-groups.csv" not in tables
     since = t["since_previous"].format(room=PREVIOUS_ROOM)
     assert norms[0] == [
         *(t[column] for column in ("theme", "number", "norm_id", "norm", "answers")),
@@ -380,12 +477,15 @@ def test_csv_before_the_reveal_shows_only_the_median_then(lang: str) -> None:
 
 def test_semicolon_csv_is_the_same_table_with_decimal_commas() -> None:
     for data in (ROOM, HISTORY):
-        comma = _csv_rows(_render("csv", "nl", data).body)
-        semicolon = _csv_rows(_render("csv-semicolon", "nl", data).body, delimiter=";")
-        decimal_comma = [[_DECIMAL.sub(r"\1,\2", cell) for cell in row] for row in comma]
+        comma = _tables(_render("csv", "nl", data).body)
+        semicolon = _tables(_render("csv-semicolon", "nl", data).body, delimiter=";")
+        decimal_comma = {
+            name: [[_DECIMAL.sub(r"\1,\2", cell) for cell in row] for row in rows]
+            for name, rows in comma.items()
+        }
         assert semicolon == decimal_comma
-    assert b";5,5;" in _render("csv-semicolon", "nl").body
-    assert b";-1,5\r\n" in _render("csv-semicolon", "nl", HISTORY).body
+    assert b";5,5;" in _members(_render("csv-semicolon", "nl").body)["norms.csv"]
+    assert b";-1,5\r\n" in _members(_render("csv-semicolon", "nl", HISTORY).body)["norms.csv"]
 
 
 #: A number with a decimal point, as a whole cell.
@@ -398,7 +498,8 @@ def test_csv_cells_never_start_a_formula(fmt: str) -> None:
     delimiter = ";" if fmt == "csv-semicolon" else ","
     for lang in LANGS:
         for data in (ROOM, HISTORY):
-            for row in _csv_rows(_render(fmt, lang, data).body, delimiter):
+            tables = _tables(_render(fmt, lang, data).body, delimiter).values()
+            for row in (row for table in tables for row in table):
                 # A negative number (a change since before) is a number, not a formula.
                 text = [cell for cell in row if not _NUMBER.match(cell)]
                 assert not [cell for cell in text if cell.startswith(export_csv.FORMULA_START)]
@@ -422,33 +523,58 @@ def test_format_cell_writes_numbers_as_numbers() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
-def test_documents_hold_the_agenda_scores_and_spread(fmt: str, lang: str) -> None:
+def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: str) -> None:
+    """Acceptance 8: the agenda first (after the title block); dot counts, groups,
+    contested norms, opinion groups, the session's name and date."""
     t = export.labels(lang)
+    d = t["decimal"]
+    long = {"nl": "15 januari 2027", "en": "15 January 2027"}[lang]
     text = _flat(_text(fmt, _render(fmt, lang).body))
+    # PDF text starts with the page footer; the document with its title.
+    body = text[text.index(f"{t['title']}: {SESSION.name}") :]
+    title_block = [
+        f"{t['title']}: {SESSION.name}",
+        f"{t['region']}: {SESSION.region} · {t['date']}: {long} · {t['template']}: {SCAN.title}",
+        f"{t['room']}: {CODE} · {t['participants']}: 12 · {t['round']}: 2",
+        f"{t['exported']}: {export.long_date(TODAY.isoformat(), t)}",
+    ]
+    positions = [body.index(part) for part in title_block]
+    assert positions == sorted(positions) and positions[0] == 0
+    # Right after the title block: the agreed actions, before any score.
+    after_title = body[positions[-1] + len(title_block[-1]) :].lstrip()
+    assert after_title.startswith(t["agenda"])
+    assert body.index(t["agenda"]) < body.index(t["scores"]) < body.index(t["contested"])
+    assert body.index(t["contested"]) < body.index(t["opinion_groups"]) < body.index(t["notes"])
+    deadline = {"nl": "1 maart 2026", "en": "1 March 2026"}[lang]
     for needle in (
-        f"{t['title']}: {SCAN.title}",
-        f"{t['room']}: {CODE}",
-        f"{t['exported']}: 2026-01-15",
-        ACTION_REGIE,
-        OWNER_REGIE,
-        "2026-03-01",
+        f"1 {ACTION_REGIE} {OWNER_REGIE} {deadline} 18. Duidelijke regie",
         ACTION_STAGE,  # as text: no markup, no formula quote
         OWNER_STAGE,
-        "2026-06-30",
-        "18. Duidelijke regie",
+        {"nl": "30 juni 2026", "en": "30 June 2026"}[lang],
         "Reële werkervaring",  # diacritics survive the embedded font
         "15. Hulpverleners herkennen financiële problematiek",
-        t["scores"],
-        t["spread"],
-        t["agenda"],
-        t["notes"],
-        IDEA,
-        MINUS_IDEA,
-        f"4{t['decimal']}75–6{t['decimal']}25",  # the middle half of norm 19
+        # Contested norms, in plain words, least consensus first.
+        "3. Samenwerking met werkgevers: " + t["most_sentence"].format(low="1", high="9"),
+        "4. Ondersteuning bij stages: "
+        + t["most_sentence"].format(low=f"1{d}5", high="8")
+        + f" ({t['split']})",
+        # Opinion groups: their sizes and the norms that separate them.
+        f"{t['note_group']} {t['people']} {export.group_name(0, t)} 6 {export.group_name(1, t)} 6",
+        t["separating"],
+        f"1. Deskundigheid omgaan met werkgevers 2{d}5 8{d}5",
+        # Note groups and dot counts, most dots first.
+        f"{GROUP_TITLE} ({t['dots_n'].format(n=6)})",
+        f"{IDEA} ({t['dots_n'].format(n=4)})",
+        f"{LOKET_IDEA} ({t['dots_n'].format(n=2)})",
+        t["loose_ideas"],
+        f"{SCHOOL_IDEA} ({t['dots_one']})",
+        f"{MINUS_IDEA} ({t['dots_one']})",
     ):
         assert needle in text, needle
-    # The agreed actions in their order (the position, not the item id).
-    assert text.index(ACTION_REGIE) < text.index(ACTION_STAGE)
+    assert text.index(SCHOOL_IDEA) < text.index(MINUS_IDEA)  # added first, as many dots
+    assert text.index(ACTION_REGIE) < text.index(ACTION_STAGE)  # the position, not the id
+    assert "Deadline" not in text if lang == "nl" else t["deadline"] == "Deadline"
+    assert "2026-03-01" not in text  # dates in words
 
 
 def test_docx_tables() -> None:
@@ -457,18 +583,33 @@ def test_docx_tables() -> None:
     tables = [
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
     ]
-    themes, (spread, agenda) = tables[:4], tables[4:]
+    agenda, themes, (contested, sizes, separating) = tables[0], tables[1:5], tables[5:]
+    assert agenda[0] == ["#", t["action"], t["owner"], "Uiterlijk klaar", t["norm"]]
+    assert agenda[1] == ["1", ACTION_REGIE, OWNER_REGIE, "1 maart 2026", "18. Duidelijke regie"]
+    assert agenda[2] == ["2", ACTION_STAGE, OWNER_STAGE, "30 juni 2026", ""]
     assert [len(table) - 1 for table in themes] == [len(theme.norms) for theme in SCAN.themes]
-    assert themes[0][0] == [t["norm"], t["answers"], t["median"], t["dont_know"], t["distribution"]]
-    assert themes[0][1][:4] == [f"1. {SCAN.norms[0].title}", "10", "5", "1"]
-    assert themes[3][3][:3] == ["18. Duidelijke regie", "4", "5,5"]
-    # "Where the table differed": widest interquartile range first, at most five.
-    assert [row[0].split(".")[0] for row in spread[1:]] == ["3", "8", "1", "19", "2"]
-    assert spread[1][3:5] == ["3–9", "6"]
-    assert agenda[1] == ["1", ACTION_REGIE, OWNER_REGIE, "2026-03-01", "18. Duidelijke regie"]
-    assert agenda[2] == ["2", ACTION_STAGE, OWNER_STAGE, "2026-06-30", ""]
-    # A bar per rated norm's distribution (20 norms) and per spread row (5).
-    assert len(document.inline_shapes) == 25
+    assert themes[0][0] == [
+        t["norm"],
+        t["answers"],
+        t["median"],
+        t["most_between"],
+        t["dont_know"],
+        t["distribution"],
+    ]
+    assert themes[0][1][:5] == [f"1. {SCAN.norms[0].title}", "10", "5", "5–8", "1"]
+    assert themes[0][4][:4] == ["4. Ondersteuning bij stages", "8", "5", "1,5–8"]
+    assert themes[3][3][:4] == ["18. Duidelijke regie", "4", "5,5", "5–6"]
+    # Contested: least consensus first.
+    assert [row[:4] for row in contested[1:]] == [
+        ["3. Samenwerking met werkgevers", "5", "1–9", "0,46"],
+        ["8. Vroegtijdige signalering", "10", "6–10", "0,47"],
+        ["4. Ondersteuning bij stages", "5", "1,5–8", "0,55"],
+    ]
+    assert sizes == [["Groep", "Mensen"], ["Groep A", "6"], ["Groep B", "6"]]
+    assert separating[0] == [t["norm"], "Groep A", "Groep B"]
+    assert len(separating) == 11 and separating[10] == [f"10. {SCAN.norms[9].title}", "2,5", "8,5"]
+    # A bar per rated norm's distribution (20 norms) and per contested row (3).
+    assert len(document.inline_shapes) == 23
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -492,14 +633,14 @@ def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -
         "20. Samenwerking gemeenten 3 ",
         t["earlier_actions"],
         f"{t['action']} {t['owner']} {t['deadline']} {t['status']}",
-        f"Werkgeversloket openen Gemeente 2025-06-01 {t['status_done']}",
+        f"Werkgeversloket openen Gemeente {export.long_date('2025-06-01', t)} {t['status_done']}",
         f"@Stagebank uitbreiden <i>regio</i> -ROC Deltion {t['status_in_progress']}",
-        f"Jongerenpanel starten UWV 2025-09-30 {t['status_open']}",
+        f"Jongerenpanel starten UWV {export.long_date('2025-09-30', t)} {t['status_open']}",
         f"Folder voor ouders Werkgeversservicepunt {t['status_dropped']}",
     ):
         assert needle in text, needle
     # Everything the document held before is still there.
-    assert ACTION_REGIE in text and IDEA in text and t["spread"] in text
+    assert ACTION_REGIE in text and IDEA in text and t["contested"] in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -510,7 +651,9 @@ def test_documents_before_the_reveal_show_the_earlier_scan_only(fmt: str, lang: 
     assert t["rounds"].format(round=2) not in text  # no shift before this round is shown
     assert t["since_previous"].format(room=PREVIOUS_ROOM) in text
     assert "18. Duidelijke regie 7 " in text and "-1,5" not in text and "-1.5" not in text
-    assert f"Werkgeversloket openen Gemeente 2025-06-01 {t['status_done']}" in text
+    done = f"Werkgeversloket openen Gemeente {export.long_date('2025-06-01', t)} {t['status_done']}"
+    assert done in text
+    assert t["opinion_groups"] not in text and t["contested"] not in text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -529,9 +672,9 @@ def test_docx_history_tables() -> None:
     tables = [
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
     ]
-    # Four themes, the spread and the agenda as before, then the three new tables.
-    assert len(tables) == 9
-    shift, since, earlier = tables[6:]
+    # The agenda, four themes, contested and opinion groups as before, then three new tables.
+    assert len(tables) == 11
+    shift, since, earlier = tables[8:]
     assert shift[0] == [t["norm"], t["median_change"], t["consensus_change"]]
     assert len(shift) == 1 + len(SCAN.norms)
     assert shift[18] == ["18. Duidelijke regie", "+0,5", "+0,17"]
@@ -541,9 +684,9 @@ def test_docx_history_tables() -> None:
     assert since[20] == ["20. Samenwerking gemeenten", "3", ""]
     assert earlier == [
         [t["action"], t["owner"], t["deadline"], t["status"]],
-        ["Werkgeversloket openen", "Gemeente", "2025-06-01", "klaar"],
+        ["Werkgeversloket openen", "Gemeente", "1 juni 2025", "klaar"],
         ["@Stagebank uitbreiden <i>regio</i>", "-ROC Deltion", "", "bezig"],
-        ["Jongerenpanel starten", "UWV", "2025-09-30", "nog open"],
+        ["Jongerenpanel starten", "UWV", "30 september 2025", "nog open"],
         ["Folder voor ouders", "Werkgeversservicepunt", "", "gestopt"],
     ]
     headings = [
@@ -554,9 +697,9 @@ def test_docx_history_tables() -> None:
         f"Sinds de vorige scan ({PREVIOUS_ROOM})",
         "Acties van de vorige scan",
     ]
-    agreed = headings.index(t["agenda"])
-    assert headings[agreed + 1 : agreed + 4] == history
-    assert len(document.inline_shapes) == 25  # no new pictures
+    groups = headings.index(t["separating"])
+    assert headings[groups + 1 : groups + 4] == history
+    assert len(document.inline_shapes) == 23  # no new pictures
 
 
 def test_pdf_embeds_its_font() -> None:
@@ -603,7 +746,7 @@ def test_a_new_agenda_key_reaches_the_renderers() -> None:
     t = export.labels("en")
     result = export.result_dict(ROOM, SCAN, CODE)
     result["agenda"][0]["follow_up"] = "2026-04-15"
-    _, agenda, _ = _blocks(_csv_rows(export_csv.render_csv(result, t)))
+    agenda = _tables(export_csv.render_csv(result, t, TODAY))["agenda.csv"]
     assert agenda[1][3:5] == ["2026-03-01", "2026-04-15"]
     for text in (
         _flat(_docx_text(export_docx.render_docx(result, t, TODAY, "en"))),
@@ -631,14 +774,19 @@ def test_exports_hold_nothing_that_points_at_a_person(fmt: str, lang: str) -> No
             assert client_id not in text
         assert not re.search(r"\bpid\b|token|pseudonym", text, re.IGNORECASE)
         # No time of day; the only dates are the deadlines (this scan's and the
-        # earlier one's) and the export day.
+        # earlier one's), the session's date and the export day, in ISO or in words.
         assert not re.search(r"\b\d{1,2}:\d{2}\b", text)
-        assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) <= {
+        allowed = {
             "2026-03-01",
             "2026-06-30",
             *EARLIER_DEADLINES,
+            SESSION.date,
             TODAY.isoformat(),
         }
+        assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) <= allowed
+        t = export.labels(lang)
+        in_words = re.findall(rf"\d{{1,2}} (?:{'|'.join(t['months'].split())}) \d{{4}}", text)
+        assert set(in_words) <= {export.long_date(day, t) for day in allowed}
         # Organisation counts are not part of any export.
         assert "werkgever: 3" not in text.lower()
 
@@ -667,49 +815,111 @@ def test_a_room_not_revealed_exports_no_counts_or_medians(lang: str) -> None:
     assert len(rows) == 20 and all(f"| {t['hidden']} |" in row for row in rows)
 
     for fmt, delimiter in (("csv", ","), ("csv-semicolon", ";")):
-        norms = _blocks(_csv_rows(_render(fmt, lang, RATING).body, delimiter))[0]
+        norms = _tables(_render(fmt, lang, RATING).body, delimiter)["norms.csv"]
         assert norms[0] == [t["theme"], t["number"], t["norm_id"], t["norm"], t["answers"]]
         assert {len(row) for row in norms} == {5}
 
     document = docx.Document(io.BytesIO(_render("docx", lang, RATING).body))
-    assert [len(table.columns) for table in document.tables[:4]] == [2, 2, 2, 2]
+    # The agenda first, then the four themes: answers only.
+    assert [len(table.columns) for table in document.tables[1:5]] == [2, 2, 2, 2]
     assert len(document.inline_shapes) == 0
     for fmt in ("docx", "pdf"):
         text = _flat(_text(fmt, _render(fmt, lang, RATING).body))
         assert t["hidden_note"] in text and ACTION_REGIE in text
-        assert t["median"] not in text and t["spread"] not in text
+        assert t["median"] not in text and t["contested"] not in text
+        assert t["opinion_groups"] not in text and t["most_between"] not in text
 
 
 # ------------------------------------------------------------------ statistics
 
 
-@settings(max_examples=300, deadline=None)
-@given(counts=st.lists(st.integers(0, 6), min_size=11, max_size=11).filter(lambda c: sum(c) >= 2))
-def test_quartiles_agree_with_the_statistics_module(counts: list[int]) -> None:
+def test_every_format_shows_the_one_middle_range() -> None:
+    """Acceptance 7: the planted norm 4 (1 1 2 5 5 8 8 8) reads 1.5-8 by
+    ``agenda.stats.quantile`` and 1.75-8 by linear interpolation (spreadsheets'
+    QUARTILE); the analysis and every format show 1.5-8."""
+    counts = [ROOM.tallies[_id(4)].get(value, 0) for value in SCAN.scale.values]
     ratings = [value for value, count in enumerate(counts) for _ in range(count)]
-    q1, _, q3 = statistics.quantiles(ratings, n=4, method="inclusive")
-    assert export.quantile(counts, 0, 0.25) == pytest.approx(q1)
-    assert export.quantile(counts, 0, 0.75) == pytest.approx(q3)
-    assert export.quantile(counts, 0, 0.5) == pytest.approx(statistics.median(ratings))
+    assert statistics.quantiles(ratings, n=4, method="inclusive")[0] == 1.75  # the other answer
+    insight = next(n for n in ANALYSIS.norms if n.norm_id == _id(4))
+    assert (insight.q1, insight.q3) == (1.5, 8.0)
+    assert stats.quartiles(counts, SCAN.scale.min) == (1.5, 8.0)
+    for lang in LANGS:
+        d = export.labels(lang)["decimal"]
+        for fmt in ("md", "docx", "pdf"):
+            text = _flat(_text(fmt, _render(fmt, lang).body).replace("|", " "))
+            assert f"4. Ondersteuning bij stages 8 5 1{d}5–8 " in text, (fmt, lang)
+            assert f"1{d}75" not in text, (fmt, lang)
+    norms = {row[1]: row for row in _tables(_render("csv", "nl").body)["norms.csv"][1:]}
+    assert norms["4"][7:9] == ["1.5", "8"]
+    semicolon = _tables(_render("csv-semicolon", "nl").body, ";")["norms.csv"]
+    assert semicolon[4][7:9] == ["1,5", "8"]
+    row = next(n for n in export.norms(json.loads(_render("json", "nl").body)) if n["number"] == 4)
+    assert (row["q1"], row["q3"]) == (1.5, 8)
 
 
-def test_quantile_edge_cases() -> None:
-    assert export.quantile([0, 0, 0], 1, 0.25) is None
-    assert export.quantile([0, 1, 0], 1, 0.25) == export.quantile([0, 1, 0], 1, 0.75) == 2
-    assert export.quantile([1, 0, 1], -1, 0.5) == 0.0  # a scale below zero
+def test_contested_norms_follow_the_analysis() -> None:
+    result = export.result_dict(ROOM, SCAN, CODE, ANALYSIS)
+    contested = {insight.norm_id for insight in ANALYSIS.norms if insight.contested}
+    assert {row["id"] for row in export.contested_norms(result)} == contested
+    assert [row["number"] for row in export.contested_norms(result)] == [3, 8, 4]
+    assert export.contested_norms(export.result_dict(RATING, SCAN, CODE)) == []
 
 
-def test_widest_spread_ranks_by_interquartile_range() -> None:
-    spreads = export.widest_spread(export.result_dict(ROOM, SCAN, CODE))
-    assert [(s.norm["number"], s.q1, s.q3) for s in spreads] == [
-        (3, 3.0, 9.0),
-        (8, 6.0, 10.0),
-        (1, 5.0, 8.0),
-        (19, 4.75, 6.25),
-        (2, 7.0, 8.0),  # ties with 18 (IQR 1, range 1): the lower number first
+def test_json_carries_the_session_dots_groups_and_opinion_groups() -> None:
+    result = json.loads(_render("json", "en").body)
+    assert result["session"] == {
+        "name": SESSION.name,
+        "region": SESSION.region,
+        "date": "2027-01-15",
+    }
+    assert result["dots_shown"] is True
+    assert result["notes"][:2] == [
+        {"text": IDEA, "norm": _id(18), "dots": 4, "group": GROUP_TITLE},
+        {"text": LOKET_IDEA, "norm": None, "dots": 2, "group": GROUP_TITLE},
     ]
-    assert (spreads[1].low, spreads[1].high) == (0, 10)
-    assert export.widest_spread(export.result_dict(RATING, SCAN, CODE)) == []
+    assert result["groups"] == [{"title": GROUP_TITLE, "notes": [IDEA, LOKET_IDEA], "dots": 6}]
+    groups = result["opinion_groups"]
+    assert groups["outcome"] == "groups"
+    assert [group["size"] for group in groups["groups"]] == [6, 6]
+    assert groups["separating_norms"] == [norm.id for norm in SCAN.norms[:10]]
+    assert groups["groups"][0]["medians"][_id(1)] == 2.5
+    # Before the reveal: no opinion groups, no figures; while voting: no dots.
+    before = json.loads(_render("json", "en", RATING).body)
+    assert before["opinion_groups"] is None
+    assert {row["q1"] for row in export.norms(before)} == {None}
+    voting = json.loads(_render("json", "en", VOTING).body)
+    assert {note["dots"] for note in voting["notes"]} == {None}
+    assert voting["groups"][0]["dots"] is None
+    # A room created without a session (an older one) still exports.
+    plain = json.loads(_render("json", "en", replace(ROOM, session=None)).body)
+    assert plain["session"] == {"name": "", "region": "", "date": None}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_without_a_session_name_the_title_is_the_template(lang: str) -> None:
+    t = export.labels(lang)
+    for fmt in ("md", "docx", "pdf"):
+        text = _flat(_text(fmt, _render(fmt, lang, replace(ROOM, session=None)).body))
+        assert f"{t['title']}: {SCAN.title}" in text
+        assert f"{t['region']}:" not in text and f"{t['date']}:" not in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_opinion_groups_without_groups_say_why(lang: str) -> None:
+    t = export.labels(lang)
+    few = insights.build(SCAN, ROOM.tallies, None, CAMPS[:4], 3)
+    result = export.result_dict(ROOM, SCAN, CODE, few)
+    assert result["opinion_groups"] is not None
+    assert export.opinion_group_text(result, t) in (t["groups_too_few"], t["groups_none"])
+    text = export.markdown_from(result, lang)
+    assert export.opinion_group_text(result, t) in text and "null" not in text
+
+
+def test_long_dates_in_both_languages() -> None:
+    assert export.long_date("2027-01-15", export.labels("nl")) == "15 januari 2027"
+    assert export.long_date("2027-01-15", export.labels("en")) == "15 January 2027"
+    assert export.long_date("2026-12-01", export.labels("nl")) == "1 december 2026"
+    assert export.long_date(None, export.labels("nl")) == ""
 
 
 # ------------------------------------------------------------ second question
@@ -789,13 +999,13 @@ def test_before_the_reveal_no_gap_or_second_distribution_leaves() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_csv_adds_the_second_question_and_gap_columns(lang: str) -> None:
     t = export.labels(lang)
-    rows = _csv_rows(_render_gaps("csv", lang).body)
+    rows = _tables(_render_gaps("csv", lang).body)["norms.csv"]
     header = rows[0]
     assert header[-2:] == [
         f"{t['gap_ideal']}: {t['second_ideal']}",
         f"{t['gap_ideal']}: {t['gap']}",
     ]
-    by_number = {row[1]: row for row in _blocks(rows)[0][1:]}
+    by_number = {row[1]: row for row in rows[1:]}
     assert by_number["1"][-2:] == ["8", "3"]
     assert by_number["2"][-2:] == ["6", "-1"]
     assert by_number["11"][-2:] == ["7", ""]

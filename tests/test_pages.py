@@ -150,7 +150,9 @@ def test_a_whole_session_on_three_phones_and_a_big_screen(
         dashboard.get_by_test_id("export-md").click()
     path = download.value.path()
     exported = path.read_text(encoding="utf-8")
-    assert note_ids[first] in exported and "Gemeente" in exported and "2027-03-01" in exported
+    # Dutch files write dates in words.
+    assert note_ids[first] in exported and "Gemeente" in exported and "1 maart 2027" in exported
+    assert download.value.suggested_filename == f"kleur-{room['code']}.md"
     assert errors == []
 
 

@@ -63,6 +63,7 @@ from protocol.messages import (
     RoomAgendaItem,
     RoomState,
     ServerMessage,
+    SessionInfo,
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
@@ -142,6 +143,12 @@ norm_results = st.builds(
     median=st.none() | finite_floats,
 )
 org_counts = st.builds(OrgCount, org_type=slugs, count=counts)
+session_infos = st.builds(
+    SessionInfo,
+    name=free_text(limits.MAX_SESSION_NAME_CHARS, allow_empty=True),
+    region=free_text(limits.MAX_SESSION_REGION_CHARS, allow_empty=True),
+    date=iso_dates,
+)
 wall_notes = st.builds(
     WallNote,
     note_id=client_ids,
@@ -380,6 +387,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
     RoomState: room_states,
     Dashboard: st.builds(
         Dashboard,
+        session=st.none() | session_infos,
         version=counts,
         phase=phases,
         round=st.integers(1, limits.MAX_SEQ),
@@ -424,6 +432,7 @@ PART_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     PreviousNorm: previous_norms,
     PreviousItem: previous_items,
     PreviousScan: previous_scans,
+    SessionInfo: session_infos,
 }
 
 client_messages: st.SearchStrategy[ClientMessage] = st.one_of(

@@ -168,7 +168,7 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
         headers={"Authorization": f"Bearer {later['facilitator_token']}"},
     ).text
     assert f"## Sinds de vorige scan ({code})" in markdown
-    assert "| Eén werkgeversloket in de regio | Gemeente | 2027-06-01 | klaar |" in markdown
+    assert "| Eén werkgeversloket in de regio | Gemeente | 1 juni 2027 | klaar |" in markdown
     assert "| 1. Deskundigheid omgaan met werkgevers | 3,5 | +4,5 |" in markdown
 
     # A document that is not an export of this template is refused clearly.

@@ -293,7 +293,7 @@ async def test_notes_agenda_and_exports(kleur: ServerProcess) -> None:
         f"{kleur.http_url}/api/rooms/{code}/export.md?lang=en", headers=headers
     ).text
     assert (
-        "| 1 | Eén regisseur per jongere, ook na 18 | Gemeente | 2027-03-01 | Duidelijke regie |"
+        "| 1 | Eén regisseur per jongere, ook na 18 | Gemeente | 1 March 2027 | Duidelijke regie |"
         in markdown
     )
     assert "koffie" not in markdown  # hidden by the facilitator

@@ -218,35 +218,22 @@ function scaleValues() {
   return Array.from({ length: max - min + 1 }, (_, i) => min + i);
 }
 
-/** The value at 0-based rank `rank` of the sorted answers, from counts. */
-function valueAtRank(counts, rank) {
-  const min = app.template.scale.min;
-  let seen = 0;
-  for (let i = 0; i < counts.length; i += 1) {
-    seen += counts[i];
-    if (seen > rank) return min + i;
-  }
-  return min + counts.length - 1;
-}
-
-function quantile(counts, q) {
-  const n = counts.reduce((a, b) => a + b, 0);
-  if (n === 0) return null;
-  const position = q * (n - 1);
-  const lower = valueAtRank(counts, Math.floor(position));
-  const upper = valueAtRank(counts, Math.ceil(position));
-  return lower + (upper - lower) * (position - Math.floor(position));
-}
-
-function stats(counts) {
+/**
+ * What the result rows need of one distribution.  The median and the quartiles
+ * are the server's (`NormInsight`/`ThemeInsight`, agenda/stats.py `quantile`),
+ * so the screen shows the middle range the exports print; only the count and
+ * the spread's tie-break (sd) are taken from the counts here.
+ */
+function stats(counts, insight) {
   const min = app.template.scale.min;
   const n = counts.reduce((a, b) => a + b, 0);
+  const server = (key) => (insight && isNumber(insight[key]) ? insight[key] : null);
   if (n === 0) return { n: 0, median: null, q1: null, q3: null, iqr: null, sd: null };
   const mean = counts.reduce((sum, c, i) => sum + c * (min + i), 0) / n;
   const variance = counts.reduce((sum, c, i) => sum + c * (min + i - mean) ** 2, 0) / n;
-  const q1 = quantile(counts, 0.25);
-  const q3 = quantile(counts, 0.75);
-  return { n, median: quantile(counts, 0.5), q1, q3, iqr: q3 - q1, sd: Math.sqrt(variance) };
+  const q1 = server("q1");
+  const q3 = server("q3");
+  return { n, median: server("median"), q1, q3, iqr: q1 === null || q3 === null ? null : q3 - q1, sd: Math.sqrt(variance) };
 }
 
 function colourClass(value) {
@@ -404,6 +391,11 @@ function buildHeader() {
 }
 
 function renderHeader(snap) {
+  // The session's name (and region) as given at creation; older rooms have none.
+  const session = snap.session;
+  const sessionText = session ? [session.name, session.region].filter(Boolean).join(" · ") : "";
+  setText($("session-name"), sessionText);
+  $("session-name").hidden = !sessionText;
   setText($("participants"), snap.participants);
   setAttr($("participants"), "data-count", snap.participants);
   setText($("participants-label"), tr("participants", { n: snap.participants }));
@@ -914,7 +906,7 @@ function extrasHeadingLevel(row, level) {
 
 function renderDistribution(row, norm, result, insight) {
   const counts = result.counts || [];
-  const s = stats(counts);
+  const s = stats(counts, insight);
   const dist = row.querySelector(".dist");
   const key = JSON.stringify([counts, result.dont_know, app.lang]);
   if (dist.getAttribute("data-key") !== key) {
@@ -954,18 +946,17 @@ function renderDistribution(row, norm, result, insight) {
   dk.hidden = !app.template.scale.dont_know;
   dk.classList.toggle("dk--none", !result.dont_know);
   setText(dk, result.dont_know ? tr("results.dont_know_n", { n: result.dont_know }) : "");
-  // Quartiles: the server's (docs/analysis.md: no interpolation between scale
-  // values) once the analysis is there, else our own.
-  const q1 = insight && isNumber(insight.q1) ? insight.q1 : s.q1;
-  const q3 = insight && isNumber(insight.q3) ? insight.q3 : s.q3;
+  // The middle range is the server's (agenda/stats.py), never computed here.
   const statsText =
     s.n === 0
       ? tr("results.no_answers")
       : [
           tr("results.median_is", { median: formatNumber(result.median ?? s.median) }),
-          tr("results.iqr_is", { q1: formatNumber(q1), q3: formatNumber(q3) }),
+          s.q1 === null ? null : tr("results.iqr_is", { q1: formatNumber(s.q1), q3: formatNumber(s.q3) }),
           tr("results.n_is", { n: s.n }),
-        ].join(" · ");
+        ]
+          .filter(Boolean)
+          .join(" · ");
   setText(row.querySelector(".norm__stats"), statsText);
   if (result.median === null || result.median === undefined) setAttr(row, "data-median", null);
   else setAttr(row, "data-median", result.median);
@@ -1197,22 +1188,17 @@ function renderResults(snap, resorted = false) {
 function renderThemes(byId, statsById, analysis) {
   const insightById = new Map(analysis ? analysis.themes.map((t) => [t.theme_id, t]) : []);
   const rows = themesOf(app.norms).map(({ theme, norms }) => {
-    const pooled = scaleValues().map(() => 0);
     let answers = 0;
     let widest = null;
     for (const norm of norms) {
       const result = byId.get(norm.id);
       if (!result || !result.counts) continue;
-      result.counts.forEach((c, i) => {
-        pooled[i] += c;
-      });
       answers += result.received;
       const s = statsById.get(norm.id);
-      if (s && s.n >= 2 && (!widest || s.iqr > widest.s.iqr)) widest = { norm, s };
+      if (s && s.n >= 2 && isNumber(s.iqr) && (!widest || s.iqr > widest.s.iqr)) widest = { norm, s };
     }
-    const s = stats(pooled);
     const insight = insightById.get(theme.id);
-    const median = insight ? insight.median : s.median;
+    const median = insight ? insight.median : null;
     const medianCell = !isNumber(median)
       ? h("td", {}, "–")
       : h("td", {}, h("span", { class: `median-chip ${colourClass(Math.round(median))}` }, formatNumber(median)));

@@ -10,18 +10,23 @@ local owner = redis.call('HGET', owners, ARGV[2])
 if owner and owner ~= ARGV[1] then return 'unknown_item' end
 local seq = tonumber(ARGV[3])
 local hidden = false
+-- The room's version when the note was first put: the order notes were added
+-- in (exports list ideas with equal dots that way).
+local created = tonumber(redis.call('HGET', meta, 'version'))
 local raw = redis.call('HGET', notes, ARGV[2])
 if raw then
   local note = cjson.decode(raw)
   if tonumber(note.seq) >= seq then return 'dup' end
   hidden = note.hidden
+  created = note.created or 0
 end
 if redis.call('SISMEMBER', mine, ARGV[2]) == 0
     and redis.call('SCARD', mine) >= tonumber(ARGV[7]) then
   return 'too_many'
 end
 redis.call('HSET', notes, ARGV[2], cjson.encode({
-  text = ARGV[4], norm = ARGV[5], hidden = hidden, seq = ARGV[3], withdrawn = false }))
+  text = ARGV[4], norm = ARGV[5], hidden = hidden, seq = ARGV[3], withdrawn = false,
+  created = created }))
 redis.call('HSET', owners, ARGV[2], ARGV[1])
 note_participant_seq(seqs, ARGV[1], seq)
 redis.call('SADD', mine, ARGV[2])
