@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, NotRequired, TypedDict
 
-from agenda import analysis
+from agenda import analysis, views
 from agenda.insights import is_contested
 from agenda.phases import is_revealed
 from agenda.templates import Norm, Template
@@ -525,19 +525,31 @@ def _add_notes(result: Result, data: RoomData) -> None:
     shown = result["dots_shown"]
     visible = [note for note in data.notes if not note.hidden]
     order = {note.note_id: index for index, note in enumerate(visible)}
+    # A note in two groups belongs to the one with the smallest id, as in the views.
     group_of = {
-        note_id: group for group in data.groups for note_id in group.note_ids if note_id in order
+        note_id: group
+        for group in sorted(data.groups, key=lambda g: g.group_id, reverse=True)
+        for note_id in group.note_ids
+        if note_id in order
     }
+    # The screens' own results (agenda.views.voting): a group is one item, its
+    # dots those on the group and on its notes; a grouped note has none of its own.
+    results = views.voting(data).results or ()
+    totals = {row.note_id: row.dots for row in results}
 
-    def dots(note_id: str) -> int:
-        return data.votes.get(note_id, 0) if shown else 0
+    def dots(item_id: str) -> int:
+        return totals.get(item_id, 0) if shown else 0
 
-    visible.sort(key=lambda note: (-dots(note.note_id), order[note.note_id]))
+    def item_dots(note_id: str) -> int:
+        """The dots of what the note was voted on as: its group, or itself."""
+        return dots(group_of[note_id].group_id) if note_id in group_of else dots(note_id)
+
+    visible.sort(key=lambda note: (-item_dots(note.note_id), order[note.note_id]))
     result["notes"] = [
         {
             "text": note.text,
             "norm": note.norm_id,
-            "dots": dots(note.note_id) if shown else None,
+            "dots": None if not shown or note.note_id in group_of else dots(note.note_id),
             "group": group_of[note.note_id].title if note.note_id in group_of else None,
         }
         for note in visible
@@ -547,7 +559,7 @@ def _add_notes(result: Result, data: RoomData) -> None:
         members = [note for note in visible if group_of.get(note.note_id) is group]
         if not members:
             continue
-        total = sum(dots(note.note_id) for note in members)
+        total = dots(group.group_id)
         first = min(order[note.note_id] for note in members)
         groups.append((-total, first, group.title, members))
     groups.sort(key=lambda g: (g[0], g[1]))

@@ -137,12 +137,13 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     first = crowd.note(0, "Eén loket voor ouders", PLANTED)
     second = crowd.note(1, "Loket ook op zaterdag", None)
     third = crowd.note(2, "Vaste contactpersoon per school", None)
-    crowd.call(lambda: facilitator.put_note_group("Eén loket", (first, second)))
+    group = crowd.call(lambda: facilitator.put_note_group("Eén loket", (first, second)))
     crowd.call(lambda: facilitator.set_dot_voting(DotVoting.OPEN, 3, 3))
 
     async def vote() -> None:
-        await crowd.people[0].dot_vote(first, 3)
-        await crowd.people[1].dot_vote(second, 1)
+        # A group is one item: its dots go on the group, not on its notes.
+        await crowd.people[0].dot_vote(group, 3)
+        await crowd.people[1].dot_vote(group, 1)
         await crowd.people[2].dot_vote(third, 2)
 
     crowd.call(vote)
@@ -174,7 +175,12 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     assert (planted["q1"], planted["q3"]) == (1.5, 8)
     assert result["opinion_groups"]["outcome"] == "groups"
     assert [g["size"] for g in result["opinion_groups"]["groups"]] == [4, 4]
-    assert [note["dots"] for note in result["notes"]] == [3, 2, 1]
+    # A grouped note has no dots of its own (it is listed by its group's 4); the loose note has 2.
+    assert [(note["text"], note["dots"]) for note in result["notes"]] == [
+        ("Eén loket voor ouders", None),
+        ("Loket ook op zaterdag", None),
+        ("Vaste contactpersoon per school", 2),
+    ]
     assert result["groups"] == [
         {
             "title": "Eén loket",
@@ -208,6 +214,6 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
         assert "de meeste cijfers liggen tussen 1,5 en 8" in flat, fmt
         assert "Groep A 4 Groep B 4" in flat, fmt
         assert "Eén loket (4 stippen)" in flat, fmt
-        assert "Eén loket voor ouders (3 stippen)" in flat, fmt
+        assert "Vaste contactpersoon per school (2 stippen)" in flat, fmt
         assert "null" not in flat and "None" not in flat, fmt
     assert errors == []
