@@ -182,6 +182,8 @@ class RoomMeta:
     join_token: str
     #: Highest command ``seq`` applied, per facilitator device.
     facilitator_seqs: dict[str, int]
+    #: The presenter view's read-only token ('' for rooms made before it existed).
+    display_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +191,7 @@ class CreatedRoom:
     code: str
     facilitator_token: str
     join_token: str
+    display_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +290,7 @@ class RoomStore:
     async def create_room(
         self, template_id: str, previous: PreviousData | None = None
     ) -> CreatedRoom:
-        facilitator_token, join_token = new_token(), new_token()
+        facilitator_token, join_token, display_token = new_token(), new_token(), new_token()
         for _ in range(20):
             code = new_room_code()
             keys = RoomKeys(code)
@@ -301,10 +304,11 @@ class RoomStore:
                     self.ttl,
                     limits.DEFAULT_DOTS_PER_PARTICIPANT,
                     "" if previous is None else json.dumps(dataclasses.asdict(previous)),
+                    display_token,
                 ],
             )
             if status == "ok":
-                return CreatedRoom(code, facilitator_token, join_token)
+                return CreatedRoom(code, facilitator_token, join_token, display_token)
         raise ProtocolError(ErrorCode.INTERNAL, "no free room code found")
 
     async def room_meta(self, code: str) -> RoomMeta | None:
@@ -327,6 +331,7 @@ class RoomStore:
                 for field, value in raw.items()
                 if field.startswith("fseq:")
             },
+            display_token=raw.get("disp", ""),
         )
 
     # -- participants ------------------------------------------------------
@@ -377,6 +382,7 @@ class RoomStore:
                     note["norm"] or None,
                     bool(note["hidden"]),
                     int(note["seq"]),
+                    bool(note.get("pending")),
                 )
             )
         dots = []
@@ -528,6 +534,14 @@ class RoomStore:
             "hide_note",
             [keys.meta, keys.notes],
             [note_id, "1" if hidden else "0", seq, _allowed("hide_note"), device],
+        )
+
+    async def set_moderation(self, code: str, enabled: bool, seq: int, device: str) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_moderation",
+            [keys.meta, keys.notes],
+            ["1" if enabled else "0", seq, _allowed("set_moderation"), device],
         )
 
     async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Outcome:
@@ -688,7 +702,15 @@ def parse_room(
     for note_id, blob in notes.items():
         note = json.loads(blob)
         if not note["withdrawn"]:
-            wall.append(WallNote(note_id, note["text"], note["norm"] or None, bool(note["hidden"])))
+            wall.append(
+                WallNote(
+                    note_id,
+                    note["text"],
+                    note["norm"] or None,
+                    bool(note["hidden"]),
+                    bool(note.get("pending")),
+                )
+            )
     items = []
     stored = ((item_id, json.loads(blob)) for item_id, blob in agenda.items())
     for item_id, item in sorted(stored, key=_agenda_order):
@@ -740,6 +762,7 @@ def parse_room(
         dots_cast=int(meta["dots_cast"]),
         votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
         timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
+        moderation=meta.get("moderation") == "1",
     )
 
 

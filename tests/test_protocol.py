@@ -51,6 +51,7 @@ from protocol.messages import (
     OwnDots,
     OwnNote,
     OwnRating,
+    Presenter,
     PreviousItem,
     PreviousNorm,
     PreviousScan,
@@ -65,6 +66,7 @@ from protocol.messages import (
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
+    SetModeration,
     SetOrgType,
     SetPhase,
     SetTimer,
@@ -147,6 +149,7 @@ wall_notes = st.builds(
     text=free_text(limits.MAX_NOTE_CHARS),
     norm_id=st.none() | slugs,
     hidden=st.booleans(),
+    pending=st.booleans(),
 )
 agenda_items = st.builds(
     AgendaItem,
@@ -175,6 +178,7 @@ own_notes = st.builds(
     norm_id=st.none() | slugs,
     hidden=st.booleans(),
     seq=seqs,
+    pending=st.booleans(),
 )
 own_dots = st.builds(
     OwnDots, note_id=client_ids, dots=st.integers(0, limits.MAX_DOTS_PER_PARTICIPANT), seq=seqs
@@ -271,6 +275,8 @@ room_states = st.builds(
     notes=st.none() | small(wall_notes),
     second_results=st.none() | small(norm_results),
     timer_ends_at=st.none() | epoch_ms,
+    hidden_notes=small(client_ids),
+    pending_notes=small(client_ids),
 )
 
 
@@ -284,7 +290,8 @@ def set_dot_votings(draw: st.DrawFn) -> SetDotVoting:
 @st.composite
 def joins(draw: st.DrawFn) -> Join:
     role = draw(roles)
-    token = draw(tokens) if role is Role.FACILITATOR else draw(st.none() | tokens)
+    needs_token = role in (Role.FACILITATOR, Role.PRESENTER)
+    token = draw(tokens) if needs_token else draw(st.none() | tokens)
     return Join(
         draw(room_codes), role, token, draw(st.none() | tokens), device=draw(st.none() | client_ids)
     )
@@ -313,6 +320,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
     SetPhase: st.builds(SetPhase, seq=seqs, phase=phases),
     SetLock: st.builds(SetLock, seq=seqs, locked=st.booleans()),
     HideNote: st.builds(HideNote, seq=seqs, note_id=client_ids, hidden=st.booleans()),
+    SetModeration: st.builds(SetModeration, seq=seqs, enabled=st.booleans()),
     PutAgendaItem: st.builds(
         PutAgendaItem,
         seq=seqs,
@@ -387,6 +395,27 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         analysis=st.none() | analyses,
         previous=st.none() | previous_scans,
         suggestions=small(note_groups),
+        second_norms=st.none() | small(norm_results),
+        moderation=st.booleans(),
+    ),
+    Presenter: st.builds(
+        Presenter,
+        version=counts,
+        phase=phases,
+        round=st.integers(1, limits.MAX_SEQ),
+        locked=st.booleans(),
+        revealed=st.booleans(),
+        participants=counts,
+        org_counts=small(org_counts),
+        norms=small(norm_results),
+        notes=small(wall_notes),
+        groups=small(note_groups),
+        voting=votings,
+        agenda=small(agenda_items),
+        timer_ends_at=st.none() | epoch_ms,
+        server_time=epoch_ms,
+        analysis=st.none() | analyses,
+        previous=st.none() | previous_scans,
         second_norms=st.none() | small(norm_results),
     ),
 }

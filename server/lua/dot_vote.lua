@@ -12,7 +12,8 @@ local raw = redis.call('HGET', notes, ARGV[1])
 if not raw then return 'unknown_item' end
 local note = cjson.decode(raw)
 local dots, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
-if (note.withdrawn or note.hidden) and dots > 0 then return 'unknown_item' end
+-- A note waiting for approval is on nobody's screen but the facilitator's.
+if (note.withdrawn or note.hidden or note.pending) and dots > 0 then return 'unknown_item' end
 if dots > tonumber(m[3]) then return 'too_many' end
 local old_dots = 0
 local old = redis.call('HGET', mydots, ARGV[1])
