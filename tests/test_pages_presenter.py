@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+import segno
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
@@ -23,8 +25,10 @@ from protocol.phases import DotVoting, Phase, Role
 from tests.browser import fail_on_page_errors, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
+from tests.test_pages import open_dashboard, open_phone, set_phase
 from tests.test_pages_analysis import Crowd
 from tests.test_pages_analysis import crowds as crowds  # closes the clients
+from tests.test_session import qr_matrix
 
 SCAN = load_builtin_templates()["participatiescan"]
 PROJECTOR = {"width": 1920, "height": 1080}
@@ -294,3 +298,114 @@ def _range_words(q1: float | None, q3: float | None) -> str:
     if q1 == q3:
         return f"De meeste cijfers zijn een {number(q1)}."
     return f"De meeste cijfers liggen tussen {number(q1)} en {number(q3)}."
+
+
+def test_moderation_reaches_the_projector_and_the_author_at_once(
+    kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room()
+    dashboard = open_dashboard(browser, room, errors)
+    projector = open_presenter(browser, room, errors)
+    phone_page = open_phone(browser, room, errors)
+    crowd = Crowd(kleur, room)
+    crowds.append(crowd)
+    crowd.join(1, [None])
+    for phase in ("rating", "reveal", "brainstorm"):
+        set_phase(dashboard, phase, [phone_page])
+    wait_phase(projector, "brainstorm")
+    expect(dashboard.get_by_test_id("moderation-switch")).to_be_checked()  # on by default
+
+    phone_page.get_by_test_id("note-text").fill("Eén loket voor alle jongeren")
+    phone_page.get_by_test_id("note-submit").click()
+    own = phone_page.get_by_test_id("own-note")
+    expect(own).to_have_count(1)
+    note = own.get_attribute("data-note-id")
+    assert note
+    # Waiting: the author sees so, the facilitator has it in the queue.
+    expect(own.get_by_test_id("own-note-waiting")).to_be_visible()
+    expect(dashboard.get_by_test_id(f"pending-{note}")).to_contain_text("Eén loket")
+    other = crowd.note(0, "Vaste contactpersoon bij UWV", None)
+    dashboard.get_by_test_id(f"approve-{other}").click()
+    # The projector has caught up with the other, approved note: ours is still not on it.
+    expect(projector.get_by_test_id(f"wall-note-{other}")).to_be_visible()
+    expect(projector.get_by_test_id(f"wall-note-{note}")).to_have_count(0)
+    problems = serious(Axe(), dashboard, "dashboard-moderation")
+    screenshot(dashboard, "dashboard-moderation")
+
+    dashboard.get_by_test_id(f"approve-{note}").click()
+    expect(projector.get_by_test_id(f"wall-note-{note}")).to_contain_text("Eén loket")
+    expect(own.get_by_test_id("own-note-waiting")).to_have_count(0)
+    expect(dashboard.get_by_test_id(f"pending-{note}")).to_have_count(0)
+
+    # Hidden: gone from the projector, and marked on the author's phone, no reload.
+    dashboard.get_by_test_id(f"hide-{note}").click()
+    expect(projector.get_by_test_id(f"wall-note-{note}")).to_have_count(0)
+    expect(own.get_by_test_id("own-note-hidden")).to_be_visible()
+    expect(projector.get_by_test_id(f"wall-note-{other}")).to_be_visible()
+    screenshot(phone_page, "phone-note-hidden")
+    # Shown again: back on both.
+    dashboard.get_by_test_id(f"hide-{note}").click()
+    expect(projector.get_by_test_id(f"wall-note-{note}")).to_be_visible()
+    expect(own.get_by_test_id("own-note-hidden")).to_have_count(0)
+
+    # The switch off: new notes go up at once.
+    dashboard.get_by_test_id("moderation-switch").uncheck()
+    later = crowd.note(0, "Stagebank voor de hele regio", None)
+    expect(projector.get_by_test_id(f"wall-note-{later}")).to_be_visible()
+    assert problems == []
+    assert errors == []
+
+
+def test_control_on_a_second_device_from_the_link_the_control_view_shows(
+    kleur: ServerProcess, browser: Browser
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room()
+    dashboard = open_dashboard(browser, room, errors)
+    toggle = dashboard.get_by_test_id("show-control")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(dashboard.get_by_test_id("control-panel")).to_be_hidden()
+    toggle.click()
+    panel = dashboard.get_by_test_id("control-panel")
+    expect(panel).to_contain_text("bedient de sessie")  # the warning
+    link = dashboard.get_by_test_id("control-link").inner_text().strip()
+    assert link == room["facilitator_url"]
+    qr = dashboard.get_by_test_id("control-qr")
+    expect(qr).to_have_js_property("complete", True)
+    assert qr.evaluate("img => img.naturalWidth") > 0
+    # The QR route the page shows holds exactly that link (made by the server, segno).
+    svg = httpx.get(
+        f"{kleur.http_url}/api/rooms/{room['code']}/control-qr.svg",
+        headers={"Authorization": f"Bearer {link.split('#', 1)[1]}"},
+    ).text
+    expected = segno.make(link, error="m")
+    assert qr_matrix(svg) == [[bool(cell) for cell in row] for row in expected.matrix]
+    problems = serious(Axe(), dashboard, "dashboard-control")
+    screenshot(dashboard, "dashboard-control")
+
+    # A second device (a fresh browser context) opens the link and has control.
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, locale="nl-NL").new_page()
+    fail_on_page_errors(tablet, errors)
+    tablet.goto(link)
+    expect(tablet.get_by_test_id("room-code")).to_contain_text(room["code"])
+    tablet.get_by_test_id("phase-to-rating").click()
+    expect(dashboard.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+
+    # The same device gets control back in a new tab without the link's token.
+    again = dashboard.context.new_page()
+    fail_on_page_errors(again, errors)
+    again.goto(f"{kleur.http_url}/f/{room['code']}")
+    expect(again.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+    expect(again.get_by_test_id("phase-to-reveal")).to_be_visible()
+
+    # "Open presentatie" opens the projector's view in a window of its own.
+    with dashboard.context.expect_page() as opened:
+        dashboard.get_by_test_id("open-presenter").click()
+    presenter = opened.value
+    fail_on_page_errors(presenter, errors)
+    expect(presenter.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+    assert presenter.url.split("#")[0] == f"{kleur.http_url}/p/{room['code']}"
+    assert presenter.locator(CONTROLS).count() == 0
+    assert problems == []
+    assert errors == []
