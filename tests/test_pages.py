@@ -113,6 +113,10 @@ def test_a_whole_session_on_three_phones_and_a_big_screen(
         page.get_by_test_id("note-text").fill(idea)
         page.get_by_test_id("note-submit").click()
         expect(page.get_by_test_id("own-note")).to_have_count(1)
+    # Moderation is on: the notes wait in the queue until the facilitator approves them.
+    expect(dashboard.locator("[data-testid^='pending-']")).to_have_count(3)
+    dashboard.get_by_test_id("approve-all").click()
+    expect(dashboard.locator("[data-testid^='pending-']")).to_have_count(0)
     cards = dashboard.locator("[data-testid^='note-']")
     for idea in ideas:
         expect(dashboard.get_by_text(idea, exact=True)).to_be_visible()
