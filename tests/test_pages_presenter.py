@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
-from protocol.messages import Presenter
-from protocol.phases import DotVoting, Phase, Role
+from protocol.messages import Presenter, SetFollowUpStatus
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Role
 from tests.browser import fail_on_page_errors, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
@@ -407,5 +407,63 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     expect(presenter.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
     assert presenter.url.split("#")[0] == f"{kleur.http_url}/p/{room['code']}"
     assert presenter.locator(CONTROLS).count() == 0
+    assert problems == []
+    assert errors == []
+
+
+def test_a_follow_up_scan_shows_the_earlier_agenda_on_the_projector(
+    kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
+) -> None:
+    # The earlier scan, quickly, with Python clients only.
+    first = kleur.create_room()
+    crowd = Crowd(kleur, first)
+    crowds.append(crowd)
+    crowd.join(3, [None])
+    facilitator = crowd.join_facilitator()
+    crowd.call(lambda: facilitator.set_phase(Phase.RATING))
+    crowd.wait_phase(Phase.RATING)
+    crowd.rate(lambda _i, _norm: 4, [SPLIT])
+    crowd.call(lambda: facilitator.set_phase(Phase.REVEAL))
+    for position, action in enumerate(("Stagebank opzetten", "Overleg met UWV")):
+        crowd.call(
+            lambda action=action, position=position: facilitator.put_agenda_item(
+                action, owner="Gemeente", position=position
+            )
+        )
+    exported = httpx.get(
+        f"{kleur.http_url}/api/rooms/{first['code']}/export.json",
+        headers={"Authorization": f"Bearer {first['facilitator_token']}"},
+    )
+    assert exported.status_code == 200, exported.text
+    created = httpx.post(
+        f"{kleur.http_url}/api/rooms",
+        json={"template": "participatiescan", "previous": exported.json()},
+    )
+    assert created.status_code == 201, created.text
+    room = created.json()
+
+    errors: list[str] = []
+    later = Crowd(kleur, room)
+    crowds.append(later)
+    later.join(3, [None])
+    control = later.join_facilitator()
+    later.call(lambda: control.command(lambda seq: SetFollowUpStatus(seq, 1, FollowUpStatus.DONE)))
+    projector = open_presenter(browser, room, errors, "?theme=1")
+    later.call(lambda: control.set_phase(Phase.RATING))
+    later.wait_phase(Phase.RATING)
+    later.rate(lambda _i, _norm: 7, [SPLIT])
+    later.call(lambda: control.set_phase(Phase.REVEAL))
+    wait_phase(projector, "reveal")
+    expect(projector.get_by_test_id(f"norm-{SPLIT}")).to_contain_text("Vorige keer: 4")
+    for phase in (Phase.BRAINSTORM, Phase.AGENDA):
+        later.call(lambda phase=phase: control.set_phase(phase))
+    wait_phase(projector, "agenda")
+    previous = projector.get_by_test_id("previous")
+    expect(previous).to_contain_text("Stagebank opzetten")
+    expect(previous.locator("li").nth(0)).to_contain_text("Nog niet begonnen")
+    expect(previous.locator("li").nth(1)).to_contain_text("Klaar")
+    expect(previous.locator("li").nth(1)).to_contain_text("Overleg met UWV")
+    problems = readable_problems(projector, "follow-up-agenda")
+    problems.extend(serious(Axe(), projector, "follow-up-agenda"))
     assert problems == []
     assert errors == []

@@ -255,6 +255,7 @@ function revealView(snap) {
       { class: "reveal__head" },
       el("h1", { id: "view-title", class: "pres-title" }, page.theme.title),
       el("p", { class: "reveal__page" }, app.t("presenter.reveal.page", { n: page.index + 1, total: themeCount })),
+      scaleLegend(),
       pager(pages, page),
     ),
     el(
@@ -263,6 +264,15 @@ function revealView(snap) {
       page.theme.norms.map((norm) => normRow(norm, results.get(norm.id), insights.get(norm.id), previous.get(norm.id))),
     ),
   );
+}
+
+/** What the ends of the axis mean, in the template's words ("0 = zeer slecht, 10 = uitstekend"). */
+function scaleLegend() {
+  const scale = app.template && app.template.scale;
+  if (!scale || !scale.min_label || !scale.max_label) return null;
+  const { min, max, min_label: minLabel, max_label: maxLabel } = scale;
+  return el("p", { class: "reveal__page", lang: app.template.language },
+    app.t("presenter.reveal.scale", { min, max, min_label: minLabel, max_label: maxLabel }));
 }
 
 function agreementText(insight) {
