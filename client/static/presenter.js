@@ -13,6 +13,9 @@
 import { Connection, el, loadProtocol, loadTranslations } from "./kleur.js";
 
 const PAGE_SECONDS = 20;
+// Rows that fit one 1080-pixel screen at these sizes; a theme with more
+// (an operator's own template) is shown in parts, each on one screen.
+const MAX_ROWS = 6;
 const LANGS = ["nl", "en"];
 const LOCALES = { nl: "nl-NL", en: "en-GB" };
 // Consensus (Tastle & Wierman, 0..1) at or above which the group "agrees";
@@ -214,7 +217,14 @@ function ratingView(snap) {
 // ------------------------------------------------------------------ reveal
 
 function revealPages(snap) {
-  const pages = app.themes.map((theme, index) => ({ kind: "theme", theme, index }));
+  const pages = [];
+  app.themes.forEach((theme, index) => {
+    const parts = Math.ceil(theme.norms.length / MAX_ROWS) || 1;
+    for (let part = 0; part < parts; part += 1) {
+      const norms = theme.norms.slice(part * MAX_ROWS, (part + 1) * MAX_ROWS);
+      pages.push({ kind: "theme", theme, index, norms, part, parts });
+    }
+  });
   const breakdown = (snap.analysis && snap.analysis.breakdown) || [];
   if (breakdown.length) pages.push({ kind: "matrix" });
   return pages;
@@ -225,7 +235,10 @@ function currentPage(pages) {
     const matrix = pages.find((p) => p.kind === "matrix");
     if (matrix) return matrix;
   }
-  if (app.pinned && Number.isInteger(app.pinned.theme) && pages[app.pinned.theme]) return pages[app.pinned.theme];
+  if (app.pinned && Number.isInteger(app.pinned.theme)) {
+    const pinned = pages.find((p) => p.kind === "theme" && p.index === app.pinned.theme);
+    if (pinned) return pinned;
+  }
   return pages[app.page % pages.length];
 }
 
@@ -253,7 +266,8 @@ function revealView(snap) {
     el(
       "div",
       { class: "reveal__head" },
-      el("h1", { id: "view-title", class: "pres-title" }, page.theme.title),
+      el("h1", { id: "view-title", class: "pres-title" },
+        page.parts > 1 ? `${page.theme.title} (${page.part + 1}/${page.parts})` : page.theme.title),
       el("p", { class: "reveal__page" }, app.t("presenter.reveal.page", { n: page.index + 1, total: themeCount })),
       scaleLegend(),
       pager(pages, page),
@@ -261,7 +275,7 @@ function revealView(snap) {
     el(
       "ul",
       { class: "reveal__norms" },
-      page.theme.norms.map((norm) => normRow(norm, results.get(norm.id), insights.get(norm.id), previous.get(norm.id))),
+      page.norms.map((norm) => normRow(norm, results.get(norm.id), insights.get(norm.id), previous.get(norm.id))),
     ),
   );
 }
