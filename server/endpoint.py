@@ -150,7 +150,8 @@ async def _join_presenter(services: Services, connection: Connection, join: Join
     assert join.token is not None  # Join checks this
     if meta is None:
         raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
-    if not meta.display_token or not hmac.compare_digest(join.token, meta.display_token):
+    given, expected = join.token.encode(), meta.display_token.encode()
+    if not expected or not hmac.compare_digest(given, expected):
         raise ProtocolError(ErrorCode.BAD_TOKEN, "wrong display token")
     template = services.templates[meta.template_id]
     connection.identity = Identity(join.room, Role.PRESENTER, template, None)

@@ -122,7 +122,9 @@ async def _authorised_room(
     if allowed and meta is not None:
         facilitator = hmac.compare_digest(token_hash(token), meta.facilitator_hash)
         display = display_too and bool(meta.display_token)
-        allowed = facilitator or (display and hmac.compare_digest(token, meta.display_token))
+        # As bytes: compare_digest refuses str with non-ASCII characters (a bad header).
+        same = hmac.compare_digest(token.encode(), meta.display_token.encode())
+        allowed = facilitator or (display and same)
     if not allowed or meta is None:
         return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
     return code, meta.join_token

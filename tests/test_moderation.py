@@ -134,6 +134,9 @@ async def test_links_and_qr_codes_for_the_control_view(kleur: ServerProcess) -> 
     assert join_qr.status_code == 200
     expected = segno.make(room["join_url"], error="m")
     assert qr_matrix(join_qr.text) == [[bool(cell) for cell in row] for row in expected.matrix]
+    # A header that is not even ASCII is refused like any wrong token.
+    odd = {"Authorization": "Bearer tëst".encode()}
+    assert httpx.get(f"{base}/qr.svg", headers=odd).status_code == 401
     for path in ("links", "control-qr.svg", "export.json"):
         assert httpx.get(f"{base}/{path}", headers=display).status_code == 401
         assert httpx.get(f"{base}/{path}").status_code == 401
