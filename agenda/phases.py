@@ -34,6 +34,7 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "withdraw_note": frozenset({Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM}),
     "set_lock": _OPEN,
     "hide_note": frozenset({Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
+    "set_moderation": _OPEN,
     "put_agenda_item": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "remove_agenda_item": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "set_dot_voting": frozenset({Phase.BRAINSTORM, Phase.AGENDA}),

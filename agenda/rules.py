@@ -22,6 +22,10 @@ from protocol.phases import Question, Role
 
 
 def check_role(message: ClientMessage, role: Role) -> None:
+    if role is Role.PRESENTER:
+        raise ProtocolError(
+            ErrorCode.FORBIDDEN, f"the presenter view is read-only: it may not send {message.TYPE}"
+        )
     if role not in message.SENDERS:
         raise ProtocolError(ErrorCode.FORBIDDEN, f"a {role.value} may not send {message.TYPE}")
 

@@ -25,6 +25,7 @@ from protocol.messages import (
     NoteGroup,
     NoteVotes,
     OrgCount,
+    Presenter,
     PreviousItem,
     PreviousNorm,
     PreviousScan,
@@ -69,7 +70,7 @@ class RoomData:
     second_tallies: Mapping[str, Mapping[int | None, int]] = field(default_factory=dict)
     #: The same for the previous round, when this is a second (or later) round.
     previous_tallies: Mapping[str, Mapping[int | None, int]] | None = None
-    #: Visible and hidden notes; withdrawn ones are not here.
+    #: Visible, hidden and pending notes; withdrawn ones are not here.
     notes: tuple[WallNote, ...] = ()
     agenda: tuple[AgendaItem, ...] = ()
     groups: tuple[NoteGroup, ...] = ()
@@ -86,6 +87,13 @@ class RoomData:
     follow_up: Mapping[int, FollowUpStatus] = field(default_factory=dict)
     #: The session's name, region and date, as given at creation.
     session: SessionInfo | None = None
+    #: New notes wait for the facilitator's approval (see ``SetModeration``).
+    moderation: bool = False
+
+
+def on_wall(note: WallNote) -> bool:
+    """Whether the whole room may see a note: approved and not hidden."""
+    return not note.hidden and not note.pending
 
 
 def norm_results(
@@ -121,7 +129,7 @@ def voting(data: RoomData) -> Voting:
     """
     results = None
     if data.voting_state is DotVoting.SHOWN:
-        visible = {note.note_id for note in data.notes if not note.hidden}
+        visible = {note.note_id for note in data.notes if on_wall(note)}
         group_ids = {group.group_id for group in data.groups}
         # A note in two groups counts for the one with the smallest id.
         group_of = {
@@ -150,7 +158,7 @@ def voting(data: RoomData) -> Voting:
 
 def visible_groups(data: RoomData) -> tuple[NoteGroup, ...]:
     """The note groups as the room sees them: only their visible notes, none left empty."""
-    visible = {note.note_id for note in data.notes if not note.hidden}
+    visible = {note.note_id for note in data.notes if on_wall(note)}
     shown = []
     for group in sorted(data.groups, key=lambda g: g.group_id):
         members = tuple(n for n in group.note_ids if n in visible)
@@ -198,6 +206,49 @@ def dashboard(
         previous=previous_scan(data, template, revealed),
         second_norms=second_results(data, template, revealed=revealed),
         session=data.session,
+        moderation=data.moderation,
+    )
+
+
+def presenter(
+    data: RoomData,
+    template: Template,
+    min_group_size: int,
+    server_time: int,
+    analysis: Analysis | None = None,
+) -> Presenter:
+    """The projector's view: what the whole room may see, and nothing more.
+
+    Built from the facilitator's view and then filtered, so the two cannot
+    drift apart on what they show; what only the facilitator may see (pending
+    and hidden notes, suggestions, the draft agenda) is left out here.
+    """
+    full = dashboard(data, template, min_group_size, server_time, analysis)
+    notes = tuple(note for note in full.notes if on_wall(note))
+    shown = {note.note_id for note in notes}
+    groups = []
+    for group in full.groups:
+        members = tuple(note_id for note_id in group.note_ids if note_id in shown)
+        if members:
+            groups.append(dataclasses.replace(group, note_ids=members))
+    return Presenter(
+        version=full.version,
+        phase=full.phase,
+        round=full.round,
+        locked=full.locked,
+        revealed=full.revealed,
+        participants=full.participants,
+        org_counts=full.org_counts,
+        norms=full.norms,
+        notes=notes,
+        groups=tuple(groups),
+        voting=full.voting,
+        agenda=full.agenda,
+        timer_ends_at=full.timer_ends_at,
+        server_time=full.server_time,
+        analysis=None if full.analysis is None else dataclasses.replace(full.analysis, draft=()),
+        previous=full.previous,
+        second_norms=full.second_norms,
     )
 
 
@@ -252,7 +303,7 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         results=norm_results(data, template, revealed=True) if revealed else None,
         voting=voting(data),
         notes=(
-            tuple(note for note in _wall(data) if not note.hidden)
+            tuple(note for note in _wall(data) if on_wall(note))
             if data.voting_state is not DotVoting.CLOSED
             else None
         ),
@@ -260,6 +311,8 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         second_results=second_results(data, template, revealed=True) if revealed else None,
         groups=visible_groups(data) if data.voting_state is not DotVoting.CLOSED else None,
         agenda=room_agenda(data) if data.phase in AGENDA_PHASES else None,
+        hidden_notes=tuple(note.note_id for note in _wall(data) if note.hidden),
+        pending_notes=tuple(n.note_id for n in _wall(data) if n.pending and not n.hidden),
     )
 
 

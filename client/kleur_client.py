@@ -29,6 +29,7 @@ from protocol.messages import (
     Error,
     HideNote,
     Join,
+    Presenter,
     PutAgendaItem,
     PutNote,
     PutNoteGroup,
@@ -39,6 +40,7 @@ from protocol.messages import (
     ServerMessage,
     SetDotVoting,
     SetLock,
+    SetModeration,
     SetOrgType,
     SetPhase,
     SetTimer,
@@ -85,6 +87,8 @@ class KleurClient:
         self.welcome: Welcome | None = None
         self.state: RoomState | None = None
         self.dashboard: Dashboard | None = None
+        #: The presenter view's snapshot (role presenter).
+        self.presenter: Presenter | None = None
         self.received: list[ServerMessage] = []
         self.outbox: dict[int, Command] = {}
         self._seq = 0
@@ -167,6 +171,8 @@ class KleurClient:
                 future.set_exception(CommandRefused(message))
         elif isinstance(message, Dashboard):
             self.dashboard = message
+        elif isinstance(message, Presenter):
+            self.presenter = message
         elif isinstance(message, RoomState):
             self.state = message
         async with self._changed:
@@ -271,6 +277,9 @@ class KleurClient:
     async def hide_note(self, note_id: str, hidden: bool = True) -> Ack:
         return await self.command(lambda seq: HideNote(seq, note_id, hidden))
 
+    async def set_moderation(self, enabled: bool) -> Ack:
+        return await self.command(lambda seq: SetModeration(seq, enabled))
+
     async def put_agenda_item(self, action: str, **fields: Any) -> str:
         item_id = fields.pop("item_id", None) or new_id()
         defaults: dict[str, Any] = {
@@ -328,6 +337,13 @@ class KleurClient:
         await self.wait_for(lambda c: c.dashboard is not None and predicate(c.dashboard), timeout)
         assert self.dashboard is not None
         return self.dashboard
+
+    async def wait_presenter(
+        self, predicate: Callable[[Presenter], bool], timeout: float = 15
+    ) -> Presenter:
+        await self.wait_for(lambda c: c.presenter is not None and predicate(c.presenter), timeout)
+        assert self.presenter is not None
+        return self.presenter
 
     async def wait_closed(self, timeout: float = 5) -> int | None:
         if self._reader is not None:

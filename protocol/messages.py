@@ -155,6 +155,8 @@ class Join(ClientMessage):
             _check(bool(_TOKEN.fullmatch(self.join_token)), "join_token", "malformed token")
         if self.role is Role.FACILITATOR:
             _check(self.token is not None, "token", "the facilitator must send its token")
+        if self.role is Role.PRESENTER:
+            _check(self.token is not None, "token", "the presenter must send the display token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,12 @@ class SetLock(Command):
 
 @dataclass(frozen=True, slots=True)
 class HideNote(Command):
-    """Moderation: hide a note from the wall (or show it again)."""
+    """Moderation: hide a note from the wall, or show it (``hidden`` false).
+
+    Showing a note also approves it: a note waiting in the moderation queue
+    (``WallNote.pending``) reaches the presenter view and the phones only
+    once the facilitator shows it; hiding it takes it out of the queue too.
+    """
 
     TYPE: ClassVar[str] = "hide_note"
     SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
@@ -249,6 +256,20 @@ class HideNote(Command):
     def __post_init__(self) -> None:
         check_seq(self.seq)
         check_client_id(self.note_id, "note_id")
+
+
+@dataclass(frozen=True, slots=True)
+class SetModeration(Command):
+    """Switch the moderation queue on (the default) or off.
+
+    On: a new or edited note waits for the facilitator (``hide_note`` with
+    ``hidden`` false approves it).  Off: new notes go on the wall at once, and
+    the notes still waiting are let through.
+    """
+
+    TYPE: ClassVar[str] = "set_moderation"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +439,8 @@ class OwnNote:
     norm_id: str | None
     hidden: bool
     seq: int
+    #: Waiting for the facilitator's approval (moderation on).
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +474,8 @@ class WallNote:
     text: str
     norm_id: str | None
     hidden: bool
+    #: Waiting in the moderation queue: only the facilitator sees it.
+    pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -669,6 +694,11 @@ class RoomState(ServerMessage):
     #: The improvement agenda by position, in the agenda and closed phases
     #: (None in the others; optional on the wire).
     agenda: tuple[RoomAgendaItem, ...] | None = None
+    #: Ids of the notes the facilitator hid, and of those waiting for approval.
+    #: Note ids are random and chosen by the author's client, so only the
+    #: author can tell which are its own: its phone marks them at once.
+    hidden_notes: tuple[str, ...] = ()
+    pending_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -747,6 +777,39 @@ class Dashboard(ServerMessage):
     second_norms: tuple[NormResult, ...] | None = None
     #: The session's name, region and date (None for a room created without).
     session: SessionInfo | None = None
+    #: Whether new notes wait for approval (``set_moderation``).
+    moderation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Presenter(ServerMessage):
+    """The projector's view: only what the whole room may see, coalesced like ``dashboard``.
+
+    Before the reveal ``norms`` carry only how many answered; ``notes`` are
+    the approved, not hidden ones; ``groups`` list only those notes;
+    ``voting.results`` only once shown; ``analysis`` only after the reveal
+    and without the draft agenda.  Never a pending or hidden note, never a
+    suggestion.
+    """
+
+    TYPE: ClassVar[str] = "presenter"
+    version: int
+    phase: Phase
+    round: int
+    locked: bool
+    revealed: bool
+    participants: int
+    org_counts: tuple[OrgCount, ...]
+    norms: tuple[NormResult, ...]
+    notes: tuple[WallNote, ...]
+    groups: tuple[NoteGroup, ...]
+    voting: Voting
+    agenda: tuple[AgendaItem, ...]
+    timer_ends_at: int | None
+    server_time: int
+    analysis: Analysis | None
+    previous: PreviousScan | None
+    second_norms: tuple[NormResult, ...] | None = None
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
@@ -760,6 +823,7 @@ CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
         SetPhase,
         SetLock,
         HideNote,
+        SetModeration,
         PutAgendaItem,
         RemoveAgendaItem,
         SetDotVoting,
@@ -772,7 +836,7 @@ CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
 }
 
 SERVER_MESSAGES: dict[str, type[ServerMessage]] = {
-    cls.TYPE: cls for cls in (Welcome, Ack, Error, RoomState, Dashboard)
+    cls.TYPE: cls for cls in (Welcome, Ack, Error, RoomState, Dashboard, Presenter)
 }
 
 

@@ -21,6 +21,9 @@ class Phase(StrEnum):
 class Role(StrEnum):
     PARTICIPANT = "participant"
     FACILITATOR = "facilitator"
+    #: The projector: joins with the room's display token, sees only what the
+    #: whole room may see, and may send no command.
+    PRESENTER = "presenter"
 
 
 class Question(StrEnum):

@@ -28,6 +28,7 @@ from protocol.messages import (
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
+    SetModeration,
     SetOrgType,
     SetPhase,
     SetTimer,
@@ -72,6 +73,8 @@ async def _store(services: Services, who: Identity, message: Command) -> Outcome
             return await store.set_lock(code, locked, seq, who.device)
         case HideNote(seq=seq, note_id=note_id, hidden=hidden):
             return await store.hide_note(code, note_id, hidden, seq, who.device)
+        case SetModeration(seq=seq, enabled=enabled):
+            return await store.set_moderation(code, enabled, seq, who.device)
         case PutAgendaItem():
             item = AgendaItem(
                 message.item_id,

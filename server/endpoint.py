@@ -99,6 +99,8 @@ async def _join(services: Services, connection: Connection) -> bool:
             raise ProtocolError(ErrorCode.NOT_JOINED, "the first message must be join")
         if message.role is Role.FACILITATOR:
             welcome = await _join_facilitator(services, connection, message)
+        elif message.role is Role.PRESENTER:
+            welcome = await _join_presenter(services, connection, message)
         else:
             welcome = await _join_participant(services, connection, message)
     except ProtocolError as error:
@@ -111,7 +113,7 @@ async def _join(services: Services, connection: Connection) -> bool:
     connection.send(welcome)
     METRICS.joins["ok"] += 1
     services.hub.add(connection)
-    if message.role is Role.FACILITATOR:
+    if message.role in (Role.FACILITATOR, Role.PRESENTER):
         services.hub.send_dashboard_now(connection)
     return True
 
@@ -137,6 +139,32 @@ async def _join_facilitator(services: Services, connection: Connection, join: Jo
         notes=(),
         dots=(),
         max_seq=meta.facilitator_seqs.get(device, 0),
+        server_time=now_ms(),
+        state=await _room_state(services, join.room, template),
+    )
+
+
+async def _join_presenter(services: Services, connection: Connection, join: Join) -> Welcome:
+    """The projector: read-only, with the display token from the presenter link."""
+    meta = await services.store.room_meta(join.room)
+    assert join.token is not None  # Join checks this
+    if meta is None:
+        raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
+    given, expected = join.token.encode(), meta.display_token.encode()
+    if not expected or not hmac.compare_digest(given, expected):
+        raise ProtocolError(ErrorCode.BAD_TOKEN, "wrong display token")
+    template = services.templates[meta.template_id]
+    connection.identity = Identity(join.room, Role.PRESENTER, template, None)
+    return Welcome(
+        role=Role.PRESENTER,
+        room=join.room,
+        template_id=template.id,
+        participant_token=None,
+        org_type=None,
+        ratings=(),
+        notes=(),
+        dots=(),
+        max_seq=0,
         server_time=now_ms(),
         state=await _room_state(services, join.room, template),
     )

@@ -54,8 +54,11 @@ class LocalRoom:
     template: Template
     facilitators: set[Connection] = field(default_factory=set)
     participants: set[Connection] = field(default_factory=set)
+    #: Presenter views (projectors): read-only, sent their own filtered snapshot.
+    presenters: set[Connection] = field(default_factory=set)
     last_refresh: float = float("-inf")
     dashboard_version: int = -1
+    presenter_version: int = -1
     state: RoomState | None = None
     #: The last analysis and what it was computed from (recomputed only when
     #: the tallies or organisation counts change, which after the reveal is rare).
@@ -66,7 +69,11 @@ class LocalRoom:
 
     @property
     def empty(self) -> bool:
-        return not self.facilitators and not self.participants
+        return not self.facilitators and not self.participants and not self.presenters
+
+    @property
+    def everyone(self) -> set[Connection]:
+        return self.facilitators | self.participants | self.presenters
 
 
 def broadcast(connections: set[Connection], message: ServerMessage) -> None:
@@ -97,6 +104,8 @@ class Hub:
             room = self.rooms[identity.room] = LocalRoom(identity.room, identity.template)
         if identity.role is Role.FACILITATOR:
             room.facilitators.add(connection)
+        elif identity.role is Role.PRESENTER:
+            room.presenters.add(connection)
         else:
             room.participants.add(connection)
 
@@ -109,12 +118,13 @@ class Hub:
             return
         room.facilitators.discard(connection)
         room.participants.discard(connection)
+        room.presenters.discard(connection)
         if room.empty:
             del self.rooms[identity.room]
             self._dirty.discard(identity.room)
 
     def connections(self) -> list[Connection]:
-        return [c for room in self.rooms.values() for c in room.facilitators | room.participants]
+        return [c for room in self.rooms.values() for c in room.everyone]
 
     # -- changes -----------------------------------------------------------
     def mark_dirty(self, code: str) -> None:
@@ -156,9 +166,18 @@ class Hub:
         data = await self.store.read_room(room.code)
         if data is None:
             return
-        if room.facilitators and data.version != room.dashboard_version:
+        analysis = None
+        wants_dashboard = bool(room.facilitators) and data.version != room.dashboard_version
+        wants_presenter = bool(room.presenters) and data.version != room.presenter_version
+        if (wants_dashboard or wants_presenter) and is_revealed(data.phase):
+            analysis = await self._analysis(room, data)
+        if wants_presenter:
+            room.presenter_version = data.version
+            view = views.presenter(data, room.template, self.min_group_size, now_ms(), analysis)
+            broadcast(room.presenters, view)
+            METRICS.presenters_sent += 1
+        if wants_dashboard:
             room.dashboard_version = data.version
-            analysis = await self._analysis(room, data) if is_revealed(data.phase) else None
             snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms(), analysis)
             suggestions = await self._suggestions(room, data)
             if suggestions:
@@ -214,10 +233,13 @@ class Hub:
         return room.suggestions
 
     def send_dashboard_now(self, connection: Connection) -> None:
-        """A newly joined facilitator gets a snapshot at once (on the next refresh)."""
+        """A newly joined facilitator or presenter gets a snapshot at once (on the next refresh)."""
         identity = connection.identity
         assert identity is not None
         room = self.rooms[identity.room]
-        room.dashboard_version = -1
+        if identity.role is Role.PRESENTER:
+            room.presenter_version = -1
+        else:
+            room.dashboard_version = -1
         room.last_refresh = float("-inf")
         self.mark_dirty(identity.room)

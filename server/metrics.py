@@ -18,6 +18,7 @@ class Metrics:
     joins: Counter[str] = field(default_factory=Counter)
     dashboards_sent: int = 0
     room_states_sent: int = 0
+    presenters_sent: int = 0
 
     def render(self, connections: dict[str, int], rooms: int) -> str:
         lines = [
@@ -43,6 +44,7 @@ class Metrics:
             "# TYPE kleur_snapshots_total counter",
             f'kleur_snapshots_total{{kind="dashboard"}} {self.dashboards_sent}',
             f'kleur_snapshots_total{{kind="room_state"}} {self.room_states_sent}',
+            f'kleur_snapshots_total{{kind="presenter"}} {self.presenters_sent}',
         ]
         return "\n".join(lines) + "\n"
 

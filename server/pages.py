@@ -1,4 +1,5 @@
-"""The HTML pages: start page, phone page (``/j/{code}``) and dashboard (``/f/{code}``).
+"""The HTML pages: start page, phone page (``/j/{code}``), dashboard (``/f/{code}``)
+and the presenter view for the projector (``/p/{code}``).
 
 The pages are static files in ``client/static``; the server only fills in
 the page language, chosen from Accept-Language (Dutch unless the browser
@@ -44,6 +45,9 @@ def _page(name: str) -> str:
 
 def _render(name: str, request: Request) -> Response:
     lang = preferred_language(request.headers.get("accept-language", ""))
+    # ?lang=en: the presenter view has no switch, so its link can carry it.
+    if request.query_params.get("lang") in LANGUAGES:
+        lang = request.query_params["lang"]
     html = _page(name).replace("{{lang}}", lang)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
@@ -58,6 +62,10 @@ async def phone_page(request: Request) -> Response:
 
 async def dashboard_page(request: Request) -> Response:
     return _render("dashboard.html", request)
+
+
+async def presenter_page(request: Request) -> Response:
+    return _render("presenter.html", request)
 
 
 @cache

@@ -95,6 +95,8 @@ async def create_room(request: Request) -> Response:
             "facilitator_url": f"{base}/f/{room.code}#{room.facilitator_token}",
             "facilitator_token": room.facilitator_token,
             "session": dataclasses.asdict(session),
+            # For the projector: read-only, sees only what the whole room may see.
+            "display_url": f"{base}/p/{room.code}#{room.display_token}",
         },
         status_code=201,
     )
@@ -150,8 +152,11 @@ async def get_template(request: Request) -> Response:
     return JSONResponse(template.to_public_dict())
 
 
-async def _authorised_room(request: Request) -> tuple[str, str] | Response:
-    """(code, join token) if the request carries the room's facilitator token."""
+async def _authorised_room(
+    request: Request, *, display_too: bool = False
+) -> tuple[str, str] | Response:
+    """(code, join token) if the request carries the room's facilitator token
+    (or, with ``display_too``, its presenter view's display token)."""
     services = _services(request)
     code = normalize_room_code(request.path_params["code"])
     auth = request.headers.get("authorization", "")
@@ -163,25 +168,76 @@ async def _authorised_room(request: Request) -> tuple[str, str] | Response:
         status = 503 if error.code is ErrorCode.STORE_UNAVAILABLE else 404
         return _error(status, error.code, error.detail)
     # Same answer for "no such room" and "wrong token": a guesser learns nothing.
-    if (
-        meta is None
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(token_hash(token), meta.facilitator_hash)
-    ):
+    allowed = meta is not None and scheme.lower() == "bearer"
+    if allowed and meta is not None:
+        facilitator = hmac.compare_digest(token_hash(token), meta.facilitator_hash)
+        display = display_too and bool(meta.display_token)
+        # As bytes: compare_digest refuses str with non-ASCII characters (a bad header).
+        same = hmac.compare_digest(token.encode(), meta.display_token.encode())
+        allowed = facilitator or (display and same)
+    if not allowed or meta is None:
         return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
     return code, meta.join_token
 
 
+def _qr_svg(url: str, title: str) -> Response:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=10, border=2, title=title)
+    return Response(
+        buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
+
+
 async def room_qr(request: Request) -> Response:
-    """The join QR code; it holds the join token, so only the facilitator may fetch it."""
-    authorised = await _authorised_room(request)
+    """The join QR code; it holds the join token, so only the facilitator and
+    the presenter view (which shows it to the room) may fetch it."""
+    authorised = await _authorised_room(request, display_too=True)
     if isinstance(authorised, Response):
         return authorised
     code, join_token = authorised
     url = f"{_base_url(request, _services(request))}/j/{code}?t={join_token}"
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=10, border=2, title=f"kleur {code}")
-    return Response(buffer.getvalue(), media_type="image/svg+xml")
+    return _qr_svg(url, f"kleur {code}")
+
+
+def _bearer(request: Request) -> str:
+    return request.headers.get("authorization", "").partition(" ")[2]
+
+
+async def room_links(request: Request) -> Response:
+    """The room's links for the control view: join, presenter view and control.
+
+    The control link is rebuilt from the token the request carries (the
+    server keeps only its hash), so only who already has control gets it.
+    """
+    authorised = await _authorised_room(request)
+    if isinstance(authorised, Response):
+        return authorised
+    code, join_token = authorised
+    services = _services(request)
+    meta = await services.store.room_meta(code)
+    base = _base_url(request, services)
+    display = meta.display_token if meta is not None else ""
+    return JSONResponse(
+        {
+            "join_url": f"{base}/j/{code}?t={join_token}",
+            "display_url": f"{base}/p/{code}#{display}" if display else None,
+            "facilitator_url": f"{base}/f/{code}#{_bearer(request)}",
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def control_qr(request: Request) -> Response:
+    """A QR code of the control link, to take control on a second device.
+
+    Made here, never by a third-party service: the link is the facilitator's key.
+    """
+    authorised = await _authorised_room(request)
+    if isinstance(authorised, Response):
+        return authorised
+    code, _ = authorised
+    url = f"{_base_url(request, _services(request))}/f/{code}#{_bearer(request)}"
+    return _qr_svg(url, f"kleur {code}")
 
 
 async def _analysis(
@@ -288,10 +344,11 @@ async def participant_agenda_pdf(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     hub = _services(request).hub
-    roles = {"facilitator": 0, "participant": 0}
+    roles = {"facilitator": 0, "participant": 0, "presenter": 0}
     for room in hub.rooms.values():
         roles["facilitator"] += len(room.facilitators)
         roles["participant"] += len(room.participants)
+        roles["presenter"] += len(room.presenters)
     return PlainTextResponse(
         METRICS.render(roles, len(hub.rooms)), media_type="text/plain; version=0.0.4"
     )

@@ -183,6 +183,8 @@ class RoomMeta:
     join_token: str
     #: Highest command ``seq`` applied, per facilitator device.
     facilitator_seqs: dict[str, int]
+    #: The presenter view's read-only token ('' for rooms made before it existed).
+    display_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,7 @@ class CreatedRoom:
     code: str
     facilitator_token: str
     join_token: str
+    display_token: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +294,7 @@ class RoomStore:
         previous: PreviousData | None = None,
         session: SessionInfo | None = None,
     ) -> CreatedRoom:
-        facilitator_token, join_token = new_token(), new_token()
+        facilitator_token, join_token, display_token = new_token(), new_token(), new_token()
         for _ in range(20):
             code = new_room_code()
             keys = RoomKeys(code)
@@ -306,10 +309,11 @@ class RoomStore:
                     limits.DEFAULT_DOTS_PER_PARTICIPANT,
                     "" if previous is None else json.dumps(dataclasses.asdict(previous)),
                     *(("", "", "") if session is None else dataclasses.astuple(session)),
+                    display_token,
                 ],
             )
             if status == "ok":
-                return CreatedRoom(code, facilitator_token, join_token)
+                return CreatedRoom(code, facilitator_token, join_token, display_token)
         raise ProtocolError(ErrorCode.INTERNAL, "no free room code found")
 
     async def room_meta(self, code: str) -> RoomMeta | None:
@@ -332,6 +336,7 @@ class RoomStore:
                 for field, value in raw.items()
                 if field.startswith("fseq:")
             },
+            display_token=raw.get("disp", ""),
         )
 
     # -- participants ------------------------------------------------------
@@ -389,6 +394,7 @@ class RoomStore:
                     note["norm"] or None,
                     bool(note["hidden"]),
                     int(note["seq"]),
+                    bool(note.get("pending")),
                 )
             )
         dots = []
@@ -540,6 +546,14 @@ class RoomStore:
             "hide_note",
             [keys.meta, keys.notes],
             [note_id, "1" if hidden else "0", seq, _allowed("hide_note"), device],
+        )
+
+    async def set_moderation(self, code: str, enabled: bool, seq: int, device: str) -> Outcome:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_moderation",
+            [keys.meta, keys.notes],
+            ["1" if enabled else "0", seq, _allowed("set_moderation"), device],
         )
 
     async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Outcome:
@@ -705,7 +719,15 @@ def parse_room(
     )
     for note_id, note in stored_notes:
         if not note["withdrawn"]:
-            wall.append(WallNote(note_id, note["text"], note["norm"] or None, bool(note["hidden"])))
+            wall.append(
+                WallNote(
+                    note_id,
+                    note["text"],
+                    note["norm"] or None,
+                    bool(note["hidden"]),
+                    bool(note.get("pending")),
+                )
+            )
     items = []
     stored = ((item_id, json.loads(blob)) for item_id, blob in agenda.items())
     for item_id, item in sorted(stored, key=_agenda_order):
@@ -758,6 +780,7 @@ def parse_room(
         votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
         timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
         session=_session(meta),
+        moderation=meta.get("moderation") == "1",
     )
 
 

@@ -20,6 +20,8 @@ async def test_dot_voting_groups_and_timer(kleur: ServerProcess) -> None:
         await person.connect()
     for phase in (Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM):
         await facilitator.set_phase(phase)
+    # About dots, not moderation (tests/test_moderation.py): notes go up at once.
+    await facilitator.set_moderation(False)
     await people[0].wait_for(lambda c: c.state is not None and c.state.phase is Phase.BRAINSTORM)
     a = await people[0].put_note("Stagebank voor de hele regio")
     b = await people[1].put_note("Vaste contactpersoon bij UWV")

@@ -59,6 +59,7 @@ from protocol.messages import (
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
+    SetModeration,
     SetOrgType,
     SetPhase,
     SetTimer,
@@ -185,6 +186,7 @@ def valid_messages(template: Template) -> list[ClientMessage]:
         SetPhase(7, Phase.RATING),
         SetLock(8, True),
         HideNote(9, "note-0001", True),
+        SetModeration(9, False),
         PutAgendaItem(10, "item-0001", "actie", "", None, norm, "note-0001", 0),
         PutAgendaItem(11, "item-0002", "actie", "wie", "2025-01-31", None, None, 1),
         RemoveAgendaItem(12, "item-0001"),
@@ -238,7 +240,11 @@ def test_who_sends_what() -> None:
         "remove_note_group",
         "set_timer",
         "set_follow_up_status",
+        "set_moderation",
     }
+    # The projector only joins: it sends no command at all.
+    presenter = {t for t, cls in CLIENT_MESSAGES.items() if Role.PRESENTER in cls.SENDERS}
+    assert presenter == {"join"}
 
 
 @PROPERTY
@@ -405,6 +411,7 @@ def room_data(draw: st.DrawFn, template: Template, phase: Phase | None = None) -
                 text=free_text(ROOM_TEXT),
                 norm_id=norm_ids,
                 hidden=st.booleans(),
+                pending=st.booleans(),
             ),
             unique_by=lambda note: note.note_id,
             max_size=6,
@@ -507,7 +514,7 @@ def expected_votes(data: RoomData) -> tuple[NoteVotes, ...] | None:
     """
     if data.voting_state is not DotVoting.SHOWN:
         return None
-    visible = {n.note_id for n in data.notes if not n.hidden}
+    visible = {n.note_id for n in data.notes if not n.hidden and not n.pending}
     group_ids = {g.group_id for g in data.groups}
     owner = {
         note: min(g.group_id for g in data.groups if note in g.note_ids)
@@ -626,12 +633,15 @@ def test_room_state_shows_distributions_only_after_the_reveal(
         )
     else:
         assert state.agenda is None
-    # Participants see the wall only while dot voting is on, and never a hidden note.
+    # Participants see the wall only while dot voting is on, and never a
+    # hidden note or one waiting for approval.
     if data.voting_state is DotVoting.CLOSED:
         assert state.notes is None
         assert state.groups is None
     else:
-        visible = sorted((n for n in data.notes if not n.hidden), key=lambda n: n.note_id)
+        visible = sorted(
+            (n for n in data.notes if not n.hidden and not n.pending), key=lambda n: n.note_id
+        )
         assert state.notes == tuple(visible)
         # The groups to vote on, with only the notes a participant can see.
         assert state.groups is not None
@@ -643,6 +653,9 @@ def test_room_state_shows_distributions_only_after_the_reveal(
         assert {g.group_id for g in state.groups} == {
             g.group_id for g in data.groups if set(g.note_ids) & shown_ids
         }
+    # Every phone learns which notes are hidden or waiting (so an author sees its own).
+    assert set(state.hidden_notes) == {n.note_id for n in data.notes if n.hidden}
+    assert set(state.pending_notes) == {n.note_id for n in data.notes if n.pending and not n.hidden}
 
 
 def test_reveal_gating_example() -> None:

@@ -113,6 +113,10 @@ def test_a_whole_session_on_three_phones_and_a_big_screen(
         page.get_by_test_id("note-text").fill(idea)
         page.get_by_test_id("note-submit").click()
         expect(page.get_by_test_id("own-note")).to_have_count(1)
+    # Moderation is on: the notes wait in the queue until the facilitator approves them.
+    expect(dashboard.locator("[data-testid^='pending-']")).to_have_count(3)
+    dashboard.get_by_test_id("approve-all").click()
+    expect(dashboard.locator("[data-testid^='pending-']")).to_have_count(0)
     cards = dashboard.locator("[data-testid^='note-']")
     for idea in ideas:
         expect(dashboard.get_by_text(idea, exact=True)).to_be_visible()
@@ -202,12 +206,16 @@ def test_hostile_notes_are_shown_as_bounded_text(kleur: ServerProcess, browser: 
     note = dashboard.get_by_text(script, exact=True)
     expect(note).to_be_visible()
     assert dashboard.locator("img[src='x']").count() == 0
-    # The combining marks are cut to the note limit by the page and stay in their box.
-    cards = dashboard.locator("[data-testid^='note-']")
-    expect(cards).to_have_count(2)
-    for index in range(cards.count()):
-        box = cards.nth(index).bounding_box()
-        assert box is not None and box["height"] < 400 and box["width"] < 800
+    # The combining marks are cut to the note limit by the page and stay in their box,
+    # first in the moderation queue, then (approved) on the wall.
+    for prefix in ("pending-", "note-"):
+        cards = dashboard.locator(f"[data-testid^='{prefix}']")
+        expect(cards).to_have_count(2)
+        for index in range(cards.count()):
+            box = cards.nth(index).bounding_box()
+            assert box is not None and box["height"] < 400 and box["width"] < 800
+        if prefix == "pending-":
+            dashboard.get_by_test_id("approve-all").click()
     screenshot(dashboard, "dashboard-hostile-notes")
     assert not [e for e in errors if "dialog" in e]
 

@@ -257,6 +257,9 @@ def test_split_then_agreement_groups_and_a_promoted_group(
     crowd.wait_phase(Phase.BRAINSTORM, 2)
     ideas = ["Stagemarkt met werkgevers", "Vaste contactpersoon per school", "Werkgeversdag"]
     note_ids = [crowd.note(i, idea, NORM) for i, idea in enumerate(ideas)]
+    # Moderation is on: approve them before they go on the wall.
+    for note_id in note_ids:
+        dashboard.get_by_test_id(f"approve-{note_id}").click()
     for note_id in note_ids:
         dashboard.get_by_test_id(f"select-{note_id}").check()
     dashboard.get_by_test_id("group-title").fill("Werkgevers dichterbij")

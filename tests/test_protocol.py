@@ -51,6 +51,7 @@ from protocol.messages import (
     OwnDots,
     OwnNote,
     OwnRating,
+    Presenter,
     PreviousItem,
     PreviousNorm,
     PreviousScan,
@@ -67,6 +68,7 @@ from protocol.messages import (
     SetDotVoting,
     SetFollowUpStatus,
     SetLock,
+    SetModeration,
     SetOrgType,
     SetPhase,
     SetTimer,
@@ -155,6 +157,7 @@ wall_notes = st.builds(
     text=free_text(limits.MAX_NOTE_CHARS),
     norm_id=st.none() | slugs,
     hidden=st.booleans(),
+    pending=st.booleans(),
 )
 agenda_items = st.builds(
     AgendaItem,
@@ -190,6 +193,7 @@ own_notes = st.builds(
     norm_id=st.none() | slugs,
     hidden=st.booleans(),
     seq=seqs,
+    pending=st.booleans(),
 )
 own_dots = st.builds(
     OwnDots, note_id=client_ids, dots=st.integers(0, limits.MAX_DOTS_PER_PARTICIPANT), seq=seqs
@@ -288,6 +292,8 @@ room_states = st.builds(
     timer_ends_at=st.none() | epoch_ms,
     groups=st.none() | small(note_groups),
     agenda=st.none() | small(room_agenda_items),
+    hidden_notes=small(client_ids),
+    pending_notes=small(client_ids),
 )
 
 
@@ -301,7 +307,8 @@ def set_dot_votings(draw: st.DrawFn) -> SetDotVoting:
 @st.composite
 def joins(draw: st.DrawFn) -> Join:
     role = draw(roles)
-    token = draw(tokens) if role is Role.FACILITATOR else draw(st.none() | tokens)
+    needs_token = role in (Role.FACILITATOR, Role.PRESENTER)
+    token = draw(tokens) if needs_token else draw(st.none() | tokens)
     return Join(
         draw(room_codes), role, token, draw(st.none() | tokens), device=draw(st.none() | client_ids)
     )
@@ -330,6 +337,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
     SetPhase: st.builds(SetPhase, seq=seqs, phase=phases),
     SetLock: st.builds(SetLock, seq=seqs, locked=st.booleans()),
     HideNote: st.builds(HideNote, seq=seqs, note_id=client_ids, hidden=st.booleans()),
+    SetModeration: st.builds(SetModeration, seq=seqs, enabled=st.booleans()),
     PutAgendaItem: st.builds(
         PutAgendaItem,
         seq=seqs,
@@ -405,6 +413,27 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         analysis=st.none() | analyses,
         previous=st.none() | previous_scans,
         suggestions=small(note_groups),
+        second_norms=st.none() | small(norm_results),
+        moderation=st.booleans(),
+    ),
+    Presenter: st.builds(
+        Presenter,
+        version=counts,
+        phase=phases,
+        round=st.integers(1, limits.MAX_SEQ),
+        locked=st.booleans(),
+        revealed=st.booleans(),
+        participants=counts,
+        org_counts=small(org_counts),
+        norms=small(norm_results),
+        notes=small(wall_notes),
+        groups=small(note_groups),
+        voting=votings,
+        agenda=small(agenda_items),
+        timer_ends_at=st.none() | epoch_ms,
+        server_time=epoch_ms,
+        analysis=st.none() | analyses,
+        previous=st.none() | previous_scans,
         second_norms=st.none() | small(norm_results),
     ),
 }

@@ -261,7 +261,7 @@ async def test_notes_agenda_and_exports(kleur: ServerProcess) -> None:
     assert {n.text for n in wall.notes} == {"Eén regisseur per jongere, ook na 18", "koffie?"}
     # The wall carries no author: the note has exactly these fields.
     wire = json.loads(JSON.encode(wall))
-    assert set(wire["notes"][0]) == {"note_id", "text", "norm_id", "hidden"}
+    assert set(wire["notes"][0]) == {"note_id", "text", "norm_id", "hidden", "pending"}
     # Someone else's note cannot be edited or withdrawn.
     with pytest.raises(Exception, match="unknown_item"):
         await people[1].put_note("overgenomen", note_id=idea)

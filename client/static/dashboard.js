@@ -67,6 +67,9 @@ const app = {
   selected: new Set(),
   showJoin: false,
   qrUrl: null,
+  links: null, // {join_url, display_url, facilitator_url} from GET /api/rooms/{code}/links
+  showControl: false,
+  controlQrUrl: null,
   qrLoading: false,
   form: { itemId: null, noteId: null, groupId: null },
   lastPhase: null,
@@ -1711,12 +1714,14 @@ function renderWall(snap) {
   const voting = snap.voting;
   const shown = voting.state === "shown" && Array.isArray(voting.results);
   const votesById = new Map(shown ? voting.results.map((r) => [r.note_id, r.dots]) : []);
-  // Once closed, nobody can show a hidden note again: leave them out.
-  const wallNotes = phase === "closed" ? snap.notes.filter((n) => !n.hidden) : snap.notes;
+  // Once closed, nobody can show a hidden note again: leave them out.  Notes
+  // waiting for approval are in the moderation panel, not on the wall yet.
+  const wallNotes = (phase === "closed" ? snap.notes.filter((n) => !n.hidden) : snap.notes).filter((n) => !n.pending);
   const notesById = new Map(wallNotes.map((n) => [n.note_id, n]));
   for (const id of [...app.selected]) if (!notesById.has(id)) app.selected.delete(id);
-  const visibleCount = snap.notes.filter((n) => !n.hidden).length;
-  setText($("wall-count"), tr("wall.count", { n: visibleCount, hidden: snap.notes.length - visibleCount }));
+  const visibleCount = snap.notes.filter((n) => !n.hidden && !n.pending).length;
+  const hiddenCount = snap.notes.filter((n) => n.hidden).length;
+  setText($("wall-count"), tr("wall.count", { n: visibleCount, hidden: hiddenCount }));
 
   // Voting tool.
   const votingTool = $("voting-tool");
@@ -1816,6 +1821,139 @@ function renderWall(snap) {
   $("loose-title").hidden = !groups.length || !loose.length;
   $("wall-empty").hidden = wallNotes.length > 0;
   renderSelection();
+}
+
+// ------------------------------------------------------------------ moderation
+
+function buildModeration() {
+  keyed("pending").clear();
+  const toggle = h("input", { type: "checkbox", id: "moderation-switch", "data-testid": "moderation-switch", class: "moderation__check", "aria-describedby": "moderation-help" });
+  toggle.addEventListener("change", () => command("set_moderation", { enabled: toggle.checked }));
+  $("moderation").replaceChildren(
+    h(
+      "div",
+      { class: "panel__head" },
+      h("h2", { id: "moderation-title", class: "panel__title" }, tr("moderation.title")),
+      h("p", { class: "panel__count", id: "moderation-count", "data-testid": "moderation-count", "aria-live": "polite" }),
+    ),
+    h("label", { class: "moderation__switch", for: "moderation-switch" }, toggle, h("span", {}, tr("moderation.switch"))),
+    h("p", { class: "moderation__help", id: "moderation-help" }, tr("moderation.help")),
+    h("ul", { class: "notes moderation__list", id: "pending-notes" }),
+    h("p", { class: "empty", id: "moderation-empty" }),
+    button(tr("moderation.approve_all"), { class: "btn btn--secondary", id: "approve-all", "data-testid": "approve-all" }, () => {
+      for (const note of app.snap.notes) if (note.pending && !note.hidden) command("hide_note", { note_id: note.note_id, hidden: false });
+    }),
+  );
+}
+
+function pendingCard(note) {
+  return keyed("pending").get(note.note_id, () => {
+    const id = note.note_id;
+    return h(
+      "li",
+      { class: "note note--pending", "data-testid": `pending-${id}` },
+      h("p", { class: "note__text", id: `pt-${id}` }),
+      h("p", { class: "note__norm" }),
+      h(
+        "div",
+        { class: "btn-row note__actions" },
+        // hide_note with hidden=false approves a waiting note (protocol/messages.py HideNote).
+        button(tr("moderation.approve"), { class: "btn btn--small btn--primary", "data-testid": `approve-${id}`, "aria-describedby": `pt-${id}` }, () =>
+          command("hide_note", { note_id: id, hidden: false }),
+        ),
+        button(tr("moderation.reject"), { class: "btn btn--small btn--secondary", "data-testid": `reject-${id}`, "aria-describedby": `pt-${id}` }, () =>
+          command("hide_note", { note_id: id, hidden: true }),
+        ),
+      ),
+    );
+  });
+}
+
+function renderModeration(snap) {
+  if (!showPanel("moderation", MODERATE_PHASES.has(snap.phase))) return;
+  const on = Boolean(snap.moderation);
+  const toggle = $("moderation-switch");
+  if (toggle.checked !== on) toggle.checked = on;
+  const pending = snap.notes.filter((n) => n.pending && !n.hidden);
+  const count = $("moderation-count");
+  setText(count, pending.length ? tr("moderation.waiting", { n: pending.length }) : "");
+  setAttr(count, "data-count", pending.length);
+  const cards = pending.map((note) => {
+    const card = pendingCard(note);
+    setText(card.querySelector(".note__text"), note.text); // textContent: participant text stays text
+    const normNode = card.querySelector(".note__norm");
+    const normText = note.norm_id ? tr("wall.norm", { norm: normLabel(note.norm_id) }) : "";
+    setText(normNode, normText);
+    normNode.hidden = !normText;
+    return card;
+  });
+  keyed("pending").sweep();
+  place($("pending-notes"), cards);
+  const empty = $("moderation-empty");
+  empty.hidden = pending.length > 0;
+  setText(empty, on ? tr("moderation.empty") : tr("moderation.off"));
+  $("approve-all").hidden = pending.length < 2;
+}
+
+// ------------------------------------------------------------------ control on another device
+
+async function loadLinks() {
+  try {
+    const response = await fetch(`/api/rooms/${encodeURIComponent(app.code)}/links`, {
+      headers: { Authorization: `Bearer ${app.token}` },
+      cache: "no-store",
+    });
+    if (!response.ok) return;
+    app.links = await response.json();
+    $("open-presenter").hidden = !app.links.display_url;
+    renderControl();
+  } catch (error) {
+    console.warn("kleur: links not loaded", error);
+  }
+}
+
+async function loadControlQr() {
+  if (app.controlQrUrl) return;
+  const response = await fetch(`/api/rooms/${encodeURIComponent(app.code)}/control-qr.svg`, {
+    headers: { Authorization: `Bearer ${app.token}` },
+    cache: "no-store",
+  });
+  if (!response.ok) throw { code: "qr_failed" };
+  app.controlQrUrl = URL.createObjectURL(await response.blob());
+  const img = $("control-qr");
+  if (img) img.src = app.controlQrUrl;
+}
+
+function renderControl() {
+  const panel = $("control");
+  const toggle = $("show-control");
+  setAttr(toggle, "aria-expanded", String(app.showControl));
+  setText(toggle, app.showControl ? tr("control.hide") : tr("control.show"));
+  panel.hidden = !app.showControl || !app.links;
+  if (panel.hidden) {
+    panel.replaceChildren();
+    return;
+  }
+  if (panel.firstChild) return;
+  const qr = h("img", { id: "control-qr", "data-testid": "control-qr", class: "control__qr", alt: tr("control.qr_alt", { code: app.code }), width: "240", height: "240" });
+  if (app.controlQrUrl) qr.src = app.controlQrUrl;
+  panel.replaceChildren(
+    h("h2", { id: "control-title", class: "panel__title" }, tr("control.title")),
+    h("p", { class: "control__warning", role: "note" }, tr("control.warning")),
+    h(
+      "div",
+      { class: "control" },
+      h("div", { class: "join__qr-box" }, qr),
+      h(
+        "div",
+        { class: "control__text" },
+        h("p", {}, tr("control.how")),
+        h("p", { class: "control__label", id: "control-link-label" }, tr("control.link")),
+        h("p", { class: "control__link", "data-testid": "control-link", "aria-labelledby": "control-link-label" }, app.links.facilitator_url),
+      ),
+    ),
+  );
+  loadControlQr().catch((error) => showError(error));
 }
 
 // ------------------------------------------------------------------ agenda
@@ -2459,6 +2597,7 @@ const BUILDERS = {
   rating: () => buildRating(),
   results: () => buildResults(),
   wall: () => buildWall(),
+  moderation: () => buildModeration(),
   agenda: () => buildAgenda(),
   previous: () => buildPrevious(),
 };
@@ -2501,6 +2640,7 @@ function render() {
   renderJoin(snap);
   renderRating(snap);
   renderResults(snap);
+  renderModeration(snap);
   renderWall(snap);
   renderAgenda(snap);
   renderPrevious(snap);
@@ -2562,6 +2702,8 @@ function onLanguage(t, lang) {
   document.documentElement.lang = lang;
   const form = saveFormState();
   buildAll();
+  $("control").replaceChildren();
+  renderControl();
   if (app.conn) onStatus(app.conn.status, app.closeCode);
   render();
   if (form && $("agenda-form")) {
@@ -2629,13 +2771,31 @@ async function loadTemplate(templateId) {
 function readToken() {
   // The key Connection uses for the facilitator token, too.
   const key = `kleur.${app.code}.token`;
+  // Kept per room in localStorage as well, so a new tab or a crashed browser
+  // on this device gets control back; a new device needs the link or QR code.
+  // (Not `.token`: on a shared device that key holds a participant's token.)
+  const kept = `kleur.${app.code}.control`;
   const fromHash = decodeURIComponent(location.hash.slice(1));
   if (fromHash) {
     sessionStorage.setItem(key, fromHash);
+    try {
+      localStorage.setItem(kept, fromHash);
+    } catch {
+      // Storage full or disabled: this tab keeps control all the same.
+    }
     history.replaceState(history.state, "", location.pathname + location.search);
     return fromHash;
   }
-  return sessionStorage.getItem(key) || "";
+  let stored = sessionStorage.getItem(key) || "";
+  if (!stored) {
+    try {
+      stored = localStorage.getItem(kept) || "";
+    } catch {
+      stored = "";
+    }
+    if (stored) sessionStorage.setItem(key, stored);
+  }
+  return stored;
 }
 
 async function main() {
@@ -2661,12 +2821,23 @@ async function main() {
     render();
     if (app.showJoin) $("join").scrollIntoView({ block: "start" });
   });
+  $("open-presenter").addEventListener("click", () => {
+    // A window of its own (for the second screen), without a handle back to this one.
+    if (app.links && app.links.display_url) window.open(app.links.display_url, `kleur-presenter-${app.code}`, "noopener");
+  });
+  $("show-control").addEventListener("click", () => {
+    app.showControl = !app.showControl;
+    renderControl();
+    if (app.showControl && !$("control").hidden) $("control").scrollIntoView({ block: "start" });
+  });
   setInterval(tickTimer, 250);
   const tokenPattern = new RegExp(`^[A-Za-z0-9_-]{${app.limits.token_min_chars},${app.limits.token_max_chars}}$`);
   if (!tokenPattern.test(app.token)) {
     setText($("loading"), tr("no_token"));
+    $("show-control").hidden = true;
     return;
   }
+  loadLinks();
   connect();
 }
 

@@ -64,6 +64,9 @@ export function pageLanguage() {
 
 let onLanguageChange = null;
 const catalogues = new Map();
+// The page's own catalogue next to {lang}.json: the dashboard's by default,
+// the presenter view asks for its own (see loadTranslations).
+let pageCatalogue = "dashboard";
 
 /**
  * Switch the page language: remember it, set <html lang>, then load the
@@ -82,8 +85,8 @@ async function catalogue(lang) {
   if (!catalogues.has(lang)) {
     const loading = Promise.all([
       fetchJson(`/static/i18n/${lang}.json`),
-      fetchJson(`/static/i18n/dashboard.${lang}.json`, { allowMissing: true }).catch((error) => {
-        console.warn("kleur: dashboard translations not loaded", error);
+      fetchJson(`/static/i18n/${pageCatalogue}.${lang}.json`, { allowMissing: true }).catch((error) => {
+        console.warn(`kleur: ${pageCatalogue} translations not loaded`, error);
         return null;
       }),
     ]).then(([own, dashboard]) => ({ ...(dashboard || {}), ...own }));
@@ -95,12 +98,16 @@ async function catalogue(lang) {
 
 /**
  * Load /static/i18n/{lang}.json and /static/i18n/dashboard.{lang}.json (if
- * there) and return t(key, params).  `{name}` in a text is replaced by
+ * there; `page`, e.g. "presenter", names another one) and return t(key, params).  `{name}` in a text is replaced by
  * params.name; a missing key returns the key itself and warns once.
  * `onChange(t, lang)`, if given, is called after every setLanguage().
  */
-export async function loadTranslations(lang, onChange) {
+export async function loadTranslations(lang, onChange, page) {
   if (typeof onChange === "function") onLanguageChange = onChange;
+  if (typeof page === "string" && page !== pageCatalogue) {
+    pageCatalogue = page;
+    catalogues.clear();
+  }
   const texts = await catalogue(LANGUAGES.includes(lang) ? lang : "nl");
   const warned = new Set();
   function t(key, params = {}) {
@@ -199,7 +206,8 @@ function shouldReconnect(schema, code) {
  */
 export class Connection {
   constructor({ room, role, token = null, joinToken = null, onWelcome, onMessage, onStatus }) {
-    if (role !== "participant" && role !== "facilitator") throw new Error(`bad role ${role}`);
+    // "presenter": the projector, read-only; its display token is kept like the facilitator's.
+    if (!["participant", "facilitator", "presenter"].includes(role)) throw new Error(`bad role ${role}`);
     this.room = room;
     this.role = role;
     this.joinToken = joinToken || null;
@@ -209,8 +217,11 @@ export class Connection {
     this._persist = role === "participant";
     this._prefix = `kleur.${room}.`;
     this._tokenStorage = this._persist ? window.localStorage : window.sessionStorage;
-    this._token = token || storageGet(this._tokenStorage, `${this._prefix}token`) || null;
-    if (token) storageSet(this._tokenStorage, `${this._prefix}token`, token);
+    // The presenter's display token has a key of its own, so a presenter
+    // window opened from the dashboard never takes over its control token.
+    this._tokenKey = `${this._prefix}${role === "presenter" ? "display" : "token"}`;
+    this._token = token || storageGet(this._tokenStorage, this._tokenKey) || null;
+    if (token) storageSet(this._tokenStorage, this._tokenKey, token);
     this._lastSeq = 0;
     this._outbox = new Map(); // seq -> message
     if (this._persist) this._loadPersisted();
@@ -383,7 +394,7 @@ export class Connection {
           join_token: this.joinToken,
           // A facilitator tab has its own sequence numbers: two dashboard
           // windows must not swallow each other's commands.
-          device: this._persist ? null : facilitatorDevice(this.room),
+          device: this.role === "facilitator" ? facilitatorDevice(this.room) : null,
         }),
       );
     };

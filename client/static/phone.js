@@ -1574,7 +1574,12 @@ function notesSection(v, editable) {
   const maxNotes = app.schema.limits.max_notes_per_participant;
   const full = own.length >= maxNotes && !app.draft.noteId;
   const online = app.status === "online";
-  const data = [canWrite, own, app.draft.noteId, app.draft.norm, full, online, app.norms.length];
+  // Moderation reaches the author at once: room_state lists the ids of hidden
+  // notes and of those waiting for approval (random ids: only we know ours).
+  const hiddenIds = Array.isArray(app.state.hidden_notes) ? new Set(app.state.hidden_notes) : null;
+  const waitingIds = new Set(Array.isArray(app.state.pending_notes) ? app.state.pending_notes : []);
+  const moderation = [...(hiddenIds || [])].concat(["|"], [...waitingIds]).join(",");
+  const data = [canWrite, own, app.draft.noteId, app.draft.norm, full, online, app.norms.length, moderation];
   return section("notes", data, () => {
     const parts = [];
     if (canWrite) {
@@ -1643,6 +1648,8 @@ function notesSection(v, editable) {
           ...own.map(([noteId, note]) => {
             const norm = note.norm_id ? normById(note.norm_id) : null;
             const textId = `own-note-${noteId}`;
+            const hidden = hiddenIds ? hiddenIds.has(noteId) : note.hidden;
+            const waiting = !note.pending && !hidden && waitingIds.has(noteId);
             return el(
               "li",
               { class: "own-note", "data-testid": "own-note", "data-note-id": noteId },
@@ -1651,7 +1658,8 @@ function notesSection(v, editable) {
               note.pending
                 ? el("p", { class: "tag tag-pending" }, t(online ? "phone.notes.sending" : "phone.notes.pending"))
                 : null,
-              note.hidden ? el("p", { class: "tag" }, t("phone.notes.hidden")) : null,
+              waiting ? el("p", { class: "tag", "data-testid": "own-note-waiting" }, t("phone.notes.waiting")) : null,
+              hidden ? el("p", { class: "tag", "data-testid": "own-note-hidden" }, t("phone.notes.hidden")) : null,
               canWrite
                 ? el(
                     "div",

@@ -29,7 +29,8 @@ elseif redis.call('HEXISTS', groups, ARGV[1]) == 0 then
   return 'unknown_item'
 end
 local dots, seq = tonumber(ARGV[2]), tonumber(ARGV[3])
-if (note.withdrawn or note.hidden) and dots > 0 then return 'unknown_item' end
+-- A note waiting for approval is on nobody's screen but the facilitator's.
+if (note.withdrawn or note.hidden or note.pending) and dots > 0 then return 'unknown_item' end
 if dots > tonumber(m[3]) then return 'too_many' end
 local old_dots = 0
 local old = redis.call('HGET', mydots, ARGV[1])

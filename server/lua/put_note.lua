@@ -13,20 +13,26 @@ local hidden = false
 -- The room's version when the note was first put: the order notes were added
 -- in (exports list ideas with equal dots that way).
 local created = tonumber(redis.call('HGET', meta, 'version'))
+-- With moderation on, a new note, and an edit that changes the text, wait for
+-- the facilitator's approval: an approved note cannot be rewritten unseen.
+local moderated = redis.call('HGET', meta, 'moderation') == '1'
+local pending = moderated
 local raw = redis.call('HGET', notes, ARGV[2])
 if raw then
   local note = cjson.decode(raw)
   if tonumber(note.seq) >= seq then return 'dup' end
   hidden = note.hidden
   created = note.created or 0
+  if note.text == ARGV[4] or not moderated then pending = note.pending or false end
+  if hidden then pending = false end
 end
 if redis.call('SISMEMBER', mine, ARGV[2]) == 0
     and redis.call('SCARD', mine) >= tonumber(ARGV[7]) then
   return 'too_many'
 end
 redis.call('HSET', notes, ARGV[2], cjson.encode({
-  text = ARGV[4], norm = ARGV[5], hidden = hidden, seq = ARGV[3], withdrawn = false,
-  created = created }))
+  text = ARGV[4], norm = ARGV[5], hidden = hidden, pending = pending, seq = ARGV[3],
+  withdrawn = false, created = created }))
 redis.call('HSET', owners, ARGV[2], ARGV[1])
 note_participant_seq(seqs, ARGV[1], seq)
 redis.call('SADD', mine, ARGV[2])
