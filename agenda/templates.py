@@ -204,10 +204,11 @@ class Template:
         if len(set(languages)) != len(languages):
             raise ValueError(f"more than one text for a language: {languages}")
         for translation in self.translations:
-            if translation.translations or translation.id != self.id:
+            # A translation differs in its texts only: dataclasses.replace()
+            # of, say, the scale on a bilingual template must not leave the
+            # other language behind unnoticed.
+            if translation.translations or _shape(translation) != _shape(self):
                 raise ValueError(f"translation {translation.language!r} is not of this template")
-            if [n.id for n in translation.norms] != [n.id for n in norms]:
-                raise ValueError(f"translation {translation.language!r} has other norms")
         object.__setattr__(self, "_norms", norms)
         object.__setattr__(self, "_norm_by_id", by_id)
         object.__setattr__(self, "_org_type_ids", org_type_ids)
@@ -292,6 +293,32 @@ class Template:
                 "max_label": self.second_question.max_label,
             },
         }
+
+
+def _shape(template: Template) -> tuple[object, ...]:
+    """Everything in ``template`` but its texts and translations."""
+    scale = template.scale
+    question = template.second_question
+    return (
+        template.id,
+        (scale.min, scale.max, scale.dont_know),
+        question and question.kind,
+        tuple(
+            (
+                theme.id,
+                tuple(
+                    (
+                        norm.id,
+                        tuple(example.link for example in norm.examples),
+                        tuple((f.value, f.date, f.link) for f in norm.figures),
+                    )
+                    for norm in theme.norms
+                ),
+            )
+            for theme in template.themes
+        ),
+        tuple(org.id for org in template.org_types),
+    )
 
 
 def _merge_texts(

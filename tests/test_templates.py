@@ -692,3 +692,14 @@ def test_translations_must_belong_to_the_template() -> None:
         replace(scan.localized("nl"), translations=(team.localized("en"),))
     with pytest.raises(ValueError, match="more than one text"):
         replace(scan.localized("nl"), translations=(scan.localized("nl"),))
+
+
+def test_changing_a_bilingual_template_by_hand_must_change_every_language() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    question = SecondQuestion(SecondQuestionKind.IDEAL, "Waar staan we?", "slecht", "goed")
+    with pytest.raises(ValueError, match="not of this template"):
+        replace(scan, second_question=question)
+    with pytest.raises(ValueError, match="not of this template"):
+        replace(scan, scale=replace(scan.scale, dont_know=False))
+    # A one-language copy may be changed freely.
+    assert replace(scan.localized("nl"), second_question=question).localized("en").second_question
