@@ -8,6 +8,13 @@ must be a non-empty string``.  Indexes in field paths count from 0.
 
 Text fields are stripped and runs of whitespace become one space, so a long
 TOML string may be wrapped over several lines.
+
+A text field is either a plain string, in the template's ``language``, or a
+table with a text per language (``title.nl = "..."`` and ``title.en = "..."``,
+or ``label = { nl = "...", en = "..." }``) that must hold the template's own
+language.  ``Template.localized(lang)`` gives the template with plain strings
+in one language (the own language where a text lacks ``lang``); the API and
+the exports hand that on, so no reader downstream meets a table.
 """
 
 from __future__ import annotations
