@@ -1097,6 +1097,7 @@ def render(
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     t = labels(lang)
+    template = template.localized(lang)  # norms, themes and labels in the reader's language
     result = result_dict(data, template, code, analysis)
     media_type, extension = MEDIA_TYPES[fmt]
     # The renderers are imported on use: python-docx and reportlab load only

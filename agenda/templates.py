@@ -8,6 +8,13 @@ must be a non-empty string``.  Indexes in field paths count from 0.
 
 Text fields are stripped and runs of whitespace become one space, so a long
 TOML string may be wrapped over several lines.
+
+A text field is either a plain string, in the template's ``language``, or a
+table with a text per language (``title.nl = "..."`` and ``title.en = "..."``,
+or ``label = { nl = "...", en = "..." }``) that must hold the template's own
+language.  ``Template.localized(lang)`` gives the template with plain strings
+in one language (the own language where a text lacks ``lang``); the API and
+the exports hand that on, so no reader downstream meets a table.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, NoReturn
@@ -170,6 +177,10 @@ class Template:
     themes: tuple[Theme, ...]
     org_types: tuple[OrgType, ...]
     second_question: SecondQuestion | None = None
+    #: The same template in each other language its texts come in, one
+    #: plain-string Template per language (see ``localized``); empty for a
+    #: template in one language.
+    translations: tuple[Template, ...] = ()
     _norms: tuple[Norm, ...] = field(init=False, repr=False, compare=False)
     _norm_by_id: Mapping[str, Norm] = field(init=False, repr=False, compare=False)
     _org_type_ids: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -196,6 +207,15 @@ class Template:
         org_type_ids = frozenset(org.id for org in self.org_types)
         if len(org_type_ids) != len(self.org_types):
             raise ValueError("duplicate organisation type id")
+        languages = [self.language, *(t.language for t in self.translations)]
+        if len(set(languages)) != len(languages):
+            raise ValueError(f"more than one text for a language: {languages}")
+        for translation in self.translations:
+            # A translation differs in its texts only: dataclasses.replace()
+            # of, say, the scale on a bilingual template must not leave the
+            # other language behind unnoticed.
+            if translation.translations or _shape(translation) != _shape(self):
+                raise ValueError(f"translation {translation.language!r} is not of this template")
         object.__setattr__(self, "_norms", norms)
         object.__setattr__(self, "_norm_by_id", by_id)
         object.__setattr__(self, "_org_type_ids", org_type_ids)
@@ -215,8 +235,39 @@ class Template:
     def has_org_type(self, org_id: str) -> bool:
         return org_id in self._org_type_ids
 
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages the template has texts in: its own, and its translations'."""
+        return frozenset({self.language, *(t.language for t in self.translations)})
+
+    def localized(self, lang: str) -> Template:
+        """The template with every text in ``lang``, as plain strings and no translations.
+
+        A text the template lacks in ``lang`` is in its own language; a
+        template with no text at all in ``lang`` comes back in its own
+        language (its ``language`` says so).
+        """
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        for translation in self.translations:
+            if translation.language == lang:
+                return translation
+        return replace(self, translations=()) if self.translations else self
+
     def to_public_dict(self) -> dict[str, object]:
-        """Everything in the template as JSON-able data; ``parse_template`` reads it back."""
+        """Everything in the template as JSON-able data; ``parse_template`` reads it back.
+
+        A text that differs between languages is a table ``{"nl": ..., "en":
+        ...}``; for plain strings throughout, use ``localized(lang).to_public_dict()``.
+        """
+        public = self._plain_dict()
+        for translation in self.translations:
+            public = _merge_texts(
+                public, translation._plain_dict(), self.language, translation.language
+            )
+        return public
+
+    def _plain_dict(self) -> dict[str, object]:
         scale = self.scale
         return {
             "id": self.id,
@@ -251,6 +302,54 @@ class Template:
         }
 
 
+def _shape(template: Template) -> tuple[object, ...]:
+    """Everything in ``template`` but its texts and translations."""
+    scale = template.scale
+    question = template.second_question
+    return (
+        template.id,
+        (scale.min, scale.max, scale.dont_know),
+        question and question.kind,
+        tuple(
+            (
+                theme.id,
+                tuple(
+                    (
+                        norm.id,
+                        tuple(example.link for example in norm.examples),
+                        tuple((f.value, f.date, f.link) for f in norm.figures),
+                    )
+                    for norm in theme.norms
+                ),
+            )
+            for theme in template.themes
+        ),
+        tuple(org.id for org in template.org_types),
+    )
+
+
+def _merge_texts(
+    own: dict[str, object], other: dict[str, object], lang: str, other_lang: str
+) -> dict[str, object]:
+    """``own``, with each string that ``other`` (the same template in ``other_lang``) words
+    otherwise turned into a table of both."""
+
+    def merge(a: object, b: object) -> object:
+        if isinstance(a, dict) and isinstance(b, dict):
+            return {key: a[key] if key == "language" else merge(a[key], b[key]) for key in a}
+        if isinstance(a, list) and isinstance(b, list):
+            return [merge(x, y) for x, y in zip(a, b, strict=True)]
+        if isinstance(a, dict) and isinstance(b, str):  # a table from an earlier translation
+            return a if b == a[lang] else {**a, other_lang: b}
+        if isinstance(a, str) and isinstance(b, str) and a != b:
+            return {lang: a, other_lang: b}
+        return a
+
+    merged = merge(own, other)
+    assert isinstance(merged, dict)
+    return merged
+
+
 # --- parsing -----------------------------------------------------------------
 
 
@@ -258,13 +357,14 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _fail(source: str, where: str, message: str) -> NoReturn:
-    raise TemplateError(source, where, message)
+def _fail(source: _Source | str, where: str, message: str) -> NoReturn:
+    name = source.name if isinstance(source, _Source) else source
+    raise TemplateError(name, where, message)
 
 
 def _table(
     value: object,
-    source: str,
+    source: _Source | str,
     path: str,
     required: tuple[str, ...],
     optional: tuple[str, ...] = (),
@@ -324,7 +424,7 @@ def _is_figure_date(text: str) -> bool:
     return True
 
 
-def _link(table: Mapping[str, object], source: str, path: str) -> str | None:
+def _link(table: Mapping[str, object], source: _Source, path: str) -> str | None:
     if table.get("link") is None:
         return None
     value = table["link"]
@@ -333,7 +433,7 @@ def _link(table: Mapping[str, object], source: str, path: str) -> str | None:
     return value
 
 
-def _parse_examples(value: object, source: str, path: str) -> tuple[Example, ...]:
+def _parse_examples(value: object, source: _Source, path: str) -> tuple[Example, ...]:
     examples = []
     for index, item in enumerate(_array(value, source, path)):
         where = f"{path}[{index}]"
@@ -347,7 +447,7 @@ def _parse_examples(value: object, source: str, path: str) -> tuple[Example, ...
     return tuple(examples)
 
 
-def _parse_figures(value: object, source: str, path: str) -> tuple[Figure, ...]:
+def _parse_figures(value: object, source: _Source, path: str) -> tuple[Figure, ...]:
     figures = []
     for index, item in enumerate(_array(value, source, path)):
         where = f"{path}[{index}]"
@@ -372,7 +472,7 @@ def _parse_figures(value: object, source: str, path: str) -> tuple[Figure, ...]:
     return tuple(figures)
 
 
-def _array(value: object, source: str, where: str) -> Sequence[object]:
+def _array(value: object, source: _Source, where: str) -> Sequence[object]:
     """``value`` as a non-empty array."""
     if not isinstance(value, list | tuple):
         _fail(source, where, "must be an array")
@@ -381,9 +481,36 @@ def _array(value: object, source: str, where: str) -> Sequence[object]:
     return value
 
 
-def _text(table: Mapping[str, object], key: str, source: str, path: str, max_chars: int) -> str:
+def _text(table: Mapping[str, object], key: str, source: _Source, path: str, max_chars: int) -> str:
+    """The text at ``key`` in the language being built (see ``_Source``).
+
+    A plain string is in the template's own language; a table gives a text
+    per language (``{ nl = "...", en = "..." }``) and must hold the own one,
+    which stands in for any language it lacks.
+    """
     where = _join(path, key)
     value = table[key]
+    if not isinstance(value, Mapping):
+        return _one_text(value, source, where, max_chars)
+    if not value:
+        _fail(source, where, "must be a non-empty string or a table of texts per language")
+    texts: dict[str, str] = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            expected = ", ".join(sorted(LANGUAGES))
+            _fail(
+                source, _join(where, str(lang)), f"unknown language (expected one of: {expected})"
+            )
+        texts[lang] = _one_text(text, source, _join(where, lang), max_chars)
+    if source.own not in texts:
+        _fail(
+            source, _join(where, source.own), f"missing: the template's language is {source.own!r}"
+        )
+    source.languages.update(texts)
+    return texts.get(source.language, texts[source.own])
+
+
+def _one_text(value: object, source: _Source, where: str, max_chars: int) -> str:
     if not isinstance(value, str) or not value.strip():
         _fail(source, where, "must be a non-empty string")
     text = " ".join(value.split())
@@ -394,7 +521,7 @@ def _text(table: Mapping[str, object], key: str, source: str, path: str, max_cha
     return text
 
 
-def _slug(table: Mapping[str, object], key: str, source: str, path: str) -> str:
+def _slug(table: Mapping[str, object], key: str, source: _Source, path: str) -> str:
     where = _join(path, key)
     value = table[key]
     if not isinstance(value, str):
@@ -404,28 +531,28 @@ def _slug(table: Mapping[str, object], key: str, source: str, path: str) -> str:
     return value
 
 
-def _int(table: Mapping[str, object], key: str, source: str, path: str) -> int:
+def _int(table: Mapping[str, object], key: str, source: _Source, path: str) -> int:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int):
         _fail(source, _join(path, key), "must be an integer")
     return value
 
 
-def _bool(table: Mapping[str, object], key: str, source: str, path: str) -> bool:
+def _bool(table: Mapping[str, object], key: str, source: _Source, path: str) -> bool:
     value = table[key]
     if not isinstance(value, bool):
         _fail(source, _join(path, key), "must be true or false")
     return value
 
 
-def _unique(seen: dict[str, str], slug: str, source: str, where: str) -> None:
+def _unique(seen: dict[str, str], slug: str, source: _Source, where: str) -> None:
     """Record that ``slug`` is used at ``where``; fail if it was used before."""
     if slug in seen:
         _fail(source, where, f"duplicate id {slug!r} (already used at {seen[slug]})")
     seen[slug] = where
 
 
-def _parse_scale(value: object, source: str) -> Scale:
+def _parse_scale(value: object, source: _Source) -> Scale:
     path = "scale"
     table = _table(value, source, path, ("min", "max", "dont_know", "min_label", "max_label"))
     low = _int(table, "min", source, path)
@@ -444,7 +571,7 @@ def _parse_scale(value: object, source: str) -> Scale:
     )
 
 
-def _parse_second_question(value: object, source: str) -> SecondQuestion | None:
+def _parse_second_question(value: object, source: _Source) -> SecondQuestion | None:
     if value is None:  # to_public_dict writes null for "not asked"
         return None
     path = "second_question"
@@ -462,7 +589,7 @@ def _parse_second_question(value: object, source: str) -> SecondQuestion | None:
     )
 
 
-def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
+def _parse_themes(value: object, source: _Source) -> tuple[Theme, ...]:
     theme_ids: dict[str, str] = {}
     norm_ids: dict[str, str] = {}
     themes: list[Theme] = []
@@ -509,7 +636,7 @@ def _parse_themes(value: object, source: str) -> tuple[Theme, ...]:
     return tuple(themes)
 
 
-def _parse_org_types(value: object, source: str) -> tuple[OrgType, ...]:
+def _parse_org_types(value: object, source: _Source) -> tuple[OrgType, ...]:
     seen: dict[str, str] = {}
     org_types: list[OrgType] = []
     for index, org_value in enumerate(_array(value, source, "org_types")):
@@ -523,8 +650,27 @@ def _parse_org_types(value: object, source: str) -> tuple[OrgType, ...]:
     return tuple(org_types)
 
 
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """What one parsing pass needs besides the data: its origin and the language it builds."""
+
+    #: The file (or other origin) named in every ``TemplateError``.
+    name: str
+    #: The template's own language: its plain strings are in it.
+    own: str
+    #: The language whose texts this pass picks (``own`` for the first pass).
+    language: str
+    #: Every language a text table offered, filled in by ``_text``.
+    languages: set[str] = field(default_factory=set)
+
+
 def parse_template(data: Mapping[str, object], source: str) -> Template:
-    """Check ``data`` and build a ``Template``; ``source`` names it in errors."""
+    """Check ``data`` and build a ``Template``; ``source`` names it in errors.
+
+    The data is read once in the template's own language, which checks it
+    all; then once more for each other language a text table offers, to
+    build that language's version (``Template.localized``).
+    """
     table = _table(
         data,
         source,
@@ -532,14 +678,26 @@ def parse_template(data: Mapping[str, object], source: str) -> Template:
         ("id", "language", "title", "description", "scale", "themes", "org_types"),
         ("second_question",),
     )
-    template_id = _slug(table, "id", source, "")
     language = table["language"]
     if not isinstance(language, str) or language not in LANGUAGES:
         expected = ", ".join(repr(lang) for lang in sorted(LANGUAGES))
         _fail(source, "language", f"must be one of {expected}, got {language!r}")
+    first = _Source(source, own=language, language=language)
+    template = _parse_in(table, first)
+    others = sorted(first.languages - {language})
+    if not others:
+        return template
+    translations = tuple(
+        _parse_in(table, _Source(source, own=language, language=lang)) for lang in others
+    )
+    return replace(template, translations=translations)
+
+
+def _parse_in(table: Mapping[str, object], source: _Source) -> Template:
+    """The template with its texts in ``source.language`` (the own one where a text lacks it)."""
     return Template(
-        id=template_id,
-        language=language,
+        id=_slug(table, "id", source, ""),
+        language=source.language,
         title=_text(table, "title", source, "", MAX_TITLE_CHARS),
         description=_text(table, "description", source, "", MAX_DESCRIPTION_CHARS),
         scale=_parse_scale(table["scale"], source),

@@ -31,6 +31,7 @@ from protocol.messages import (
 from protocol.phases import Phase
 from protocol.wire import invalid
 from server.metrics import METRICS
+from server.pages import LANGUAGES, preferred_language
 from server.services import Services
 from server.store import UNAVAILABLE, participant_id, token_hash
 
@@ -140,16 +141,44 @@ def _template_summary(template: Template) -> dict[str, object]:
     }
 
 
+def _reader_language(request: Request) -> str | Response:
+    """``?lang=nl|en``, else the browser's preference as the pages choose it (Dutch by default)."""
+    lang = request.query_params.get("lang")
+    if lang is None:
+        return preferred_language(request.headers.get("accept-language", ""))
+    if lang not in LANGUAGES:
+        return _error(400, ErrorCode.INVALID_FIELD, f"lang must be one of {list(LANGUAGES)}")
+    return lang
+
+
+def _localized(body: object) -> Response:
+    # The answer depends on Accept-Language when ?lang= is left out.
+    return JSONResponse(body, headers={"Vary": "Accept-Language"})
+
+
 async def list_templates(request: Request) -> Response:
-    services = _services(request)
-    return JSONResponse([_template_summary(t) for t in services.templates.values()])
+    """Every template, its texts in the reader's language (``?lang=``; see ``_reader_language``)."""
+    lang = _reader_language(request)
+    if isinstance(lang, Response):
+        return lang
+    templates = _services(request).templates.values()
+    return _localized(
+        [
+            {**_template_summary(t.localized(lang)), "languages": sorted(t.languages)}
+            for t in templates
+        ]
+    )
 
 
 async def get_template(request: Request) -> Response:
+    """One template with plain-string texts in the reader's language (``language`` says which)."""
+    lang = _reader_language(request)
+    if isinstance(lang, Response):
+        return lang
     template = _services(request).templates.get(request.path_params["template_id"])
     if template is None:
         return _error(404, "not_found", "no such template")
-    return JSONResponse(template.to_public_dict())
+    return _localized(template.localized(lang).to_public_dict())
 
 
 async def _authorised_room(

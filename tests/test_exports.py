@@ -35,7 +35,9 @@ from protocol.phases import DotVoting, FollowUpStatus, Phase
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("KLEUR_UPDATE_GOLDEN") == "1"
 
-SCAN = load_builtin_templates()["participatiescan"]
+#: Dutch only, so the English files differ from the Dutch in the export's own
+#: labels alone (tests/test_templates_served.py checks the English norm texts).
+SCAN = load_builtin_templates()["participatiescan"].localized("nl")
 CODE = "ABC234"
 TODAY = date(2026, 1, 15)
 LANGS = sorted(export.LANGUAGES)

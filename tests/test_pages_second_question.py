@@ -26,13 +26,16 @@ from tests.test_pages_analysis import serious
 
 TEMPLATE = load_builtin_templates()["team-health"]
 NORMS = [norm.id for norm in TEMPLATE.norms]
-TITLES = {norm.id: norm.title for norm in TEMPLATE.norms}
+#: Norm titles as the (Dutch, unless said otherwise) pages show them.
+TITLES = {norm.id: norm.title for norm in TEMPLATE.localized("nl").norms}
+TITLES_EN = {norm.id: norm.title for norm in TEMPLATE.localized("en").norms}
 THEMES = [theme.id for theme in TEMPLATE.themes]
 THEME_NORMS = {theme.id: [norm.id for norm in theme.norms] for theme in TEMPLATE.themes}
 TOTAL = len(NORMS)
-assert TEMPLATE.second_question is not None and TEMPLATE.second_question.kind == "importance"
-#: The template's own words for the second question, shown as its label.
-QUESTION = TEMPLATE.second_question.question
+SECOND = TEMPLATE.localized("nl").second_question
+assert SECOND is not None and SECOND.kind == "importance"
+#: The template's words for the second question (in Dutch), shown as its label.
+QUESTION = SECOND.question
 
 Answer = int | None  # None: "don't know"
 #: For ``expect_pressed``: no button of the group pressed.
@@ -113,9 +116,9 @@ def all_sent(page: Page) -> None:
     )
 
 
-def results_of(page: Page, norm: str) -> Locator:
+def results_of(page: Page, norm: str, titles: dict[str, str] = TITLES) -> Locator:
     number_ = NORMS.index(norm) + 1
-    heading = page.locator("h4", has_text=re.compile(rf"^{number_}\. {re.escape(TITLES[norm])}$"))
+    heading = page.locator("h4", has_text=re.compile(rf"^{number_}\. {re.escape(titles[norm])}$"))
     return page.get_by_test_id("results").locator("article.norm-result").filter(has=heading)
 
 
@@ -223,11 +226,11 @@ def test_two_questions_per_norm_on_three_phones_and_the_gap_on_the_big_screen(
             continue
         expect(line).to_have_text(
             f"belang: mediaan {number(seconds[norm], 'nl')}, "
-            f"verschil met de score {number(gaps[norm], 'nl', sign=True)}"
+            f"verschil met het cijfer {number(gaps[norm], 'nl', sign=True)}"
         )
     # Planted: 3 → 5 (+2), 1,5 → 4,5 (+3), 3 → 4,5 (+1,5); the theme the mean, +2,2.
     expect(dashboard.get_by_test_id(f"gap-{NORMS[1]}")).to_have_text(
-        "belang: mediaan 4,5, verschil met de score +3"
+        "belang: mediaan 4,5, verschil met het cijfer +3"
     )
     for theme in THEMES:
         gap = theme_gaps[theme]
@@ -235,7 +238,7 @@ def test_two_questions_per_norm_on_three_phones_and_the_gap_on_the_big_screen(
             "–" if gap is None else number(gap, "nl", sign=True)
         )
     expect(dashboard.get_by_test_id(f"theme-gap-{THEMES[0]}")).to_have_text("+2,2")
-    expect(dashboard.locator(".theme-table thead")).to_contain_text("Verschil belang en score")
+    expect(dashboard.locator(".theme-table thead")).to_contain_text("Verschil belang en cijfer")
 
     # Each phone: the importance median and its own answer, per norm.
     for phone_index, page in enumerate(phones):
@@ -279,7 +282,9 @@ def test_no_serious_accessibility_violations_with_two_questions(
     expect(page.locator("#second-label")).to_be_focused()
     problems = serious(axe, page, f"phone-two-questions-{lang}")
     answer(page, "second", 5)
-    expect(page.locator("#norm-title")).to_have_text(TITLES[NORMS[1]])
+    expect(page.locator("#norm-title")).to_have_text(
+        (TITLES_EN if lang == "en" else TITLES)[NORMS[1]]
+    )
     all_sent(page)
     set_phase(dashboard, "reveal", [page])
     gap_line = dashboard.get_by_test_id(f"gap-{NORMS[0]}")
@@ -289,11 +294,11 @@ def test_no_serious_accessibility_violations_with_two_questions(
         expect(dashboard.locator(".theme-table thead")).to_contain_text(
             "Gap between importance and score"
         )
-        expect(results_of(page, NORMS[0])).to_contain_text(
+        expect(results_of(page, NORMS[0], TITLES_EN)).to_contain_text(
             "Importance, middle score: 5. Your answer: 5"
         )
     else:
-        expect(gap_line).to_have_text("belang: mediaan 5, verschil met de score +3")
+        expect(gap_line).to_have_text("belang: mediaan 5, verschil met het cijfer +3")
     problems += serious(axe, dashboard, f"dashboard-gap-{lang}")
     problems += serious(axe, page, f"phone-results-{lang}")
     assert problems == []

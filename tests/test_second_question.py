@@ -101,7 +101,9 @@ async def test_second_question_tallied_apart_hidden_until_reveal_and_gives_gaps(
     assert people[1].state.second_results[1].median == shown.second_norms[1].median
 
     headers = {"Authorization": f"Bearer {token}"}
-    export = httpx.get(f"{kleur.http_url}/api/rooms/{code}/export.json", headers=headers).json()
+    # In the template's own language (English): the export follows ``lang``, Dutch by default.
+    url = f"{kleur.http_url}/api/rooms/{code}/export.json?lang=en"
+    export = httpx.get(url, headers=headers).json()
     assert export["second_question"] == {
         "kind": "importance",
         "question": TEMPLATE.second_question.question,

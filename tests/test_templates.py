@@ -8,6 +8,7 @@ import json
 import shutil
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,18 @@ def test_team_health_content() -> None:
     ]
 
 
-@pytest.mark.parametrize("norm", all_norms(), ids=lambda norm: norm.id)
+def all_norms_in_every_language() -> list[Norm]:
+    return [
+        norm
+        for template in load_builtin_templates().values()
+        for lang in sorted(template.languages)
+        for norm in template.localized(lang).norms
+    ]
+
+
+@pytest.mark.parametrize(
+    "norm", all_norms_in_every_language(), ids=lambda norm: f"{norm.id}-{norm.description[:12]}"
+)
 def test_norm_description_is_one_sentence(norm: Norm) -> None:
     text = norm.description
     assert text[0].isupper()
@@ -129,7 +141,11 @@ def test_norm_description_is_one_sentence(norm: Norm) -> None:
     assert len(text) <= 400
 
 
-@pytest.mark.parametrize("template", load_builtin_templates().values(), ids=lambda t: t.id)
+@pytest.mark.parametrize(
+    "template",
+    [t.localized(lang) for t in load_builtin_templates().values() for lang in ("nl", "en")],
+    ids=lambda t: f"{t.id}-{t.language}",
+)
 def test_template_description_is_one_sentence(template: Template) -> None:
     assert template.description.endswith(".")
     assert ". " not in template.description
@@ -392,7 +408,7 @@ def test_public_dict_round_trips_through_json(template: Template) -> None:
 
 
 def test_public_dict_shape() -> None:
-    public = load_builtin_templates()["participatiescan"].to_public_dict()
+    public = load_builtin_templates()["participatiescan"].localized("nl").to_public_dict()
     assert set(public) == {
         "id",
         "language",
@@ -497,3 +513,193 @@ def test_a_bad_second_question_names_its_field(value: object, field: str) -> Non
         parse_template(_with_second_question(value), "bad.toml")
     assert caught.value.field.startswith("second_question")
     assert caught.value.field.endswith(field)
+
+
+# --- languages -----------------------------------------------------------------
+
+
+def _text_fields(template: Template) -> list[str]:
+    """Every text of a one-language template, in a fixed order."""
+    texts = [template.title, template.description, template.scale.min_label]
+    texts.append(template.scale.max_label)
+    if template.second_question is not None:
+        question = template.second_question
+        texts += [question.question, question.min_label, question.max_label]
+    for theme in template.themes:
+        texts.append(theme.title)
+        for norm in theme.norms:
+            texts += [norm.title, norm.description]
+            texts += [example.text for example in norm.examples]
+            texts += [t for f in norm.figures for t in (f.label, f.unit, f.source)]
+    return texts + [org.label for org in template.org_types]
+
+
+#: Texts that are rightly the same word in Dutch and English.
+EQUAL_IN_BOTH_LANGUAGES = {"participatiescan": [], "team-health": ["Product"]}
+
+
+@pytest.mark.parametrize("template_id", ["participatiescan", "team-health"])
+def test_shipped_templates_have_every_text_in_both_languages(template_id: str) -> None:
+    template = load_builtin_templates()[template_id]
+    assert template.languages == {"nl", "en"}
+    nl, en = template.localized("nl"), template.localized("en")
+    assert (nl.language, en.language) == ("nl", "en")
+    assert nl.translations == () and en.translations == ()
+    # Same structure, and (names like "UWV" aside) a text of its own in each language.
+    assert [n.id for n in nl.norms] == [n.id for n in en.norms]
+    assert [o.id for o in nl.org_types] == [o.id for o in en.org_types]
+    same = [a for a, b in zip(_text_fields(nl), _text_fields(en), strict=True) if a == b]
+    assert same == EQUAL_IN_BOTH_LANGUAGES[template_id]
+
+
+def test_participatiescan_keeps_its_dutch_and_gains_english() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    assert scan.localized("nl").norms[1].title == "Reële werkervaring"
+    assert scan.norms[1].title == "Reële werkervaring"  # the template itself reads as Dutch
+    en = scan.localized("en")
+    assert en.norms[1].title == "Real work experience"
+    assert (en.scale.min_label, en.scale.max_label) == ("very poor", "excellent")
+    assert en.org_types[0].label == "Municipality"
+    assert en.themes[3].title == "Effective cooperation"
+    assert "young people" in en.description
+
+
+def _bilingual(**texts: object) -> dict[str, Any]:
+    """The shipped Participatiescan in its Dutch-only form, with ``texts`` set at top level."""
+    data = load_builtin_templates()["participatiescan"].localized("nl").to_public_dict()
+    data.update(texts)
+    return data
+
+
+def test_plain_strings_are_one_language_and_localize_to_themselves() -> None:
+    template = parse_template(_bilingual(), "plain.toml")
+    assert template.languages == {"nl"} and template.translations == ()
+    assert template.localized("nl") is template
+    # No English at all: the Dutch template comes back, saying it is Dutch.
+    assert template.localized("en") is template and template.localized("en").language == "nl"
+
+
+def test_a_table_gives_a_text_per_language_and_the_rest_falls_back() -> None:
+    data = _bilingual(title={"nl": "Regioscan", "en": "Regional scan"})
+    data["themes"][0]["norms"][0]["title"] = {"en": "Working with employers", "nl": "Werkgevers"}
+    template = parse_template(data, "mixed.toml")
+    assert template.languages == {"nl", "en"}
+    assert (template.title, template.norms[0].title) == ("Regioscan", "Werkgevers")
+    en = template.localized("en")
+    assert (en.language, en.title, en.norms[0].title) == (
+        "en",
+        "Regional scan",
+        "Working with employers",
+    )
+    # Texts with no English are the template's own Dutch.
+    assert en.norms[1].title == "Reële werkervaring" == template.norms[1].title
+    assert en.org_types == template.org_types
+    assert template.localized("nl") == replace(template, translations=())
+    # Tables in a table's text are normalised like plain strings.
+    data["title"] = {"nl": "  Regio\n   scan ", "en": "Regional\tscan"}
+    assert parse_template(data, "x").localized("en").title == "Regional scan"
+
+
+def test_a_bilingual_template_round_trips_through_its_public_dict() -> None:
+    data = _bilingual(title={"nl": "Regioscan", "en": "Regional scan"})
+    data["themes"][0]["norms"][0]["examples"] = [{"text": {"nl": "Voorbeeld.", "en": "Example."}}]
+    template = parse_template(data, "t.toml")
+    public = template.to_public_dict()
+    assert public["title"] == {"nl": "Regioscan", "en": "Regional scan"}
+    assert public["description"] == template.description  # the same in both: a plain string
+    assert parse_template(json.loads(json.dumps(public)), "again") == template
+    assert template.localized("en").to_public_dict()["title"] == "Regional scan"
+
+
+def test_localized_refuses_an_unknown_language() -> None:
+    with pytest.raises(ValueError, match="'de'"):
+        load_builtin_templates()["participatiescan"].localized("de")
+
+
+LANGUAGE_ERRORS: list[tuple[str, object, str, str]] = [
+    ("unknown-language", {"nl": "Titel", "de": "Titel"}, "title.de", "unknown language"),
+    ("own-language-missing", {"en": "Title"}, "title.nl", "template's language is 'nl'"),
+    ("empty-table", {}, "title", "table of texts per language"),
+    ("empty-text", {"nl": "Titel", "en": " "}, "title.en", "non-empty"),
+    ("text-not-string", {"nl": "Titel", "en": 3}, "title.en", "non-empty string"),
+    ("too-long", {"nl": "Titel", "en": "x" * 121}, "title.en", "at most 120"),
+    ("control-character", {"nl": "Ti\x07tel", "en": "Title"}, "title.nl", "control"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "fragment"),
+    [case[1:] for case in LANGUAGE_ERRORS],
+    ids=[case[0] for case in LANGUAGE_ERRORS],
+)
+def test_a_bad_text_table_names_its_field(value: object, field: str, fragment: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        parse_template(_bilingual(title=value), "bad.toml")
+    assert (caught.value.source, caught.value.field) == ("bad.toml", field)
+    assert fragment in caught.value.message
+
+
+def test_a_bad_text_deep_in_the_template_names_its_path() -> None:
+    data = _bilingual()
+    data["org_types"][2]["label"] = {"nl": "Zorg", "fr": "Soins"}
+    with pytest.raises(TemplateError) as caught:
+        parse_template(data, "bad.toml")
+    assert caught.value.field == "org_types[2].label.fr"
+
+
+def test_a_toml_file_may_mix_plain_strings_and_tables(tmp_path: Path) -> None:
+    path = tmp_path / "mini.toml"
+    path.write_text(
+        """id = "mini"
+language = "en"
+title = "Mini check"
+description.en = "A small check."
+description.nl = "Een kleine check."
+[scale]
+min = 1
+max = 5
+dont_know = false
+min_label = { en = "low", nl = "laag" }
+max_label = "high"
+[[org_types]]
+id = "team"
+label = "Team"
+[[themes]]
+id = "one"
+title = { en = "One", nl = "Een" }
+[[themes.norms]]
+id = "first"
+title = "First"
+description = "The first norm."
+""",
+        encoding="utf-8",
+    )
+    template = load_template(path)
+    assert template.language == "en" and template.description == "A small check."
+    nl = template.localized("nl")
+    assert (nl.description, nl.scale.min_label, nl.scale.max_label) == (
+        "Een kleine check.",
+        "laag",
+        "high",
+    )
+    assert (nl.themes[0].title, nl.norms[0].title) == ("Een", "First")
+
+
+def test_translations_must_belong_to_the_template() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    team = load_builtin_templates()["team-health"]
+    with pytest.raises(ValueError, match="not of this template"):
+        replace(scan.localized("nl"), translations=(team.localized("en"),))
+    with pytest.raises(ValueError, match="more than one text"):
+        replace(scan.localized("nl"), translations=(scan.localized("nl"),))
+
+
+def test_changing_a_bilingual_template_by_hand_must_change_every_language() -> None:
+    scan = load_builtin_templates()["participatiescan"]
+    question = SecondQuestion(SecondQuestionKind.IDEAL, "Waar staan we?", "slecht", "goed")
+    with pytest.raises(ValueError, match="not of this template"):
+        replace(scan, second_question=question)
+    with pytest.raises(ValueError, match="not of this template"):
+        replace(scan, scale=replace(scan.scale, dont_know=False))
+    # A one-language copy may be changed freely.
+    assert replace(scan.localized("nl"), second_question=question).localized("en").second_question

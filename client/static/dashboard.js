@@ -57,6 +57,8 @@ const app = {
   phases: [],
   transitions: {},
   template: null,
+  templateLang: null, // the language app.template's texts were asked in
+  langWanted: null, // the language a switch is loading (see onLanguage)
   norms: [], // template order, each {id, number, title, theme}
   normById: new Map(),
   orgLabel: new Map(),
@@ -211,7 +213,8 @@ function normLabel(normId) {
 }
 
 function phaseName(phase) {
-  return tr(`phase.${phase}`);
+  // One name per phase for every page (i18n/{lang}.json), not the dashboard's own.
+  return app.t(`phase.${phase}`);
 }
 
 // ------------------------------------------------------------------ statistics
@@ -2695,8 +2698,19 @@ async function switchLanguage(lang) {
   $(`lang-${lang}`).focus();
 }
 
-/** The language changed (here or through setLanguage): rebuild every text. */
-function onLanguage(t, lang) {
+/** The language changed (here or through setLanguage): rebuild every text, the template's too. */
+async function onLanguage(t, lang) {
+  app.langWanted = lang;
+  let template = null;
+  if (app.template && app.templateLang !== lang) {
+    try {
+      template = await fetchTemplate(app.template.id, lang);
+    } catch (error) {
+      console.error(error); // keep the template's texts in the old language
+    }
+    if (app.langWanted !== lang) return; // switched again meanwhile: that switch wins
+  }
+  if (template) useTemplate(template, lang);
   app.t = t;
   app.lang = lang;
   document.documentElement.lang = lang;
@@ -2741,12 +2755,26 @@ function secondQuestion() {
   return (app.template && app.template.second_question) || null;
 }
 
-async function loadTemplate(templateId) {
-  if (app.template && app.template.id === templateId) return;
-  const response = await fetch(`/api/templates/${encodeURIComponent(templateId)}`);
+/** The template with its texts in `lang` (or its own language where it has none in `lang`). */
+async function fetchTemplate(templateId, lang) {
+  const response = await fetch(`/api/templates/${encodeURIComponent(templateId)}?lang=${encodeURIComponent(lang)}`);
   if (!response.ok) throw { code: "template_failed" };
-  const template = await response.json();
+  return response.json();
+}
+
+async function loadTemplate(templateId) {
+  if (app.template && app.template.id === templateId && app.templateLang === app.lang) return;
+  const lang = app.lang;
+  const template = await fetchTemplate(templateId, lang);
+  if (lang !== app.lang) return loadTemplate(templateId); // switched meanwhile: load it again
+  useTemplate(template, lang);
+  buildAll();
+  render();
+}
+
+function useTemplate(template, lang) {
   app.template = template;
+  app.templateLang = lang;
   app.norms = [];
   app.normById = new Map();
   for (const theme of template.themes) {
@@ -2764,8 +2792,6 @@ async function loadTemplate(templateId) {
     }
   }
   app.orgLabel = new Map(template.org_types.map((o) => [o.id, o.label]));
-  buildAll();
-  render();
 }
 
 function readToken() {

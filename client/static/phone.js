@@ -41,6 +41,7 @@ const app = {
   state: null,
   skew: 0, // server clock minus ours, ms
   template: null,
+  templateLang: null, // the language app.template's texts were asked in
   norms: [], // [{id, number, title, description, theme}]
   confirmed: {
     org: null,
@@ -175,6 +176,8 @@ async function onLanguage(newT, lang) {
   app.lang = lang;
   renderChrome();
   render();
+  // The norms, scale labels and organisation types come in the page language too.
+  if (app.template && app.templateLang !== lang) loadTemplate(app.template.id);
 }
 
 // ------------------------------------------------------------------ connection events
@@ -243,17 +246,21 @@ function onWelcome(welcome) {
 }
 
 async function loadTemplate(id) {
+  const lang = app.lang;
   try {
-    const response = await fetch(`/api/templates/${encodeURIComponent(id)}`, {
-      headers: { accept: "application/json" },
-    });
+    const url = `/api/templates/${encodeURIComponent(id)}?lang=${encodeURIComponent(lang)}`;
+    const response = await fetch(url, { headers: { accept: "application/json" } });
     if (!response.ok) throw new Error(`template ${id}: HTTP ${response.status}`);
     const template = await response.json();
+    // A switch while this loaded asked for the other language: only the newest answer counts.
+    if (lang !== app.lang) return loadTemplate(id);
+    const reload = app.template?.id === template.id; // the same template in another language
     app.template = template;
+    app.templateLang = lang;
     app.norms = template.themes.flatMap((theme) =>
       theme.norms.map((norm) => ({ ...norm, theme })),
     );
-    if (app.state?.phase === "rating") app.index = firstOpenNorm();
+    if (app.state?.phase === "rating" && !reload) app.index = firstOpenNorm();
     render();
   } catch (error) {
     console.error(error);
@@ -726,7 +733,7 @@ function renderStatusline() {
       el(
         "span",
         { class: "phase-name", "data-testid": "phase", "data-phase": phase },
-        t(`common.phase.${phase}`),
+        t(`phase.${phase}`),
       ),
     ),
     timerEndsAt
@@ -800,7 +807,8 @@ function patch(sections) {
 }
 
 function section(key, data, build) {
-  return { key, sig: JSON.stringify([app.lang, data]), build };
+  // The template's language too: its texts arrive after a language switch.
+  return { key, sig: JSON.stringify([app.lang, app.templateLang, data]), build };
 }
 
 function render() {
