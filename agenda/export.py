@@ -523,7 +523,8 @@ def _add_notes(result: Result, data: RoomData) -> None:
     order); dots count only once the facilitator showed the results.
     """
     shown = result["dots_shown"]
-    visible = [note for note in data.notes if not note.hidden]
+    # What the room saw: approved notes the facilitator did not hide.
+    visible = [note for note in data.notes if views.on_wall(note)]
     order = {note.note_id: index for index, note in enumerate(visible)}
     # A note in two groups belongs to the one with the smallest id, as in the views.
     group_of = {

@@ -130,7 +130,8 @@ def voting(data: RoomData) -> Voting:
     results = None
     if data.voting_state is DotVoting.SHOWN:
         visible = {note.note_id for note in data.notes if on_wall(note)}
-        group_ids = {group.group_id for group in data.groups}
+        # A group counts while the room can see one of its notes.
+        group_ids = {g.group_id for g in data.groups if any(n in visible for n in g.note_ids)}
         # A note in two groups counts for the one with the smallest id.
         group_of = {
             n: g.group_id

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from agenda import export, insights
+from agenda import export, insights, views
 from agenda.followup import ImportError_, parse_previous
 from agenda.phases import is_revealed
 from agenda.templates import Template
@@ -351,8 +351,8 @@ async def participant_agenda_pdf(request: Request) -> Response:
         return _error(
             409, ErrorCode.WRONG_PHASE, "the agenda can be downloaded once the session is closed"
         )
-    # What the whole room may see: never a note the facilitator hid.
-    visible = dataclasses.replace(data, notes=tuple(n for n in data.notes if not n.hidden))
+    # What the whole room may see: never a note the facilitator hid or did not approve.
+    visible = dataclasses.replace(data, notes=tuple(n for n in data.notes if views.on_wall(n)))
     template = services.templates[data.template_id]
     try:
         analysis = await _analysis(services, code, data, template)

@@ -116,6 +116,7 @@ async def test_a_group_is_one_item_in_dot_voting_and_notes_close_while_voting(
     code = room["code"]
     facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
     await facilitator.connect()
+    await facilitator.set_moderation(False)  # this test is about dots, not approval
     people = [KleurClient(kleur.ws_url, code, Role.PARTICIPANT) for _ in range(2)]
     for person in people:
         await person.connect()

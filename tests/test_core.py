@@ -515,7 +515,7 @@ def expected_votes(data: RoomData) -> tuple[NoteVotes, ...] | None:
     if data.voting_state is not DotVoting.SHOWN:
         return None
     visible = {n.note_id for n in data.notes if not n.hidden and not n.pending}
-    group_ids = {g.group_id for g in data.groups}
+    group_ids = {g.group_id for g in data.groups if set(g.note_ids) & visible}
     owner = {
         note: min(g.group_id for g in data.groups if note in g.note_ids)
         for g in data.groups

@@ -235,14 +235,17 @@ def test_presenter_view_in_every_phase(
     waiting = crowd.note(3, "Nog niet goedgekeurd", None)
     for note_id in ids:
         crowd.call(lambda note_id=note_id: facilitator.hide_note(note_id, hidden=False))
-    crowd.call(lambda: facilitator.put_note_group("Stagebank", (ids[0], ids[1])))
+    group = crowd.call(lambda: facilitator.put_note_group("Stagebank", (ids[0], ids[1])))
     expect(nl.get_by_test_id(f"wall-note-{ids[2]}")).to_be_visible()
     expect(nl.locator("[data-testid^='wall-group-']")).to_have_count(1)
     expect(nl.get_by_test_id(f"wall-note-{waiting}")).to_have_count(0)
     crowd.call(lambda: facilitator.set_dot_voting(DotVoting.OPEN))
-    crowd.call(lambda: crowd.people[0].dot_vote(ids[0], 2))
+    # A group is one item: its dots stand by its title.
+    crowd.call(lambda: crowd.people[0].dot_vote(group, 2))
+    crowd.call(lambda: crowd.people[1].dot_vote(ids[2], 1))
     crowd.call(lambda: facilitator.set_dot_voting(DotVoting.SHOWN))
-    expect(nl.get_by_test_id(f"wall-note-{ids[0]}")).to_contain_text("2 stippen")
+    expect(nl.get_by_test_id(f"wall-group-{group}").locator("h2")).to_contain_text("2 stippen")
+    expect(nl.get_by_test_id(f"wall-note-{ids[2]}")).to_contain_text("1 stip")
     check("brainstorm", nl, en)
     screenshot(nl, "presenter-brainstorm")
 

@@ -199,6 +199,11 @@ def _page_urls(kleur: ServerProcess) -> dict[str, list[str]]:
             room["join_url"].removeprefix(kleur.http_url),
             "/j/ZZZZZZ",  # no such room: the page says so
         ],
+        "/p/{code}": [
+            room["display_url"].removeprefix(kleur.http_url),
+            f"/p/{code}",  # no token: the page says what to do
+            f"/p/{code}?view=matrix#" + room["display_url"].split("#", 1)[1],
+        ],
         "/f/{code}": [
             f"/f/{code}#{token}",
             f"/f/{code}",  # no token: the page says what to do

@@ -42,6 +42,7 @@ async def test_the_pdf_route_wants_a_participant_of_a_closed_room(kleur: ServerP
             note = await person.put_note("Een stagebank voor de regio")
             secret = await person.put_note("Dit blijft verborgen")
             await facilitator.hide_note(secret)
+            await facilitator.hide_note(note, hidden=False)  # approved (moderation is on)
             await facilitator.set_dot_voting(DotVoting.OPEN)
             await person.dot_vote(note, 1)
             await facilitator.put_agenda_item("Stagebank opzetten", owner="Gemeente")

@@ -111,6 +111,7 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     crowds.append(crowd)
     crowd.join(len(PLANTED_RATINGS), [None])
     facilitator = crowd.join_facilitator()
+    crowd.call(lambda: facilitator.set_moderation(False))  # about exports, not approval
     go(dashboard, "rating")
     crowd.wait_phase(Phase.RATING)
     camps = len(PLANTED_RATINGS) // 2

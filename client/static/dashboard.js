@@ -2142,7 +2142,8 @@ function renderDraft(snap, editable) {
       { class: "tool draft", id: "draft", "aria-labelledby": "draft-title" },
       h("h3", { class: "tool__title", id: "draft-title" }, tr("draft.title")),
       h("p", { class: "tool__status" }, tr("draft.help")),
-      h("ol", { class: "draft__list", id: "draft-list", "data-testid": "draft" }),
+      // A list without numbers: each norm label already starts with the norm's number.
+      h("ul", { class: "draft__list", id: "draft-list", "data-testid": "draft" }),
     );
     const head = $("agenda").querySelector(".panel__head");
     if (head) head.after(box);
@@ -2863,7 +2864,6 @@ async function main() {
     $("show-control").hidden = true;
     return;
   }
-  loadLinks();
   connect();
 }
 
@@ -2877,6 +2877,8 @@ function connect() {
       onWelcome: (welcome) => {
         if (conn !== app.conn) return;
         loadTemplate(welcome.template_id).catch((error) => showError(error));
+        // Only once the server took the token: a wrong one asks for nothing more.
+        if (!app.links) loadLinks();
         resolve();
       },
       onMessage: (message) => {

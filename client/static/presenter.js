@@ -447,14 +447,25 @@ function wallView(snap) {
     );
   const order = (notes) =>
     dots.size ? [...notes].sort((a, b) => (dots.get(b.note_id) || 0) - (dots.get(a.note_id) || 0)) : notes;
-  const groups = snap.groups.map((group) => {
+  // A group is one item in dot voting: its dots stand by its title, most dots first.
+  const ordered = dots.size
+    ? [...snap.groups].sort((a, b) => (dots.get(b.group_id) || 0) - (dots.get(a.group_id) || 0))
+    : snap.groups;
+  const groups = ordered.map((group) => {
     const notes = group.note_ids.map((id) => byId.get(id)).filter(Boolean);
     for (const note of notes) grouped.add(note.note_id);
     return el(
       "section",
       { class: "wall__group", "data-testid": `wall-group-${group.group_id}` },
-      el("h2", { class: "pres-subtitle" }, group.title),
-      el("ul", { class: "wall__cards" }, order(notes).map(card)),
+      el(
+        "h2",
+        { class: "pres-subtitle" },
+        group.title,
+        dots.has(group.group_id)
+          ? el("span", { class: "wall__group-dots" }, " · ", plural("presenter.wall.dots", dots.get(group.group_id)))
+          : null,
+      ),
+      el("ul", { class: "wall__cards" }, notes.map(card)),
     );
   });
   const loose = snap.notes.filter((n) => !grouped.has(n.note_id));

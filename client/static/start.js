@@ -58,6 +58,7 @@ async function main() {
         app.t = newT;
         app.lang = lang;
         render();
+        loadTemplates(); // their titles and descriptions in the new language
       }),
     ]);
   } catch (error) {
