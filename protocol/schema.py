@@ -17,7 +17,7 @@ from protocol.close_codes import CloseCode, should_reconnect
 from protocol.codec import CODECS
 from protocol.errors import RETRYABLE_ERRORS, ErrorCode
 from protocol.messages import CLIENT_MESSAGES, SERVER_MESSAGES
-from protocol.phases import Phase, Role
+from protocol.phases import DotVoting, FollowUpStatus, Phase, Question, Role
 
 #: Bump when a message, field or meaning changes incompatibly.
 PROTOCOL_VERSION = 1
@@ -71,6 +71,11 @@ def protocol_schema() -> dict[str, Any]:
         "subprotocols": sorted(CODECS),
         "phases": [phase.value for phase in Phase],
         "roles": [role.value for role in Role],
+        # The values of every enum a message field may hold, so pages never copy them.
+        "enums": {
+            enum.__name__: [member.value for member in enum]
+            for enum in (Phase, Role, Question, DotVoting, FollowUpStatus)
+        },
         "client_messages": {
             tag: {"fields": _fields(cls), "senders": sorted(r.value for r in cls.SENDERS)}
             for tag, cls in CLIENT_MESSAGES.items()

@@ -730,7 +730,7 @@ def test_json_export_holds_aggregates_only(room: tuple[Template, RoomData], lang
             assert norm["counts"] is None and norm["median"] is None
             assert norm["dont_know"] is None
     assert sorted(n["text"] for n in result["notes"]) == sorted(
-        n.text for n in data.notes if not n.hidden
+        n.text for n in data.notes if not n.hidden and not n.pending
     )
     ordered = sorted(data.agenda, key=lambda i: i.position)
     assert [(a["action"], a["owner"]) for a in result["agenda"]] == [

@@ -266,7 +266,10 @@ async def test_notes_agenda_and_exports(kleur: ServerProcess) -> None:
     with pytest.raises(Exception, match="unknown_item"):
         await people[1].put_note("overgenomen", note_id=idea)
     await facilitator.hide_note(spam)
-    await facilitator.wait_dashboard(lambda d: any(n.hidden for n in d.notes))
+    await facilitator.hide_note(idea, hidden=False)  # approved: moderation is on by default
+    await facilitator.wait_dashboard(
+        lambda d: any(n.hidden for n in d.notes) and not any(n.pending for n in d.notes)
+    )
 
     await facilitator.set_phase(Phase.AGENDA)
     await facilitator.put_agenda_item(

@@ -205,3 +205,35 @@ def _doc_table_header() -> list[str]:
     after = text[text.index("**Which command is accepted in which phase**") :]
     header = next(line for line in after.splitlines() if line.startswith("| command"))
     return [cell.strip() for cell in header.strip("|").split("|")][1:]
+
+
+def test_the_protocol_document_lists_every_enum_a_field_may_hold() -> None:
+    import dataclasses
+    import enum
+    import typing
+
+    from protocol.messages import CLIENT_MESSAGES, SERVER_MESSAGES
+
+    used: set[type[enum.Enum]] = set()
+    pending: list[object] = [*CLIENT_MESSAGES.values(), *SERVER_MESSAGES.values()]
+    seen: set[object] = set()
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for hint in typing.get_type_hints(cls).values():
+            stack = [hint]
+            while stack:
+                current = stack.pop()
+                stack.extend(typing.get_args(current))
+                if isinstance(current, type) and issubclass(current, enum.Enum):
+                    used.add(current)
+                elif isinstance(current, type) and dataclasses.is_dataclass(current):
+                    pending.append(current)
+    enums = protocol_schema()["enums"]
+    assert used, "no enum found in the messages?"
+    for kind in sorted(used, key=lambda k: k.__name__):
+        if kind.__name__ == "ErrorCode":
+            continue  # published under "errors"
+        assert enums.get(kind.__name__) == [member.value for member in kind], kind.__name__
