@@ -192,7 +192,7 @@ def test_the_language_switch_brings_the_template_texts_along(
 
 
 @pytest.mark.parametrize("locale", ["nl-NL", "en-GB"])
-def test_phase_names_are_the_same_words_on_the_phone_and_the_control_view(
+def test_phase_names_are_the_same_words_on_the_phone_the_control_view_and_the_projector(
     kleur: ServerProcess, browser: Browser, locale: str
 ) -> None:
     lang, errors = locale[:2], []
@@ -200,6 +200,10 @@ def test_phase_names_are_the_same_words_on_the_phone_and_the_control_view(
     room = kleur.create_room()
     dashboard = open_dashboard(browser, room, errors, locale)
     page = open_phone(browser, room, errors, locale)
+    projector = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
+    presenter = projector.new_page()
+    presenter.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    presenter.goto(room["display_url"])
     steps = dashboard.locator(".step__name")
     expect(steps).to_have_count(len(PHASES))
     expect(steps).to_have_text([names[phase] for phase in PHASES])
@@ -212,6 +216,8 @@ def test_phase_names_are_the_same_words_on_the_phone_and_the_control_view(
             set_phase(dashboard, phase, [page])
         expect(page.get_by_test_id("phase")).to_have_text(names[phase])
         expect(dashboard.get_by_test_id("phase")).to_have_text(names[phase])
+        expect(presenter.get_by_test_id("phase")).to_have_text(names[phase])
+    projector.close()
     assert errors == []
 
 

@@ -10,12 +10,15 @@ English.  Screenshots go to docs/screenshots/presenter-*.png.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import httpx
 import segno
+import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from agenda.templates import load_builtin_templates
@@ -384,13 +387,16 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     ).text
     expected = segno.make(link, error="m")
     assert qr_matrix(svg) == [[bool(cell) for cell in row] for row in expected.matrix]
+    # And what a tablet's camera reads off the screen is that link.
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert [code.text for code in decoded] == [link]
     problems = serious(Axe(), dashboard, "dashboard-control")
     screenshot(dashboard, "dashboard-control")
 
-    # A second device (a fresh browser context) opens the link and has control.
+    # A second device (a fresh browser context) opens the scanned link and has control.
     tablet = browser.new_context(viewport={"width": 1024, "height": 768}, locale="nl-NL").new_page()
     fail_on_page_errors(tablet, errors)
-    tablet.goto(link)
+    tablet.goto(decoded[0].text)
     expect(tablet.get_by_test_id("room-code")).to_contain_text(room["code"])
     tablet.get_by_test_id("phase-to-rating").click()
     expect(dashboard.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
