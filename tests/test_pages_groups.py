@@ -46,7 +46,8 @@ def test_a_group_is_renamed_voted_on_as_one_and_promoted_with_its_norm(
     phones[1].get_by_test_id("note-text").fill("Vaste contactpersoon bij UWV")
     phones[1].get_by_test_id("note-submit").click()
     expect(phones[1].get_by_test_id("own-note")).to_have_count(2)
-    # Moderation is on: the notes wait until the facilitator approves them.
+    # Moderation is on: the notes wait until the facilitator approves them (all three first).
+    expect(dashboard.locator("[data-testid^='pending-']")).to_have_count(3)
     dashboard.get_by_test_id("approve-all").click()
 
     # The suggestion is titled with a note as written, not a lower-case keyword.

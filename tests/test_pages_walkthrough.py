@@ -102,6 +102,7 @@ def test_every_view_in_every_phase_is_accessible_and_shows_no_leaked_value(
         page.get_by_test_id("note-text").fill(idea)
         page.get_by_test_id("note-submit").click()
         expect(page.get_by_test_id("own-note")).to_have_count(1)
+    expect(control.locator("[data-testid^='pending-']")).to_have_count(2)
     check("brainstorm")  # with two notes waiting for approval
     control.get_by_test_id("approve-all").click()
     expect(projector.get_by_text("Eén loket", exact=True)).to_be_visible()
