@@ -80,9 +80,7 @@ def test_every_key_used_in_the_pages_exists() -> None:
     assert sorted(used - keys) == []
 
 
-@pytest.mark.parametrize(
-    ("script", "at_least"), [("dashboard.js", 100), ("start.js", 10)]
-)
+@pytest.mark.parametrize(("script", "at_least"), [("dashboard.js", 100), ("start.js", 10)])
 def test_the_key_patterns_see_each_pages_keys(script: str, at_least: int) -> None:
     # A pattern that matches nothing would let every missing key through.
     assert len(used_keys(STATIC_DIR / script)) >= at_least
