@@ -1,0 +1,171 @@
+// The connection's events (status, welcome, room_state, ack, error) and the
+// commands the phone sends.  Each event updates the state in state.js and
+// asks page.js to draw again.
+
+import { BANNER_DELAY_MS, announce, renderBanner, serverNow, setNotice } from "./chrome.js";
+import { render } from "./page.js";
+import {
+  allowedIn,
+  app,
+  closeCodeName,
+  confirm,
+  confirmedFromWelcome,
+  firstOpenNorm,
+  formatRemaining,
+  remainingMs,
+} from "./state.js";
+import { storage } from "./storage.js";
+import { t } from "./ui.js";
+
+export function onStatus(status, closeCode) {
+  app.status = status;
+  app.closeCode = closeCode;
+  if (status === "online") app.everOnline = true;
+  if (status === "connecting") {
+    app.connectingSince = Date.now();
+    setTimeout(renderBanner, BANNER_DELAY_MS + 50);
+  }
+  if (status === "closed") {
+    const name = closeCodeName(app.schema, closeCode);
+    const key = `phone.closed.${name}`;
+    app.fatal = { key: app.t.has(key) ? key : "phone.closed.generic" };
+  }
+  renderBanner();
+  if (status === "closed") render();
+}
+
+export function onWelcome(welcome) {
+  // Synchronous part first: the connection resends the outbox right after this.
+  const lastRound = Number(storage("round"));
+  if (storage("round") !== null && lastRound !== welcome.state.round) {
+    // Answers typed during an earlier round must not count for this one.
+    app.conn.forget((message) => message.type === "rate");
+  }
+  storage("round", String(welcome.state.round));
+  app.welcome = welcome;
+  app.skew = welcome.server_time - Date.now();
+  app.fatal = null;
+  const c = app.confirmed;
+  Object.assign(c, confirmedFromWelcome(welcome));
+  if (c.org) c.orgChosen = true;
+  roomState(welcome.state, { fromWelcome: true });
+  if (!app.template || app.template.id !== welcome.template_id) {
+    loadTemplate(welcome.template_id);
+  }
+  render();
+}
+
+export async function loadTemplate(id) {
+  const lang = app.lang;
+  try {
+    const url = `/api/templates/${encodeURIComponent(id)}?lang=${encodeURIComponent(lang)}`;
+    const response = await fetch(url, { headers: { accept: "application/json" } });
+    if (!response.ok) throw new Error(`template ${id}: HTTP ${response.status}`);
+    const template = await response.json();
+    // A switch while this loaded asked for the other language: only the newest answer counts.
+    if (lang !== app.lang) return loadTemplate(id);
+    const reload = app.template?.id === template.id; // the same template in another language
+    app.template = template;
+    app.templateLang = lang;
+    app.norms = template.themes.flatMap((theme) =>
+      theme.norms.map((norm) => ({ ...norm, theme })),
+    );
+    if (app.state?.phase === "rating" && !reload) app.index = firstOpenNorm(app);
+    render();
+  } catch (error) {
+    console.error(error);
+    setTimeout(() => loadTemplate(id), 3000);
+  }
+}
+
+export function onMessage(message, command) {
+  switch (message.type) {
+    case "room_state":
+      roomState(message);
+      render();
+      break;
+    case "ack":
+      if (command) confirm(app.confirmed, command);
+      render();
+      break;
+    case "error":
+      if (command) {
+        const retry = app.schema.errors[message.code]?.retry;
+        if (!retry) showCommandError(message.code);
+      }
+      render();
+      break;
+    default:
+      break;
+  }
+}
+
+/** A new room_state (or the one in a welcome, whose own answers are already the new round's). */
+function roomState(state, { fromWelcome = false } = {}) {
+  const before = app.state;
+  app.state = state;
+  const newRound = Boolean(before) && before.round !== state.round;
+  if (newRound && !fromWelcome) {
+    app.confirmed.ratings.clear();
+    app.confirmed.seconds.clear();
+    app.conn.forget((message) => message.type === "rate");
+    storage("round", String(state.round));
+  }
+  if (state.phase === "rating" && (before?.phase !== "rating" || newRound || app.index === null)) {
+    app.index = app.norms.length ? firstOpenNorm(app) : null;
+  }
+  if (state.phase === "lobby" && !app.sawLobby) {
+    app.sawLobby = true;
+    storage("saw_lobby", "1");
+  }
+  if (app.seen.phase !== null && app.seen.phase !== state.phase) app.focusPhase = true;
+  announceChanges(before, state);
+}
+
+function announceChanges(before, state) {
+  const messages = [];
+  if (app.seen.phase !== null && app.seen.phase !== state.phase) {
+    messages.push(t(`phone.announce.${state.phase}`));
+    app.notice = null; // about the phase before
+  }
+  if (
+    app.seen.voting !== null &&
+    app.seen.voting !== state.voting.state &&
+    allowedIn(app, "dot_vote", state.phase)
+  ) {
+    if (state.voting.state === "open") messages.push(t("phone.announce.voting_open"));
+    if (state.voting.state === "shown") messages.push(t("phone.announce.voting_shown"));
+  }
+  if (remainingMs(state, serverNow()) !== null && state.timer_ends_at !== app.seen.timer && before) {
+    messages.push(t("phone.timer.started", { time: formatRemaining(remainingMs(state, serverNow())) }));
+  }
+  app.seen.phase = state.phase;
+  app.seen.voting = state.voting.state;
+  app.seen.timer = state.timer_ends_at;
+  if (messages.length) announce(messages.join(" "));
+}
+
+function showCommandError(code) {
+  const key = `phone.error.${code}`;
+  setNotice(app.t.has(key) ? key : "phone.error.generic", {}, "error");
+}
+
+// ------------------------------------------------------------------ commands
+
+export function send(type, fields) {
+  // The connection keeps it in the outbox (and localStorage) until acknowledged.
+  switch (type) {
+    case "rate":
+      return app.conn.send("rate", fields);
+    case "set_org_type":
+      return app.conn.send("set_org_type", fields);
+    case "put_note":
+      return app.conn.send("put_note", fields);
+    case "withdraw_note":
+      return app.conn.send("withdraw_note", fields);
+    case "dot_vote":
+      return app.conn.send("dot_vote", fields);
+    default:
+      throw new Error(`the phone does not send ${type}`);
+  }
+}

@@ -1,0 +1,132 @@
+// The organisation type: asked in the lobby, kept under a fold later, and
+// asked before the first norm of a latecomer (asksOrgFirst in state.js).
+
+import { el } from "../kleur.js";
+import { send } from "./connection.js";
+import { render } from "./page.js";
+import { focusCard } from "./rating.js";
+import { allowedIn, app } from "./state.js";
+import { storage } from "./storage.js";
+import { section, t } from "./ui.js";
+
+function chooseOrg(orgType) {
+  app.confirmed.orgChosen = true;
+  storage("org_chosen", "1");
+  send("set_org_type", { org_type: orgType });
+  render();
+}
+
+export function orgSection(v, open) {
+  const types = app.template.org_types || [];
+  if (!types.length || !allowedIn(app, "set_org_type", app.state.phase)) return null;
+  const chosen = v.org;
+  const noneChecked = chosen === null && app.confirmed.orgChosen;
+  const data = [types, chosen, noneChecked, open, app.template.language];
+  return section("org", data, () => {
+    const radio = (id, value, label, labelLang) =>
+      el(
+        "div",
+        { class: "choice" },
+        el("input", {
+          type: "radio",
+          name: "org-type",
+          id: `org-${id}`,
+          value: id,
+          "data-testid": `org-${id}`,
+          checked: value === null ? noneChecked : chosen === value,
+          onchange: () => chooseOrg(value),
+        }),
+        el("label", { for: `org-${id}`, lang: labelLang }, label),
+      );
+    const fieldset = el(
+      "fieldset",
+      { class: "choices" },
+      el("legend", {}, t("phone.org.legend")),
+      el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
+      ...types.map((org) => radio(org.id, org.id, org.label, app.template.language)),
+      radio("none", null, t("phone.org.none"), null),
+    );
+    fieldset.setAttribute("aria-describedby", "org-why");
+    if (open) {
+      return el("section", { class: "card", "aria-labelledby": "org-title" },
+        el("h2", { id: "org-title" }, t("phone.org.title")),
+        fieldset,
+      );
+    }
+    return el(
+      "section",
+      { class: "card card-quiet" },
+      el(
+        "details",
+        {},
+        el("summary", {}, t("phone.org.title")),
+        fieldset,
+      ),
+    );
+  });
+}
+
+export function orgFirstSection() {
+  const types = app.template.org_types || [];
+  const picked = app.orgDraft;
+  return section("org-first", [types, picked, app.template.language], () => {
+    const radio = (id, value, label, labelLang) =>
+      el(
+        "div",
+        { class: "choice" },
+        el("input", {
+          type: "radio",
+          name: "org-type",
+          id: `org-${id}`,
+          value: id,
+          "data-testid": `org-${id}`,
+          checked: picked !== undefined && picked === value,
+          // Only remembered here: arrow keys move through radios, and each move must not send.
+          onchange: () => {
+            app.orgDraft = value;
+          },
+        }),
+        el("label", { for: `org-${id}`, lang: labelLang }, label),
+      );
+    const fieldset = el(
+      "fieldset",
+      { class: "choices", "aria-describedby": "org-why" },
+      el("legend", {}, t("phone.org.legend")),
+      el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
+      ...types.map((org) => radio(org.id, org.id, org.label, app.template.language)),
+      radio("none", null, t("phone.org.none"), null),
+    );
+    return el(
+      "section",
+      { class: "card", "aria-labelledby": "org-title", "data-testid": "org-first" },
+      el("h2", { id: "org-title" }, t("phone.org.title")),
+      el(
+        "form",
+        { onsubmit: submitOrgFirst, novalidate: true },
+        fieldset,
+        el(
+          "div",
+          { class: "actions" },
+          el(
+            "button",
+            { type: "submit", class: "button", id: "org-continue", "data-testid": "org-continue" },
+            t("phone.orgfirst.continue"),
+          ),
+        ),
+      ),
+    );
+  });
+}
+
+function submitOrgFirst(event) {
+  event.preventDefault();
+  if (app.orgDraft === undefined) {
+    // Skipped: nothing to send, and not asked again on this device.
+    app.confirmed.orgChosen = true;
+    storage("org_chosen", "1");
+    render();
+  } else {
+    chooseOrg(app.orgDraft);
+  }
+  focusCard();
+}
