@@ -3,7 +3,7 @@
 import { randomId } from "../kleur.js";
 import { renderAgenda } from "./agenda.js";
 import { announce, command, showError } from "./commands.js";
-import { app } from "./state.js";
+import { app, mostNamedNorm, nextPosition } from "./state.js";
 import { $, cleanText, h, keyed, setText, tr } from "./view.js";
 
 export function formFields() {
@@ -91,16 +91,7 @@ export function promote(noteId) {
 export function promoteGroup(groupId) {
   const group = app.snap.groups.find((g) => g.group_id === groupId);
   if (!group) return;
-  // The norm most of its notes are about (ties: the first in the template).
-  const counts = new Map();
-  for (const id of group.note_ids) {
-    const note = app.snap.notes.find((n) => n.note_id === id);
-    if (note && !note.hidden && note.norm_id && app.normById.has(note.norm_id)) {
-      counts.set(note.norm_id, (counts.get(note.norm_id) || 0) + 1);
-    }
-  }
-  const most = Math.max(0, ...counts.values());
-  const norm = app.norms.find((n) => counts.get(n.id) === most && most > 0);
+  const norm = mostNamedNorm(group, app.snap.notes, app.norms);
   const f = formFields();
   f.action.value = group.title.slice(0, app.limits.max_agenda_text_chars);
   f.owner.value = "";
@@ -138,8 +129,7 @@ export async function saveForm() {
   const deadline = isoDate(f.deadline.value);
   const items = app.snap.agenda;
   const existing = app.form.itemId ? items.find((i) => i.item_id === app.form.itemId) : null;
-  const maxPosition = app.limits.max_agenda_items;
-  const position = existing ? existing.position : Math.min(maxPosition, items.reduce((max, i) => Math.max(max, i.position + 1), 0));
+  const position = existing ? existing.position : nextPosition(items, app.limits.max_agenda_items);
   // A group merged away meanwhile is no longer linked.
   const groupId = app.form.groupId && app.snap.groups.some((g) => g.group_id === app.form.groupId) ? app.form.groupId : null;
   const ack = await command("put_agenda_item", {

@@ -2,7 +2,7 @@
 
 import { announce, command, goToPhase } from "./commands.js";
 import { phaseName } from "./format.js";
-import { app, TIMER_MINUTES } from "./state.js";
+import { app, phaseButtonKey, TIMER_MINUTES } from "./state.js";
 import { $, button, h, setAttr, setText, tr } from "./view.js";
 
 export function buildHeader() {
@@ -75,9 +75,7 @@ export function renderHeader(snap) {
   for (const node of $("phase-buttons").children) {
     const target = node.getAttribute("data-testid").slice("phase-to-".length);
     node.hidden = !allowed.includes(target);
-    const key = snap.phase === "reveal" && target === "rating" ? "new_round" : target;
-    const backwards = app.phases.indexOf(target) < currentIndex && key !== "new_round";
-    setText(node, tr(backwards ? `phase.back.${target}` : `phase.to.${key}`));
+    setText(node, tr(phaseButtonKey(app.phases, snap.phase, target)));
   }
   const open = snap.phase !== "closed";
   $("timer-group").hidden = !open;

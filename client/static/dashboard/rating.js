@@ -1,6 +1,6 @@
 // The rating panel (blind): how many ratings came in per norm.
 
-import { app, themesOf } from "./state.js";
+import { app, ratingProgress, themesOf } from "./state.js";
 import { $, h, keyed, setAttr, setText, showPanel, tr } from "./view.js";
 
 export function buildRating() {
@@ -57,13 +57,10 @@ export function renderRating(snap) {
   if (!showPanel("rating", snap.phase === "rating")) return;
   const panel = $("rating");
   setText(panel.querySelector(".panel__title"), snap.round > 1 ? tr("rating.title_round", { n: snap.round }) : tr("rating.title"));
-  const expected = Math.max(snap.participants, 1);
-  let received = 0;
   const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
   for (const norm of app.norms) {
     const result = byId.get(norm.id);
     const count = result ? result.received : 0;
-    received += Math.min(count, expected);
     const row = keyed("rating").get(norm.id, () => null);
     if (!row) continue;
     setAttr(row, "data-received", count);
@@ -72,12 +69,12 @@ export function renderRating(snap) {
     row.querySelector(".meter__fill").style.width = `${of ? (100 * count) / of : 0}%`;
     row.classList.toggle("norm--complete", of > 0 && count >= of);
   }
-  const percent = Math.round((100 * received) / (expected * app.norms.length || 1));
+  const { received, total, percent } = ratingProgress(snap, app.norms);
   const bar = $("rating-progress");
   setAttr(bar, "aria-valuenow", percent);
   $("rating-progress-fill").style.width = `${percent}%`;
   setText(
     $("rating-progress-text"),
-    tr("rating.progress", { n: received, total: snap.participants * app.norms.length, percent }),
+    tr("rating.progress", { n: received, total, percent }),
   );
 }

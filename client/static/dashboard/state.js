@@ -168,6 +168,31 @@ export function closeName(code, protocol = app.protocol) {
   return entry ? entry[0] : null;
 }
 
+// ------------------------------------------------------------------ header and rating
+
+/**
+ * The label of the button that moves from `phase` to `target`: "phase.to.x",
+ * "phase.back.x" for an earlier phase, "phase.to.new_round" from reveal back to rating.
+ */
+export function phaseButtonKey(phases, phase, target) {
+  const key = phase === "reveal" && target === "rating" ? "new_round" : target;
+  const backwards = phases.indexOf(target) < phases.indexOf(phase) && key !== "new_round";
+  return backwards ? `phase.back.${target}` : `phase.to.${key}`;
+}
+
+/** Ratings in so far: {received, total, percent}, at most one per participant and norm counted. */
+export function ratingProgress(snap, norms) {
+  const expected = Math.max(snap.participants, 1);
+  const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
+  let received = 0;
+  for (const norm of norms) {
+    const result = byId.get(norm.id);
+    received += Math.min(result ? result.received : 0, expected);
+  }
+  const percent = Math.round((100 * received) / (expected * norms.length || 1));
+  return { received, total: snap.participants * norms.length, percent };
+}
+
 // ------------------------------------------------------------------ results
 
 /** The analysis' breakdown by organisation type, per norm: Map norm_id -> [entry]. */
@@ -263,6 +288,27 @@ export function wallGroups(groups, groupOf, notesById, votesById) {
 /** Notes waiting for approval (not rejected yet). */
 export function pendingNotes(notes) {
   return notes.filter((n) => n.pending && !n.hidden);
+}
+
+// ------------------------------------------------------------------ agenda
+
+/** The norm most of a group's visible notes are about (ties: the first in the template), or undefined. */
+export function mostNamedNorm(group, notes, norms) {
+  const known = new Set(norms.map((n) => n.id));
+  const counts = new Map();
+  for (const id of group.note_ids) {
+    const note = notes.find((n) => n.note_id === id);
+    if (note && !note.hidden && note.norm_id && known.has(note.norm_id)) {
+      counts.set(note.norm_id, (counts.get(note.norm_id) || 0) + 1);
+    }
+  }
+  const most = Math.max(0, ...counts.values());
+  return norms.find((n) => counts.get(n.id) === most && most > 0);
+}
+
+/** Where a new agenda item goes: after the last one, at most `maxPosition`. */
+export function nextPosition(items, maxPosition) {
+  return Math.min(maxPosition, items.reduce((max, i) => Math.max(max, i.position + 1), 0));
 }
 
 // ------------------------------------------------------------------ follow-up of an earlier scan
