@@ -1,4 +1,5 @@
-// The one rendering helper: elements from el(), text and attributes set only when they change, keyed nodes, panels built when shown.
+// The one rendering helper of the dashboard: elements from el(), text and attributes
+// set only when they change, keyed nodes that survive a snapshot, panels built when shown.
 
 import { el, normalizeText } from "../kleur.js";
 import { app } from "./state.js";
