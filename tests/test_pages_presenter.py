@@ -388,15 +388,17 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     expected = segno.make(link, error="m")
     assert qr_matrix(svg) == [[bool(cell) for cell in row] for row in expected.matrix]
     # And what a tablet's camera reads off the screen is that link.
-    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
-    assert [code.text for code in decoded] == [link]
+    decoded = {
+        code.text for code in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    }
+    assert decoded == {link}
     problems = serious(Axe(), dashboard, "dashboard-control")
     screenshot(dashboard, "dashboard-control")
 
     # A second device (a fresh browser context) opens the scanned link and has control.
     tablet = browser.new_context(viewport={"width": 1024, "height": 768}, locale="nl-NL").new_page()
     fail_on_page_errors(tablet, errors)
-    tablet.goto(decoded[0].text)
+    tablet.goto(decoded.pop())
     expect(tablet.get_by_test_id("room-code")).to_contain_text(room["code"])
     tablet.get_by_test_id("phase-to-rating").click()
     expect(dashboard.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")

@@ -48,22 +48,36 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
         assert bool(nl[key].strip()) == bool(en[key].strip()), f"empty in one language: {key}"
 
 
-#: Pages whose own ``tr(key)`` helper looks a key up under a prefix (``tr("x")`` is ``dashboard.x``).
-TR_PREFIX = {"dashboard.js": "dashboard."}
+#: Pages whose own ``tr(key)`` helper looks a key up under a prefix (``tr("x")`` is ``dashboard.x``),
+#: by the page's module folder (every module in ``dashboard/`` imports the same ``tr``) or script name.
+TR_PREFIX = {"dashboard": "dashboard."}
 #: Every way a page names a translation key or a command it sends.
 KEY_CALL = re.compile(r"""\b(t|tr|trNodes|app\.t)\(\s*["'`]([a-z][\w.-]*)["'`]""")
 COMMAND_CALL = re.compile(r"""(?:\.send|\bsend|\bcommand)\(\s*["']([a-z_]+)["']""")
 
 
+def page_of(path: Path) -> str:
+    """A script's page: the folder of its modules (``dashboard``), else its own name."""
+    parts = path.relative_to(STATIC_DIR).parts
+    return parts[0] if len(parts) > 1 else path.name
+
+
+def page_scripts(page: str) -> list[Path]:
+    """The scripts of one page: the modules in its folder, or the one script."""
+    folder = STATIC_DIR / page
+    return sorted(folder.rglob("*.js")) if folder.is_dir() else [folder]
+
+
 def used_keys(path: Path) -> set[str]:
     """The translation keys a page's script or HTML names, with its ``tr`` prefix applied."""
     text = path.read_text(encoding="utf-8")
+    page = page_of(path)
     if re.search(r"\bfunction tr\(", text):
-        assert path.name in TR_PREFIX, f"{path.name} has its own tr(): add its prefix to TR_PREFIX"
+        assert page in TR_PREFIX, f"{page} has its own tr(): add its prefix to TR_PREFIX"
     keys = set()
     for helper, key in KEY_CALL.findall(text):
-        prefixed = helper in ("tr", "trNodes") and path.name in TR_PREFIX
-        keys.add(TR_PREFIX[path.name] + key if prefixed else key)
+        prefixed = helper in ("tr", "trNodes") and page in TR_PREFIX
+        keys.add(TR_PREFIX[page] + key if prefixed else key)
     keys.update(re.findall(r"""data-i18n(?:-[a-z]+)?=["']([a-z][\w.-]*)["']""", text))
     return keys
 
@@ -80,10 +94,18 @@ def test_every_key_used_in_the_pages_exists() -> None:
     assert sorted(used - keys) == []
 
 
-@pytest.mark.parametrize(("script", "at_least"), [("dashboard.js", 100), ("start.js", 10)])
+@pytest.mark.parametrize(("script", "at_least"), [("dashboard", 100), ("start.js", 10)])
 def test_the_key_patterns_see_each_pages_keys(script: str, at_least: int) -> None:
     # A pattern that matches nothing would let every missing key through.
-    assert len(used_keys(STATIC_DIR / script)) >= at_least
+    assert len(set().union(*map(used_keys, page_scripts(script)))) >= at_least
+
+
+@pytest.mark.parametrize("module", page_scripts("dashboard"), ids=lambda path: path.name)
+def test_the_key_patterns_see_every_dashboard_module(module: Path) -> None:
+    # Each module that translates a literal key is read with the dashboard's prefix.
+    text = module.read_text(encoding="utf-8")
+    if re.search(r"""\btr\(\s*["']""", text):
+        assert any(key.startswith("dashboard.") for key in used_keys(module)), module.name
 
 
 def _phone_keys() -> set[str]:
@@ -109,10 +131,11 @@ def test_pages_send_only_messages_the_protocol_defines() -> None:
         sent.update(sent_commands(path))
     assert sorted(sent - client_types) == []
     # Each page's commands are seen, so a pattern that matches nothing cannot pass.
-    assert len(sent_commands(STATIC_DIR / "dashboard.js")) >= 10
+    dashboard = set().union(*map(sent_commands, page_scripts("dashboard")))
+    assert len(dashboard) >= 10
     assert len(_phone_commands()) >= 5
     by_sender = {tag: set(spec["senders"]) for tag, spec in schema["client_messages"].items()}
-    for tag in sent_commands(STATIC_DIR / "dashboard.js"):
+    for tag in dashboard:
         assert "facilitator" in by_sender[tag], (
             f"the dashboard sends {tag}, a participant's command"
         )
