@@ -50,7 +50,10 @@ export function pendingCard(note) {
 }
 
 export function renderModeration(snap) {
-  if (!showPanel("moderation", MODERATE_PHASES.has(snap.phase))) return;
+  // Always while ideas are collected; in the other phases only when something waits, so that
+  // an empty queue does not push the results off the first screen.
+  const waiting = pendingNotes(snap.notes).length > 0;
+  if (!showPanel("moderation", MODERATE_PHASES.has(snap.phase) && (snap.phase === "brainstorm" || waiting))) return;
   const on = Boolean(snap.moderation);
   const toggle = $("moderation-switch");
   if (toggle.checked !== on) toggle.checked = on;
