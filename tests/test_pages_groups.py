@@ -3,28 +3,15 @@ control view, voted on as one item on the phones, and promoted to the agenda wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from agenda.templates import load_builtin_templates
-from tests.browser import CHROMIUM_ARGS, chromium_path, screenshot
+from tests.browser import screenshot
 from tests.support import ServerProcess
+from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 from tests.test_pages import open_dashboard, open_phone, set_phase
 
 NORMS = load_builtin_templates()["participatiescan"].norms
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.fail("chromium is not installed: run scripts/test.sh, which installs it")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_a_group_is_renamed_voted_on_as_one_and_promoted_with_its_norm(

@@ -12,40 +12,26 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from client.kleur_client import KleurClient
 from protocol.phases import Phase, Role
 from server.app import create_app
 from server.settings import Settings
 from tests.browser import (
-    CHROMIUM_ARGS,
     big_screen,
-    chromium_path,
     fail_on_page_errors,
     phone,
     screenshot,
 )
 from tests.support import ServerProcess
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.fail("chromium is not installed: run scripts/test.sh, which installs it")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 
 
 def start_session_from_the_start_page(browser: Browser, base: str, errors: list[str]) -> Page:
