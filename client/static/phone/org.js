@@ -16,6 +16,33 @@ function chooseOrg(orgType) {
   render();
 }
 
+/** The organisation types as radios, plus "zeg ik liever niet" (value null). */
+function orgFieldset(isChecked, onPick) {
+  const radio = (id, value, label, labelLang) =>
+    el(
+      "div",
+      { class: "choice" },
+      el("input", {
+        type: "radio",
+        name: "org-type",
+        id: `org-${id}`,
+        value: id,
+        "data-testid": `org-${id}`,
+        checked: isChecked(value),
+        onchange: () => onPick(value),
+      }),
+      el("label", { for: `org-${id}`, lang: labelLang }, label),
+    );
+  return el(
+    "fieldset",
+    { class: "choices", "aria-describedby": "org-why" },
+    el("legend", {}, t("phone.org.legend")),
+    el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
+    ...(app.template.org_types || []).map((org) => radio(org.id, org.id, org.label, app.template.language)),
+    radio("none", null, t("phone.org.none"), null),
+  );
+}
+
 export function orgSection(v, open) {
   const types = app.template.org_types || [];
   if (!types.length || !allowedIn(app, "set_org_type", app.state.phase)) return null;
@@ -23,30 +50,10 @@ export function orgSection(v, open) {
   const noneChecked = chosen === null && app.confirmed.orgChosen;
   const data = [types, chosen, noneChecked, open, app.template.language];
   return section("org", data, () => {
-    const radio = (id, value, label, labelLang) =>
-      el(
-        "div",
-        { class: "choice" },
-        el("input", {
-          type: "radio",
-          name: "org-type",
-          id: `org-${id}`,
-          value: id,
-          "data-testid": `org-${id}`,
-          checked: value === null ? noneChecked : chosen === value,
-          onchange: () => chooseOrg(value),
-        }),
-        el("label", { for: `org-${id}`, lang: labelLang }, label),
-      );
-    const fieldset = el(
-      "fieldset",
-      { class: "choices" },
-      el("legend", {}, t("phone.org.legend")),
-      el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
-      ...types.map((org) => radio(org.id, org.id, org.label, app.template.language)),
-      radio("none", null, t("phone.org.none"), null),
+    const fieldset = orgFieldset(
+      (value) => (value === null ? noneChecked : chosen === value),
+      (value) => chooseOrg(value),
     );
-    fieldset.setAttribute("aria-describedby", "org-why");
     if (open) {
       return el("section", { class: "card", "aria-labelledby": "org-title" },
         el("h2", { id: "org-title" }, t("phone.org.title")),
@@ -70,31 +77,12 @@ export function orgFirstSection() {
   const types = app.template.org_types || [];
   const picked = app.orgDraft;
   return section("org-first", [types, picked, app.template.language], () => {
-    const radio = (id, value, label, labelLang) =>
-      el(
-        "div",
-        { class: "choice" },
-        el("input", {
-          type: "radio",
-          name: "org-type",
-          id: `org-${id}`,
-          value: id,
-          "data-testid": `org-${id}`,
-          checked: picked !== undefined && picked === value,
-          // Only remembered here: arrow keys move through radios, and each move must not send.
-          onchange: () => {
-            app.orgDraft = value;
-          },
-        }),
-        el("label", { for: `org-${id}`, lang: labelLang }, label),
-      );
-    const fieldset = el(
-      "fieldset",
-      { class: "choices", "aria-describedby": "org-why" },
-      el("legend", {}, t("phone.org.legend")),
-      el("p", { class: "hint", id: "org-why" }, t("phone.org.why", { min: app.schema.limits.min_group_size })),
-      ...types.map((org) => radio(org.id, org.id, org.label, app.template.language)),
-      radio("none", null, t("phone.org.none"), null),
+    const fieldset = orgFieldset(
+      (value) => picked !== undefined && picked === value,
+      // Only remembered here: arrow keys move through radios, and each move must not send.
+      (value) => {
+        app.orgDraft = value;
+      },
     );
     return el(
       "section",
