@@ -151,8 +151,8 @@ def test_presenter_view_in_every_phase(
     # Lobby: the QR code, the room code and how many joined.
     crowd.join(6, ["gemeente", "onderwijs"])
     expect(nl.get_by_test_id("joined")).to_have_attribute("data-count", "6")
-    expect(nl.get_by_test_id("qr")).to_have_js_property("complete", True)
-    assert nl.get_by_test_id("qr").evaluate("img => img.naturalWidth") > 0
+    # An <img> without a src yet is "complete" too: wait for the loaded picture itself.
+    nl.wait_for_function("document.querySelector('[data-testid=qr]').naturalWidth > 0")
     expect(nl.get_by_test_id("join-code")).to_have_text(room["code"])
     check("lobby", nl, en)
     screenshot(nl, "presenter-lobby")
@@ -378,8 +378,10 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     link = dashboard.get_by_test_id("control-link").inner_text().strip()
     assert link == room["facilitator_url"]
     qr = dashboard.get_by_test_id("control-qr")
-    expect(qr).to_have_js_property("complete", True)
-    assert qr.evaluate("img => img.naturalWidth") > 0
+    # An <img> without a src yet is "complete" too: wait for the loaded picture itself.
+    dashboard.wait_for_function(
+        "document.querySelector('[data-testid=control-qr]').naturalWidth > 0"
+    )
     # The QR route the page shows holds exactly that link (made by the server, segno).
     svg = httpx.get(
         f"{kleur.http_url}/api/rooms/{room['code']}/control-qr.svg",
