@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from agenda.templates import Template
-from server.broker import Broker
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
 from server.settings import Settings
 from server.store import RoomStore
+from server.stream import RoomStream
 
 
 @dataclass(slots=True)
@@ -20,7 +20,7 @@ class Services:
     redis: aioredis.Redis
     store: RoomStore
     hub: Hub
-    broker: Broker
+    stream: RoomStream
     templates: dict[str, Template]
     failed_joins: SlidingCounter
     rooms_created: SlidingCounter
