@@ -68,21 +68,32 @@ class StreamMessage:
     writes: tuple[tuple[str, str, str | None], ...]
 
     @classmethod
-    def parse(cls, raw: str | bytes) -> StreamMessage:
+    def parse(cls, raw: str) -> StreamMessage:
+        """``"version|epoch|[[hash, field, value or false], ...]"``."""
+        version, epoch, writes = split_header(raw)
         try:
-            message = json.loads(raw)
             # cjson encodes an empty Lua table as {}: no writes.
-            writes = message["d"] or ()
+            decoded = json.loads(writes) or ()
             return cls(
-                int(message["v"]),
-                str(message["e"]),
+                version,
+                epoch,
                 tuple(
                     (str(name), str(key), None if value is False else str(value))
-                    for name, key, value in writes
+                    for name, key, value in decoded
                 ),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:
             raise StreamError(f"malformed stream message: {exc}") from exc
+
+
+def split_header(raw: str) -> tuple[int, str, str]:
+    """A stream message's version, epoch and (unparsed) writes: the version is
+    all a subscriber needs to drop a message it already has."""
+    version, _, rest = raw.partition("|")
+    epoch, bar, writes = rest.partition("|")
+    if not bar or not version.isdigit():
+        raise StreamError("malformed stream message: no version|epoch| header")
+    return int(version), epoch, writes
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from agenda.room_record import StreamError, StreamMessage
+from agenda.room_record import StreamError, StreamMessage, split_header
 from agenda.templates import Template
 from agenda.views import RoomData
 from protocol.codec import Codec
@@ -145,14 +145,19 @@ class Hub:
             self._read_room(room)
 
     def on_stream_message(self, code: str, raw: str) -> None:
+        room = self.rooms.get(code)
+        if room is None:
+            return
         try:
+            version, epoch, _ = split_header(raw)
+            mirror = room.mirror
+            if mirror.live and version <= mirror.version and epoch == mirror.epoch:
+                return  # already applied (our own change, heard again): no JSON to parse
             change = StreamMessage.parse(raw)
         except StreamError:
             log.warning("malformed stream message; reading the room", extra={"room": code})
-            room = self.rooms.get(code)
-            if room is not None:
-                room.mirror.request_resync()
-                self._read_room(room)
+            room.mirror.request_resync()
+            self._read_room(room)
             return
         self.apply(code, change)
 

@@ -53,6 +53,10 @@ class RoomMirror:
     def version(self) -> int:
         return -1 if self.record is None else self.record.version
 
+    @property
+    def epoch(self) -> str | None:
+        return None if self.record is None else self.record.epoch
+
     def offer(self, message: StreamMessage) -> Verdict:
         """One message from the stream (or the reply of our own write)."""
         if self.syncing or self.record is None:

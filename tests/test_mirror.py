@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from agenda.room_record import RoomRecord, StreamMessage, room_data
+import pytest
+
+from agenda.room_record import RoomRecord, StreamError, StreamMessage, room_data
 from server.mirror import RoomMirror, Verdict
 
 META = {
@@ -75,9 +77,11 @@ def test_deleted_fields_and_the_participant_count() -> None:
 
 
 def test_the_stream_format_parses() -> None:
-    raw = '{"v": 8, "e": "e1", "d": [["tally", "1|n|7", "1"], ["groups", "g", false]]}'
+    raw = '8|e1|[["tally", "1|n|7", "1"], ["groups", "g", false]]'
     assert StreamMessage.parse(raw) == StreamMessage(
         8, "e1", (("tally", "1|n|7", "1"), ("groups", "g", None))
     )
     # cjson encodes an empty table as an object.
-    assert StreamMessage.parse('{"v": 2, "e": "", "d": {}}').writes == ()
+    assert StreamMessage.parse("2||{}").writes == ()
+    with pytest.raises(StreamError):
+        StreamMessage.parse('{"v": 2}')

@@ -16,8 +16,8 @@ import redis
 
 from client.kleur_client import KleurClient
 from protocol.messages import Dashboard
-from protocol.phases import Role
-from server.keys import RoomKeys
+from protocol.phases import DotVoting, Phase, Role
+from server.keys import RoomKeys, participant_id
 from server.scripts import allowed_phases, script_sources
 from tests.support import ServerProcess
 
@@ -101,8 +101,8 @@ async def test_a_gap_in_the_stream_makes_the_mirror_read_the_room(
 
     # A message two versions ahead: the one in between never arrived.  It says
     # the room is locked; Redis says it is not, and Redis is the truth.
-    ahead = {"v": version + 2, "e": epoch, "d": [["meta", "locked", "1"]]}
-    assert client.execute_command("SPUBLISH", RoomKeys(code).stream, json.dumps(ahead)) >= 1
+    ahead = f"{version + 2}|{epoch}|" + json.dumps([["meta", "locked", "1"]])
+    assert client.execute_command("SPUBLISH", RoomKeys(code).stream, ahead) >= 1
     for _ in range(int(CONVERGE_SECONDS / 0.05)):
         if resyncs(two) > before:
             break
@@ -117,3 +117,55 @@ async def test_a_gap_in_the_stream_makes_the_mirror_read_the_room(
         lambda d: d.locked and d.version == version + 1, timeout=CONVERGE_SECONDS
     )
     await facilitator.close()
+
+
+async def test_the_stream_is_gapless_and_carries_no_identity(kleur: ServerProcess) -> None:
+    """Every change is one message, versions one apart; no token, pseudonym or author in any."""
+    room = kleur.create_room()
+    code = room["code"]
+    client = redis.Redis.from_url(kleur.redis_url, decode_responses=True)
+    listener = client.pubsub()
+    listener.ssubscribe(RoomKeys(code).stream)
+    start = stored_version(client, code)
+
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
+    await facilitator.connect()
+    people = [KleurClient(kleur.ws_url, code, Role.PARTICIPANT) for _ in range(3)]
+    for person in people:
+        await person.connect()
+        await person.set_org_type("gemeente")
+    await facilitator.set_phase(Phase.RATING)
+    for i, person in enumerate(people):
+        await person.rate("duidelijke-regie", i + 5)
+        await person.rate("duidelijke-regie", None)
+    await facilitator.set_phase(Phase.REVEAL)
+    await facilitator.set_phase(Phase.BRAINSTORM)
+    note = await people[0].put_note("Eén loket voor jongeren")
+    await facilitator.hide_note(note, hidden=False)
+    await people[1].put_note("koffie")
+    await facilitator.set_dot_voting(DotVoting.OPEN)
+    await people[2].dot_vote(note, 2)
+    end = stored_version(client, code)
+
+    messages = []
+    while (message := listener.get_message(timeout=1.0)) is not None or len(messages) < end - start:
+        if message is not None and message["type"] == "smessage":
+            messages.append(message["data"])
+        if message is None:
+            break
+    versions = [int(m.split("|", 1)[0]) for m in messages]
+    assert versions == list(range(start + 1, end + 1))
+
+    join_token = room["join_url"].rsplit("?t=", 1)[1]
+    display_token = room["display_url"].rsplit("#", 1)[1]
+    secrets = {room["facilitator_token"], join_token, display_token}
+    for person in people:
+        assert person.token is not None
+        secrets |= {person.token, participant_id(code, person.token)}
+    meta = client.hgetall(RoomKeys(code).meta)
+    secrets |= {meta["fac"]}
+    for message in messages:
+        assert not any(secret in message for secret in secrets), message
+        assert "fseq:" not in message and '"ballots"' not in message
+    listener.close()
+    await asyncio.gather(*(c.close() for c in [facilitator, *people]))

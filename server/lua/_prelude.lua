@@ -25,8 +25,8 @@ end
 
 -- The room stream.  Every write to the room's public state goes through
 -- hset / hincr / hdel below, which record it; `bump` gives the change the
--- room's next version, and `applied` (the script's last step) publishes the
--- recorded writes (the delta) on the room's channel, in the same atomic step,
+-- room's next version, and `applied` (the script's last step) publishes
+-- "version|epoch|[[hash, field, value or false], ...]" on the room's channel, in the same atomic step,
 -- so that versions on the stream are gapless and in order.
 -- agenda/room_record.py applies the same delta to a process's in-memory
 -- mirror of the room.  A script that changes the room bumps exactly once.
@@ -80,7 +80,9 @@ end
 local function publish()
   if not bumped then return nil end
   local epoch = bumped.epoch or redis.call('HGET', bumped.meta, 'epoch') or ''
-  local message = cjson.encode({ v = bumped.version, e = epoch, d = delta })
+  -- "version|epoch|[writes]": a subscriber reads the version without parsing
+  -- the JSON, and drops what it already has (its own changes, heard again).
+  local message = bumped.version .. '|' .. epoch .. '|' .. cjson.encode(delta)
   redis.call(PUBLISH_COMMAND, (string.gsub(bumped.meta, ':meta$', ':stream')), message)
   return message
 end
