@@ -108,6 +108,10 @@ class RoomRecord:
     )
     #: The earlier scan a follow-up room compares with (JSON), or None.
     previous: str | None = None
+    #: The tally parsed: (round, norm key) -> value -> count, kept current by
+    #: ``apply`` (a rating moves two cells; parsing the whole tally for every
+    #: refresh cost more than building the dashboard).
+    _tally_index: dict[tuple[int, str], dict[int | None, int]] | None = None
 
     @property
     def version(self) -> int:
@@ -128,7 +132,28 @@ class RoomRecord:
                 target.pop(key, None)
             else:
                 target[key] = value
+            if name == "tally" and self._tally_index is not None:
+                _index_cell(self._tally_index, key, value)
         self.meta["version"] = str(message.version)
+
+    def tally_index(self) -> dict[tuple[int, str], dict[int | None, int]]:
+        if self._tally_index is None:
+            self._tally_index = {}
+            for key, count in self.hashes.get("tally", {}).items():
+                _index_cell(self._tally_index, key, count)
+        return self._tally_index
+
+
+def _index_cell(
+    index: dict[tuple[int, str], dict[int | None, int]], key: str, count: str | None
+) -> None:
+    """One tally field (``round|norm key|value`` -> count) into the parsed tally."""
+    round_text, norm, value = key.split("|")
+    cell = index.setdefault((int(round_text), norm), {})
+    if count is None or count == "0":
+        cell.pop(value_out(value), None)
+    else:
+        cell[value_out(value)] = int(count)
 
 
 def room_data(record: RoomRecord) -> RoomData:
@@ -138,7 +163,7 @@ def room_data(record: RoomRecord) -> RoomData:
         meta,
         record.people,
         hashes.get("orgs", {}),
-        hashes.get("tally", {}),
+        record.tally_index(),
         hashes.get("notes", {}),
         hashes.get("agenda", {}),
         hashes.get("groups", {}),
@@ -158,14 +183,13 @@ def room_data(record: RoomRecord) -> RoomData:
 
 
 def _tallies_by_round(
-    tally: Mapping[str, str], round_: int
+    tally: Mapping[tuple[int, str], Mapping[int | None, int]], round_: int
 ) -> dict[int, dict[str, dict[int | None, int]]]:
+    """This round's and the previous round's counts (zero counts left out)."""
     by_round: dict[int, dict[str, dict[int | None, int]]] = {}
-    for key, count in tally.items():
-        round_text, norm, value = key.split("|")
-        if int(round_text) in (round_, round_ - 1) and count != "0":
-            norms = by_round.setdefault(int(round_text), {})
-            norms.setdefault(norm, {})[value_out(value)] = int(count)
+    for (tally_round, norm), counts in tally.items():
+        if counts and tally_round in (round_, round_ - 1):
+            by_round.setdefault(tally_round, {})[norm] = dict(counts)
     return by_round
 
 
@@ -173,7 +197,7 @@ def _parse(
     meta: Mapping[str, str],
     people: int,
     orgs: Mapping[str, str],
-    tally: Mapping[str, str],
+    tally: Mapping[tuple[int, str], Mapping[int | None, int]],
     notes: Mapping[str, str],
     agenda: Mapping[str, str],
     groups: Mapping[str, str],

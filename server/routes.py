@@ -394,6 +394,6 @@ async def readyz(request: Request) -> Response:
         await services.redis.ping()
     except UNAVAILABLE:
         return PlainTextResponse("redis unreachable", status_code=503)
-    if not services.stream.listening.is_set():
+    if not services.stream.listening:
         return PlainTextResponse("room stream not listening", status_code=503)
     return PlainTextResponse("ready")
