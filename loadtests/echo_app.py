@@ -1,8 +1,10 @@
 """The ceiling: a bare ASGI websocket echo endpoint, served like kleur.
 
-The runner serves this with the same uvicorn command line as kleur
-(``--ws websockets-sansio``, the same ``--ws-max-size``, permessage-deflate
-off) and drives it with the same client and the same rating frames.  Its
+The runner serves this as ``python -m loadtests.echo_app --port N``, which
+runs it through ``server.serving`` exactly as ``kleur serve`` runs kleur
+(uvloop, httptools, ``websockets-sansio``, the same maximum frame size,
+permessage-deflate off), and drives it with the same client and the same
+rating frames.  Its
 messages per second are what the stack can do with no application at all;
 every kleur figure is also given as a share of it.
 
@@ -13,8 +15,12 @@ as binary.  No Starlette, no routing: the least an application can do.
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from server import serving
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,3 +57,24 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             await send({"type": "websocket.send", "bytes": event["bytes"]})
         else:
             await send({"type": "websocket.send", "text": event.get("text", "")})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.echo_app",
+        description="The echo ceiling: a bare websocket echo, served like kleur.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    try:
+        serving.check_installed()
+    except serving.MissingServerPart as exc:
+        print(f"echo: {exc}", file=sys.stderr)
+        return 2
+    return 0 if serving.serve(app, host=args.host, port=args.port, log_level=args.log_level) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

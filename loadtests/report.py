@@ -443,8 +443,40 @@ def _machine_line(machine: dict[str, Any]) -> str:
     return (
         f"{machine['nproc']} CPUs ({machine['cpu_model']}), {machine['memory']} RAM, "
         f"{machine['kernel']}; Python {machine['python']}, uvicorn {machine['uvicorn']}, "
+        f"uvloop {machine.get('uvloop', 'not recorded')}, "
+        f"httptools {machine.get('httptools', 'not recorded')}, "
         f"websockets {machine['websockets']}, starlette {machine['starlette']}, "
         f"redis-py {machine['redis_py']}, redis-server {machine['redis_server']}"
+    )
+
+
+def serving_line(report: Report) -> str:
+    """Which event loop and HTTP parser the servers ran on, as each process said at start-up."""
+    runs = report["runs"]
+    if any("serving" not in run for run in runs):
+        return "not recorded (the report is older than the runner reading it)"
+    if _external(report):
+        return (
+            "not read: the servers were given with --url (their start-up line "
+            "`kleur: event loop …` names it)"
+        )
+    kleur = _stacks([s for run in runs for s in run["serving"]])
+    ceilings = [s for run in runs for s in (run.get("ceiling") or {}).get("serving", [])]
+    line = f"{kleur}, as each kleur process said at start-up"
+    if ceilings:
+        line += f"; echo ceiling: {_stacks(ceilings)}"
+    return line
+
+
+def _stacks(said: list[dict[str, str] | None]) -> str:
+    if not said or None in said:
+        return "**not read** (a process printed no start-up line)"
+    seen = sorted(
+        {(s["event_loop"], s["event_loop_class"], s["http_parser"]) for s in said if s is not None}
+    )
+    return " and ".join(
+        f"event loop {loop} ({loop_class}), HTTP parser {parser}"
+        for loop, loop_class, parser in seen
     )
 
 
@@ -526,6 +558,7 @@ def render_markdown(report: Report) -> str:
         f"Machine: {_machine_line(report['machine'])}.  ",
         f"Code: {report['setup'].get('code', 'unknown')}.  ",
         f"Pinning: {report['setup']['pinning']['summary']}.  ",
+        f"Servers: {serving_line(report)}.  ",
         f"Redis: {report['setup']['redis']}.",
         "",
         "## Figures",
@@ -656,6 +689,7 @@ def render_docs_section(reports: list[Report], docs_dir: Path, out_dir: Path) ->
             f"time scale {r['time_scale']}, {r['duration_seconds']:.0f} s, "
             f"code {r['setup'].get('code', 'unknown')}.  ",
             f"Pinning: {r['setup']['pinning']['summary']}.  ",
+            f"Servers: {serving_line(r)}.  ",
             f"Redis: {r['setup']['redis']}.",
             "",
             _figures_table(r),

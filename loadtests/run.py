@@ -1,4 +1,4 @@
-"""The entry point: ``python -m loadtests.run --scenario NAME`` (also ``kleur bench``).
+"""The entry point: ``python -m loadtests.run --scenario NAME``.
 
 By default it starts everything itself: a private redis-server (append-only
 file, fsync every second), the kleur server process(es) and the echo server,
@@ -10,7 +10,8 @@ for CPU and memory).
 A run goes through stages: create rooms, connect dashboards, measure memory,
 join phones, pick organisation types, measure memory again (idle phones),
 open the round, play it (the measured window), wait for the dashboards to
-show every rating, check the tallies in Redis, and close.  Then the echo
+show every rating, check the tallies in Redis (read through kleur's own
+``RoomStore``, as the server reads them), and close.  Then the echo
 ceiling is measured with the same phones and the same rating frames.
 Exit status: 0 when every run was correct (whatever the speed), 1 when a
 rating was lost, double-counted, unacknowledged or an error occurred, 2 for a
@@ -74,7 +75,8 @@ from loadtests.servers import (
     self_cpu_seconds,
 )
 from protocol.codec import CODECS, JSON, MSGPACK
-from server.keys import RoomKeys
+from server.serving import OPTIONS_SUMMARY
+from server.store import RoomStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "reports"
@@ -121,9 +123,12 @@ class Options:
         return bool(self.urls)
 
 
-def build_parser(prog: str = "python -m loadtests.run") -> argparse.ArgumentParser:
+PROG = "python -m loadtests.run"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog,
+        prog=PROG,
         description="Load-test kleur with simulated phones and dashboards; see docs/benchmarks.md.",
     )
     parser.add_argument(
@@ -175,9 +180,9 @@ def build_parser(prog: str = "python -m loadtests.run") -> argparse.ArgumentPars
     return parser
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m loadtests.run") -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(prog)
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         scenarios = resolve(args.scenario)
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m loadtests.run") -
         seed=args.seed,
         progress=not args.quiet,
     )
-    command = " ".join([prog, *(shlex.quote(a) for a in argv)])
+    command = " ".join([PROG, *(shlex.quote(a) for a in argv)])
     # SIGTERM stops a run like Ctrl-C: the servers it started are stopped too.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -293,11 +298,13 @@ def run_scenario(
                 except Exception:
                     _show_logs(work)
                     raise
+                run["serving"] = stack.serving()
             if options.ceiling:
                 with echo_stack(processes, pinning, work) as echo:
                     run["ceiling"] = asyncio.run(
                         drive_echo(spec, echo, Wire(codec), options, Pace.BURST)
                     )
+                    run["ceiling"]["serving"] = echo.serving()
                     if spec.pace is Pace.PACED:
                         run["ceiling"]["paced"] = asyncio.run(
                             drive_echo(spec, echo, Wire(codec), options, Pace.PACED)
@@ -322,9 +329,11 @@ def run_scenario(
             "redis": redis_note,
             "pinning": pinning.describe(),
             "open_file_limit": list(nofile),
-            "servers": "external (--url)" if options.external else "uvicorn started by the runner",
-            "uvicorn": "--ws websockets-sansio --ws-max-size 16384 "
-            "--ws-per-message-deflate false --log-level warning",
+            "servers": "external (--url)"
+            if options.external
+            else "kleur serve (and the echo server) started by the runner",
+            # What the runner's servers are told; what they ran on is each run's "serving".
+            "uvicorn": OPTIONS_SUMMARY,
         },
         "targets_applied": list(spec.targets),
         "runs": runs,
@@ -655,7 +664,7 @@ async def drive(
             )
         )
         progress.set("verify")
-        correctness = verify(stack, rooms, phones, records, dashboards, expected, stats)
+        correctness = await verify(stack, rooms, phones, records, dashboards, expected, stats)
         correctness["unacknowledged_at_timeout"] = drained.count(False)
         progress.set("close")
         await bounded((p.close() for p in phones), 500)
@@ -780,7 +789,7 @@ def _expected_received(records: list[RatingRecord]) -> dict[int, dict[str, int]]
     return {room: {n: len(p) for n, p in norms.items()} for room, norms in raters.items()}
 
 
-def verify(
+async def verify(
     stack: Stack,
     rooms: list[RoomTarget],
     phones: list[Phone],
@@ -789,7 +798,11 @@ def verify(
     expected_received: dict[int, dict[str, int]],
     stats: Stats,
 ) -> dict[str, Any]:
-    """Acknowledged ratings against the tallies read straight from Redis.
+    """Acknowledged ratings against the tallies stored in Redis.
+
+    The tallies are read with kleur's ``RoomStore.read_room``: the room's
+    current round (the one the runner opened) and its organisation counts, as
+    every view of the server gets them.
 
     Exact where every rating is acknowledged.  A rating sent but never
     acknowledged may or may not be stored; a norm of a room with such a rating
@@ -832,28 +845,11 @@ def verify(
         for room, norms in expected_received.items()
         for norm, n in norms.items()
     )
-    client = stack.redis_client()
-    if client is None:
-        result["problems"] = _problems(result)
-        return result
-    try:
-        with client.pipeline(transaction=False) as pipe:
-            for room in rooms:
-                pipe.hgetall(RoomKeys(room.code).tally)
-                pipe.hgetall(RoomKeys(room.code).orgs)
-            replies = pipe.execute()
-    finally:
-        client.close()
-    stored: Counter[tuple[int, str, str]] = Counter()
-    stored_orgs: Counter[tuple[int, str]] = Counter()
-    for target, tally, orgs in zip(rooms, replies[::2], replies[1::2], strict=True):
-        for field, count in tally.items():
-            round_, norm, value = field.split("|")
-            if round_ == "1" and int(count):
-                stored[(target.index, norm, value)] = int(count)
-        for org, count in orgs.items():
-            if int(count):
-                stored_orgs[(target.index, org)] = int(count)
+    async with stack.room_store() as store:
+        if store is None:
+            result["problems"] = _problems(result)
+            return result
+        stored, stored_orgs = await _stored_counts(store, rooms)
     lost = double = 0
     for key in set(want) | set(stored):
         if key[:2] not in uncertain:
@@ -883,6 +879,31 @@ def verify(
     )
     result["problems"] = _problems(result)
     return result
+
+
+async def _stored_counts(
+    store: RoomStore, rooms: list[RoomTarget]
+) -> tuple[Counter[tuple[int, str, str]], Counter[tuple[int, str]]]:
+    """Per (room, norm, value) the stored count of ratings, and per (room, org type) phones.
+
+    Values are spelled as ``verify`` spells them: the rating, or "dk" for "don't know".
+    A room that is gone counts nothing (every rating of it is then lost).
+    """
+    stored: Counter[tuple[int, str, str]] = Counter()
+    stored_orgs: Counter[tuple[int, str]] = Counter()
+    results = await bounded((store.read_room(room.code) for room in rooms), 50)
+    for target, data in zip(rooms, results, strict=True):
+        if isinstance(data, BaseException):
+            raise data
+        if data is None:
+            continue
+        for norm, counts in data.tallies.items():
+            for value, count in counts.items():
+                if count:
+                    stored[(target.index, norm, "dk" if value is None else str(value))] = count
+        for org, count in data.org_counts.items():
+            stored_orgs[(target.index, org)] = count
+    return stored, stored_orgs
 
 
 def _problems(result: dict[str, Any]) -> int:

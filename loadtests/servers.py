@@ -1,4 +1,4 @@
-"""What the runner starts and measures: Redis, uvicorn processes, CPU pinning, /proc figures.
+"""What the runner starts and measures: Redis, server processes, CPU pinning, /proc figures.
 
 Everything here is Linux-first (``/proc``, ``sched_setaffinity``); where a
 figure cannot be read it is None and the report says "not measured".
@@ -14,23 +14,27 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import httpx
 import redis
+import redis.asyncio as aioredis
 
-from protocol.limits import MAX_FRAME_BYTES
 from server.embedded_redis import RedisServer, free_port
+from server.serving import ServingStack
+from server.settings import Settings
+from server.store import RoomStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-#: The app kleur serves, and the ceiling.
-KLEUR_APP = "server.app:create_app_from_env"
-ECHO_APP = "loadtests.echo_app:app"
+#: What the runner starts, as ``python -m ...``: kleur exactly as ``kleur serve``
+#: runs it, and the ceiling through the same uvicorn settings (``server.serving``).
+KLEUR_SERVE = ("server", "serve")
+ECHO_SERVE = ("loadtests.echo_app",)
 
 
 # ----------------------------------------------------------------- /proc
@@ -124,6 +128,8 @@ def machine_description(redis_version: str | None) -> dict[str, object]:
         "kernel": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "uvicorn": _version("uvicorn"),
+        "uvloop": _version("uvloop"),
+        "httptools": _version("httptools"),
         "websockets": _version("websockets"),
         "starlette": _version("starlette"),
         "redis_py": _version("redis"),
@@ -220,18 +226,20 @@ def pinned_self(cpus: frozenset[int] | None) -> Iterator[None]:
 # ---------------------------------------------------------------- processes
 
 
-class UvicornProcess:
-    """``python -m uvicorn APP`` with kleur's websocket settings, as a child process."""
+class ServerProcess:
+    """A server as a child process: ``python -m ENTRY --host --port --log-level warning``."""
 
     def __init__(
-        self, app: str, *, log_path: Path, env: dict[str, str], factory: bool = False
+        self, entry: tuple[str, ...], *, log_path: Path, env: dict[str, str], args: list[str]
     ) -> None:
-        self.app = app
-        self.factory = factory
+        self.entry = entry
+        self.args = args
         self.port = free_port()
         self.log_path = log_path
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
+        #: What the process said it runs on (its start-up line), once it is ready.
+        self.serving: ServingStack | None = None
 
     @property
     def pid(self) -> int:
@@ -246,17 +254,20 @@ class UvicornProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    @property
+    def name(self) -> str:
+        return " ".join(self.entry)
+
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "uvicorn", *(["--factory"] if self.factory else []), self.app,
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--ws", "websockets-sansio", "--ws-max-size", str(MAX_FRAME_BYTES),
-            "--ws-per-message-deflate", "false", "--log-level", "warning",
+            sys.executable, "-m", *self.entry, *self.args,
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
         ]  # fmt: skip
 
     def start(self, cpus: frozenset[int] | None, ready_path: str, timeout: float = 30.0) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT), **self.env)
         with self.log_path.open("ab") as log:
+            log_start = log.tell()  # a log of an earlier run (burst-scaling) is appended to
             self.process = subprocess.Popen(
                 self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
@@ -264,13 +275,14 @@ class UvicornProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.app} exited: {self._log_tail()}")
+                raise RuntimeError(f"{self.name} exited: {self._log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.http_url + ready_path, timeout=1).status_code == 200:
                     pin_process(self.process.pid, cpus)
+                    self.serving = ServingStack.parse(self._log_since(log_start))
                     return
             time.sleep(0.05)
-        raise RuntimeError(f"{self.app} not ready within {timeout}s: {self._log_tail()}")
+        raise RuntimeError(f"{self.name} not ready within {timeout}s: {self._log_tail()}")
 
     def stop(self) -> None:
         if self.process is None:
@@ -282,6 +294,12 @@ class UvicornProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def _log_since(self, offset: int) -> str:
+        with contextlib.suppress(OSError), self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+        return ""
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -299,12 +317,29 @@ class Stack:
     server_pids: list[int]
     redis_pid: int | None
     redis_note: str
-    processes: list[UvicornProcess] = field(default_factory=list)
+    processes: list[ServerProcess] = field(default_factory=list)
+
+    def serving(self) -> list[dict[str, str] | None]:
+        """Per process started here, what it said it runs on (None: no start-up line)."""
+        return [None if p.serving is None else p.serving.as_dict() for p in self.processes]
 
     def redis_client(self) -> redis.Redis | None:
+        """For ``INFO``: what Redis itself reports, never a room's keys (``room_store``)."""
         if self.redis_url is None:
             return None
         return redis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
+
+    @contextlib.asynccontextmanager
+    async def room_store(self) -> AsyncIterator[RoomStore | None]:
+        """kleur's own store over a client of the runner's: rooms read as the server reads them."""
+        if self.redis_url is None:
+            yield None
+            return
+        client = aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
+        try:
+            yield RoomStore(client, room_ttl_seconds=Settings().room_ttl_seconds)
+        finally:
+            await client.aclose()
 
 
 @contextlib.contextmanager
@@ -312,7 +347,7 @@ def kleur_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[St
     """A private redis-server (AOF, fsync every second) and ``processes`` kleur servers."""
     with tempfile.TemporaryDirectory(prefix="kleur-bench-redis-") as data_dir:
         redis_server = RedisServer(data_dir=Path(data_dir), appendfsync="everysec")
-        servers: list[UvicornProcess] = []
+        servers: list[ServerProcess] = []
         try:
             redis_server.start()
             assert redis_server.pid is not None
@@ -323,8 +358,11 @@ def kleur_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[St
                 "KLEUR_ROOMS_PER_HOUR_PER_CLIENT": "1000000",
             }
             for i in range(processes):
-                server = UvicornProcess(
-                    KLEUR_APP, log_path=work_dir / f"kleur-{i + 1}.log", env=env, factory=True
+                server = ServerProcess(
+                    KLEUR_SERVE,
+                    log_path=work_dir / f"kleur-{i + 1}.log",
+                    env=env,
+                    args=["--redis-url", redis_server.url],
                 )
                 servers.append(server)
                 server.start(pinning.servers, "/readyz")
@@ -348,10 +386,12 @@ def kleur_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[St
 
 @contextlib.contextmanager
 def echo_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[Stack]:
-    servers: list[UvicornProcess] = []
+    servers: list[ServerProcess] = []
     try:
         for i in range(processes):
-            server = UvicornProcess(ECHO_APP, log_path=work_dir / f"echo-{i + 1}.log", env={})
+            server = ServerProcess(
+                ECHO_SERVE, log_path=work_dir / f"echo-{i + 1}.log", env={}, args=[]
+            )
             servers.append(server)
             server.start(pinning.servers, "/")
         yield Stack(

@@ -1,8 +1,10 @@
 """The ``kleur`` command: ``kleur serve`` runs the service, ``kleur version`` says which.
 
-``kleur bench`` runs the load tests (``python -m loadtests.run``, same arguments);
-it needs a source checkout, where ``loadtests/`` lives.
+(The load tests have their own entry point, ``python -m loadtests.run``: the
+service does not depend on them.)
 
+``serve`` runs uvicorn on uvloop with httptools (``server.serving``); when
+either is missing it says so and exits with 2 before starting anything.
 Without a Redis URL (``--redis-url`` or ``KLEUR_REDIS_URL``) ``serve`` starts its
 own ``redis-server`` with an fsynced append-only file, so a single command on a
 laptop is a complete, durable installation.  It never installs anything: when
@@ -22,8 +24,8 @@ from pathlib import Path
 from types import FrameType
 
 import platformdirs
-import uvicorn
 
+from server import serving
 from server.embedded_redis import RedisNotInstalledError, RedisServer, find_redis_server
 
 #: Exit codes besides 0: 2 is also what argparse uses for a usage error.
@@ -62,35 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS)
 
     commands.add_parser("version", help="print the installed version")
-    # Listed here for --help only: main() hands everything after "bench" to the
-    # load tests' own parser (see `kleur bench --help`).
-    commands.add_parser(
-        "bench", help="run a load-test scenario (python -m loadtests.run)", add_help=False
-    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        return _bench(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "version":
         print(f"kleur {_version()}")
         return 0
     return _serve(args)
-
-
-def _bench(argv: list[str]) -> int:
-    try:
-        from loadtests.run import main as bench_main
-    except ImportError as exc:
-        print(
-            f"kleur: bench needs a source checkout with loadtests/ ({exc})",
-            file=sys.stderr,
-        )
-        return EXIT_MISSING_DEPENDENCY
-    return bench_main(argv, prog="kleur bench")
 
 
 def _version() -> str:
@@ -122,6 +104,11 @@ def _signal_handlers(handler: _Handler) -> Iterator[None]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    try:
+        serving.check_installed()
+    except serving.MissingServerPart as exc:
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_MISSING_DEPENDENCY
     # uvicorn handles SIGINT/SIGTERM while it runs, and afterwards raises the
     # signal again for the previous handler.  With Python's default handlers
     # SIGTERM would then end the process before Redis is stopped; ours turns
@@ -167,7 +154,6 @@ def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
     # Imported here so that ``kleur version`` and ``--help`` stay fast and work
     # even when the app cannot be imported.
     from agenda.templates import TemplateError
-    from protocol.limits import MAX_FRAME_BYTES
     from server.app import create_app
     from server.settings import Settings
 
@@ -176,20 +162,5 @@ def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
     except TemplateError as exc:  # an operator's template (KLEUR_TEMPLATE_DIR): say which, briefly
         print(f"kleur: template not loaded: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILED
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        ws_max_size=MAX_FRAME_BYTES,
-        lifespan="on",
-        log_level=args.log_level,
-        proxy_headers=False,
-        server_header=False,
-    )
-    server = uvicorn.Server(config)
-    server.run()  # handles SIGINT/SIGTERM itself with a graceful shutdown
-    # uvicorn returns normally when the lifespan startup fails; only
-    # ``server.started`` tells that apart from a clean stop.
-    return 0 if server.started else EXIT_STARTUP_FAILED
+    started = serving.serve(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0 if started else EXIT_STARTUP_FAILED

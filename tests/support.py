@@ -1,4 +1,4 @@
-"""Real parts for tests: a kleur server as a real uvicorn process, and helpers.
+"""Real parts for tests: a kleur server as a real ``kleur serve`` process, and helpers.
 
 Every test gets its own redis-server (``server.embedded_redis``) on a free
 port, never the machine's shared one, because fault tests kill it.
@@ -14,14 +14,14 @@ from pathlib import Path
 
 import httpx
 
-from protocol.limits import MAX_FRAME_BYTES
 from server.embedded_redis import free_port
+from server.serving import ServingStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServerProcess:
-    """``uvicorn`` running the kleur app in a child process, as in production."""
+    """``kleur serve`` in a child process, as in production: the same uvicorn options."""
 
     def __init__(self, redis_url: str, log_path: Path, **settings: str) -> None:
         self.redis_url = redis_url
@@ -29,6 +29,8 @@ class ServerProcess:
         self.log_path = log_path
         self.settings = settings
         self.process: subprocess.Popen[bytes] | None = None
+        #: Where this start's output begins in the log (a restarted server appends).
+        self._log_start = 0
 
     @property
     def http_url(self) -> str:
@@ -42,12 +44,11 @@ class ServerProcess:
         env = dict(os.environ, KLEUR_REDIS_URL=self.redis_url, PYTHONPATH=str(ROOT))
         env.update({f"KLEUR_{k.upper()}": v for k, v in self.settings.items()})
         with self.log_path.open("ab") as log:
+            self._log_start = log.tell()
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app_from_env",
-                    "--host", "127.0.0.1", "--port", str(self.port),
-                    "--ws", "websockets-sansio", "--ws-max-size", str(MAX_FRAME_BYTES),
-                    "--ws-per-message-deflate", "false", "--log-level", "warning",
+                    sys.executable, "-m", "server", "serve", "--redis-url", self.redis_url,
+                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                 ],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -62,6 +63,12 @@ class ServerProcess:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"server not ready: {self.log_path.read_text()[-2000:]}")
+
+    def serving(self) -> ServingStack | None:
+        """The event loop and HTTP parser this start of the server said it runs on."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return ServingStack.parse(log.read().decode(errors="replace"))
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -9,6 +9,7 @@ already run on this machine.
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from server.embedded_redis import free_port
+from server.serving import ServingStack
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 20.0
@@ -45,6 +47,17 @@ def redis_children(pid: int) -> list[int]:
         fields = stat.rpartition(")")[2].split()  # state, ppid, ...
         if name == "redis-server" and int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(stat_file.parent.name))
+    return found
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages a module imports, anywhere in it (also inside functions)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.partition(".")[0])
     return found
 
 
@@ -98,6 +111,9 @@ def test_serve_with_embedded_redis(tmp_path: Path, stop_signal: signal.Signals) 
             assert len(children) == 1, f"expected one embedded redis-server, saw {children}"
             assert str(data_dir) in (tmp_path / "stdout.txt").read_text(), output(tmp_path)
             assert (data_dir / "appendonlydir").is_dir(), "the append-only file is off"
+            serving = ServingStack.parse((tmp_path / "stdout.txt").read_text())
+            assert serving is not None, output(tmp_path)
+            assert (serving.event_loop, serving.http_parser) == ("uvloop", "httptools")
 
             response = httpx.post(f"{base}/api/rooms", json={"template": "participatiescan"})
             assert response.status_code == 201, response.text
@@ -151,6 +167,26 @@ def test_a_broken_operator_template_stops_serve_with_one_clear_line(tmp_path: Pa
     assert result.stderr.strip() == (
         "kleur: template not loaded: regio.toml: language: missing required key"
     )
+
+
+def test_bench_is_not_a_kleur_command() -> None:
+    """The load tests run as ``python -m loadtests.run``; the service does not import them."""
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "bench", "--scenario", "c"],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "invalid choice: 'bench'" in result.stderr
+    importers = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "server").rglob("*.py"))
+        if "loadtests" in imported_packages(path)
+    ]
+    assert importers == [], "server/ must not import the load tests"
 
 
 def test_version() -> None:

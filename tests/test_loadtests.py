@@ -1,11 +1,11 @@
 """The load tests, tiny: every scenario against real servers, checked for correctness only.
 
-Each scenario runs through the real entry point (``python -m loadtests.run``,
-once through ``kleur bench``) at a scale of a few dozen phones and a round of
-seconds, against a private redis-server and real uvicorn processes started by
-the runner.  The assertions are about correctness: every rating acknowledged,
-none lost or counted twice in Redis, no errors, the report files written and
-readable.  Never about speed: this machine's speed is nobody's business here.
+Each scenario runs through the real entry point (``python -m loadtests.run``)
+at a scale of a few dozen phones and a round of seconds, against a private
+redis-server and real ``kleur serve`` processes started by the runner.  The
+assertions are about correctness: every rating acknowledged, none lost or
+counted twice in Redis, no errors, the report files written and readable, and
+the event loop the servers said they ran on in the report.  Never about speed: this machine's speed is nobody's business here.
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = load_builtin_templates()["participatiescan"]
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 RUN_TIMEOUT = 240
+UVLOOP_HTTPTOOLS = {
+    "event_loop": "uvloop",
+    "event_loop_class": "uvloop.Loop",
+    "http_parser": "httptools",
+    "http_protocol_class": "HttpToolsProtocol",
+}
 
 # --------------------------------------------------------------- pure parts
 
@@ -100,6 +106,21 @@ def test_docs_section_is_replaced_between_the_markers(tmp_path: Path) -> None:
     assert report.DOCS_BEGIN in bare.read_text()
 
 
+def test_serving_line_says_what_was_not_read() -> None:
+    said = {**UVLOOP_HTTPTOOLS}
+    report_ = {"setup": {"servers": "kleur serve"}, "runs": [{"serving": [said, None]}]}
+    assert "**not read**" in report.serving_line(report_)
+    report_["runs"] = [{"serving": [said], "ceiling": {"serving": [said]}}]
+    assert report.serving_line(report_) == (
+        "event loop uvloop (uvloop.Loop), HTTP parser httptools, as each kleur process said at "
+        "start-up; echo ceiling: event loop uvloop (uvloop.Loop), HTTP parser httptools"
+    )
+    external = {"setup": {"servers": "external (--url)"}, "runs": [{"serving": []}]}
+    assert report.serving_line(external).startswith("not read: the servers were given with --url")
+    older = {"setup": {"servers": "uvicorn started by the runner"}, "runs": [{}]}
+    assert report.serving_line(older).startswith("not recorded")
+
+
 def test_scaling_shrinks_counts_and_clock() -> None:
     many = SCENARIOS["many-rooms"].scaled(0.006, 0.1)
     assert (many.rooms, many.participants_per_room, many.window_seconds) == (3, 12, 6.0)
@@ -131,10 +152,17 @@ def test_every_phone_rates_every_norm_once_first() -> None:
 # ---------------------------------------------------- tiny runs, real servers
 
 
-def _run(tmp_path: Path, *args: str, via_cli: bool = False) -> subprocess.CompletedProcess[str]:
-    entry = ["-m", "server", "bench"] if via_cli else ["-m", "loadtests.run"]
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *entry, *args, "--out", str(tmp_path / "reports"), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "loadtests.run",
+            *args,
+            "--out",
+            str(tmp_path / "reports"),
+            "--quiet",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -159,9 +187,14 @@ def _check_report(tmp_path: Path, name: str, processes: list[int]) -> dict[str, 
         assert checks["org_mismatch"] == 0 and checks["dashboard_final_mismatch"] == 0
         assert run["dashboard_latency_ms"]["never_shown"] == 0
         assert run["ceiling"]["lost"] == 0 and run["ceiling"]["errors"] == 0
+        # Read from each server's start-up line: kleur's processes and the echo ceiling's.
+        said = [*run["serving"], *run["ceiling"]["serving"]]
+        assert len(said) == 2 * run["processes"], said
+        assert all(s == UVLOOP_HTTPTOOLS for s in said), said
     assert {t["key"] for t in data["targets"]} == set(SCENARIOS[name].targets)
     markdown = (out / f"{name}.md").read_text()
     assert markdown.startswith(f"# Scenario {data['letter']}")
+    assert "Servers: event loop uvloop (uvloop.Loop), HTTP parser httptools, as each" in markdown
     if HAVE_MATPLOTLIB:
         assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     return data
@@ -191,8 +224,8 @@ def test_tiny_scenario_is_correct(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.slow
-def test_burst_through_kleur_bench_pinned_with_docs(tmp_path: Path) -> None:
-    """``kleur bench`` is the same runner; --write-docs fills the marked section."""
+def test_burst_pinned_with_docs(tmp_path: Path) -> None:
+    """--write-docs fills the marked section."""
     docs = tmp_path / "benchmarks.md"
     docs.write_text(f"# Benchmarks\n\n{report.DOCS_BEGIN}\n{report.DOCS_END}\n")
     result = _run(
@@ -208,13 +241,13 @@ def test_burst_through_kleur_bench_pinned_with_docs(tmp_path: Path) -> None:
             "--docs",
             str(docs),
         ),
-        via_cli=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     data = _check_report(tmp_path, "burst", [1])
-    assert str(data["command"]).startswith("kleur bench --scenario c")
+    assert str(data["command"]).startswith("python -m loadtests.run --scenario c")
     text = docs.read_text()
-    assert "### c: Burst" in text and "kleur bench --scenario c" in text
+    assert "### c: Burst" in text and "python -m loadtests.run --scenario c" in text
+    assert "Servers: event loop uvloop (uvloop.Loop), HTTP parser httptools" in text
     assert Counter(text.splitlines())[report.DOCS_BEGIN] == 1
     if HAVE_MATPLOTLIB:
         assert "(reports/burst.png)" in text
