@@ -32,6 +32,7 @@ from protocol.phases import Phase
 from protocol.wire import invalid
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
+from server.redis_client import ping_every_shard
 from server.services import Services
 from server.store import UNAVAILABLE, participant_id, token_hash
 
@@ -390,7 +391,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     services = _services(request)
     try:
-        await services.redis.ping()
+        await ping_every_shard(services.redis)
     except UNAVAILABLE:
         return PlainTextResponse("redis unreachable", status_code=503)
     if not services.broker.subscribed.is_set():

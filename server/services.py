@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from agenda.templates import Template
 from server.broker import Broker
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
+from server.redis_client import RedisClient
 from server.settings import Settings
 from server.store import RoomStore
 
@@ -17,7 +16,7 @@ from server.store import RoomStore
 @dataclass(slots=True)
 class Services:
     settings: Settings
-    redis: aioredis.Redis
+    redis: RedisClient
     store: RoomStore
     hub: Hub
     broker: Broker

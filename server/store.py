@@ -22,7 +22,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -45,6 +44,7 @@ from protocol.messages import (
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import from_fields, to_wire
 from server.batching import ScriptBatcher
+from server.redis_client import RedisClient
 
 LUA_DIR = Path(__file__).with_name("lua")
 DONT_KNOW = "dk"
@@ -245,7 +245,7 @@ def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
 
 
 class RoomStore:
-    def __init__(self, redis: aioredis.Redis, *, room_ttl_seconds: int) -> None:
+    def __init__(self, redis: RedisClient, *, room_ttl_seconds: int) -> None:
         # decode_responses=True: every reply is str.
         self.redis = redis
         self.ttl = room_ttl_seconds
