@@ -13,7 +13,8 @@ for one: the call that finds every connection busy raises
 ``redis_max_connections`` commands and pipelines be on their way at once;
 each uses at most one connection per node, so no node sees more than that,
 plus the pub/sub connections (``PUBSUB_CONNECTIONS``) which redis-py takes
-from the same per-node pool.
+from the same per-node pool.  Its pub/sub also learns the cluster's slot map
+before the first subscription (``_InitialisingPubSub``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final, TypeAlias
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, ClusterPubSub, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -112,6 +113,15 @@ class WaitingRedisCluster(RedisCluster):
         async with self.turn():
             return await super().execute_command(*args, **kwargs)
 
+    def pubsub(
+        self,
+        node: ClusterNode | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        **kwargs: Any,
+    ) -> ClusterPubSub:
+        return _InitialisingPubSub(self, node=node, host=host, port=port, **kwargs)
+
     def pipeline(
         self, transaction: Any | None = None, shard_hint: Any | None = None
     ) -> ClusterPipeline:
@@ -120,6 +130,24 @@ class WaitingRedisCluster(RedisCluster):
         # redis-py's own ClusterPipeline is made the same way; mypy sees an
         # abstract attribute that its base classes never set.
         return _WaitingPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class _InitialisingPubSub(ClusterPubSub):
+    """Cluster pub/sub that learns the slot map first, if the client has not yet.
+
+    redis-py's ``ClusterPubSub`` picks a node from the slot map without
+    fetching it: as the first thing a process does (the fan-out subscribes at
+    start-up), ``subscribe`` raised ``KeyError`` and ``ssubscribe`` found no
+    node, until some other command had happened to initialise the client.
+    """
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        await self.cluster.initialize()
+        return await super().execute_command(*args, **kwargs)
+
+    async def ssubscribe(self, *args: Any, **kwargs: Any) -> None:
+        await self.cluster.initialize()
+        await super().ssubscribe(*args, **kwargs)
 
 
 class _WaitingPipeline(ClusterPipeline):

@@ -260,6 +260,18 @@ def test_readyz_asks_every_shard(redis_cluster: LocalCluster, tmp_path: Path) ->
         server.stop()
 
 
+async def test_subscribing_is_the_first_thing_a_new_client_may_do(
+    redis_cluster: LocalCluster,
+) -> None:
+    """As at start-up, where the fan-out subscribes before any other command."""
+    for first in ("subscribe", "ssubscribe"):
+        client = make_redis_client(Settings(redis_url=redis_cluster.url, redis_cluster=True))
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        await getattr(pubsub, first)("kleur:{R001}:stream")
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await client.aclose()
+
+
 #: What the room stream does in each script: store, then SPUBLISH on the room's
 #: channel (same hash tag as the keys, so the same shard; not among KEYS).
 PUBLISHING_SCRIPT = """
