@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from agenda.export import JSON_EXPORT_VERSION
+from agenda.export.model import JSON_EXPORT_VERSION
 from agenda.templates import Template
 from agenda.views import PreviousData
 from protocol import limits

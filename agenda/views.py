@@ -89,6 +89,8 @@ class RoomData:
     session: SessionInfo | None = None
     #: New notes wait for the facilitator's approval (see ``SetModeration``).
     moderation: bool = False
+    #: The room state's epoch (new when the room was rebuilt in Redis).
+    epoch: str = ""
 
 
 def on_wall(note: WallNote) -> bool:
@@ -208,6 +210,7 @@ def dashboard(
         second_norms=second_results(data, template, revealed=revealed),
         session=data.session,
         moderation=data.moderation,
+        epoch=data.epoch,
     )
 
 
@@ -250,6 +253,7 @@ def presenter(
         analysis=None if full.analysis is None else dataclasses.replace(full.analysis, draft=()),
         previous=full.previous,
         second_norms=full.second_norms,
+        epoch=full.epoch,
     )
 
 
@@ -314,6 +318,8 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         agenda=room_agenda(data) if data.phase in AGENDA_PHASES else None,
         hidden_notes=tuple(note.note_id for note in _wall(data) if note.hidden),
         pending_notes=tuple(n.note_id for n in _wall(data) if n.pending and not n.hidden),
+        epoch=data.epoch,
+        version=data.version,
     )
 
 

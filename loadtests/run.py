@@ -75,7 +75,7 @@ from loadtests.servers import (
     self_cpu_seconds,
 )
 from protocol.codec import CODECS, JSON, MSGPACK
-from server.store import RoomKeys
+from server.keys import RoomKeys
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "reports"

@@ -699,6 +699,11 @@ class RoomState(ServerMessage):
     #: author can tell which are its own: its phone marks them at once.
     hidden_notes: tuple[str, ...] = ()
     pending_notes: tuple[str, ...] = ()
+    #: The room's epoch and version this state was built at: a reconnecting
+    #: client whose last state has the same pair is up to date.  Sent only when
+    #: the state's content changed, so the version may skip.
+    epoch: str = ""
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -779,6 +784,9 @@ class Dashboard(ServerMessage):
     session: SessionInfo | None = None
     #: Whether new notes wait for approval (``set_moderation``).
     moderation: bool = False
+    #: The room state's epoch: new when the room was rebuilt in Redis (with
+    #: ``version``, a client tells "up to date" from "resynchronise").
+    epoch: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -810,6 +818,8 @@ class Presenter(ServerMessage):
     analysis: Analysis | None
     previous: PreviousScan | None
     second_norms: tuple[NormResult, ...] | None = None
+    #: As in ``Dashboard``.
+    epoch: str = ""
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -18,15 +23,15 @@ from agenda.templates import Template, TemplateError, load_builtin_templates, lo
 from protocol import limits
 from protocol.close_codes import CloseCode
 from server import pages, routes
-from server.broker import Broker
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
-from server.redis_client import make_redis_client
+from server.redis_client import RedisClient, make_node_client, make_redis_client
 from server.security import SecurityHeaders
 from server.services import Services
 from server.settings import Settings
 from server.store import RoomStore
+from server.stream import RoomStream
 
 log = logging.getLogger("kleur")
 
@@ -80,29 +85,61 @@ def tune_garbage_collector(young_threshold: int) -> None:
     gc.set_threshold(young_threshold, middle, old)
 
 
+def redis_client_name() -> str:
+    """``kleur-HOST-PID``: names this process's connections in Redis's CLIENT LIST."""
+    return f"kleur-{socket.gethostname()}-{os.getpid()}"
+
+
+async def has_sharded_pubsub(redis: RedisClient) -> bool:
+    """Whether Redis has sharded pub/sub (SPUBLISH, Redis 7.0+).
+
+    Unreachable at start: assume it does (every supported Redis does); a
+    Redis 6 then refuses the first write loudly rather than losing updates.
+    """
+    try:
+        info = await redis.info("server")
+    except (RedisConnectionError, RedisTimeoutError, OSError):
+        return True
+    major = str(info.get("redis_version", "7")).split(".")[0]
+    return not major.isdigit() or int(major) >= 7
+
+
 def create_app(settings: Settings) -> Starlette:
     # Before anything else: a broken template stops the start (TemplateError).
     templates = load_templates(settings.template_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # One Redis or a Redis Cluster, with a bounded number of connections.
-        redis = make_redis_client(settings)
-        store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds)
+        # One Redis or a Redis Cluster, with a bounded number of connections;
+        # the name says which process a connection belongs to (CLIENT LIST).
+        redis = make_redis_client(settings, client_name=redis_client_name())
+        sharded = await has_sharded_pubsub(redis)
+        store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds, sharded_pubsub=sharded)
         hub = Hub(
             store,
             interval=settings.dashboard_interval_seconds,
             min_group_size=settings.min_group_size,
         )
-        # broker.py is typed for one Redis; its PUBLISH/SUBSCRIBE work on a
-        # cluster client as well (a classic PUBLISH reaches every node).
-        broker = Broker(redis, hub, interval=settings.fanout_interval_seconds)  # type: ignore[arg-type]
+        stream = RoomStream(
+            redis,
+            sharded=sharded,
+            heartbeat_seconds=settings.stream_heartbeat_seconds,
+            on_message=hub.on_stream_message,
+            on_subscribed=hub.on_subscribed,
+            # On a cluster, one plain pub/sub client per node (the lanes).
+            node_client=(
+                functools.partial(make_node_client, settings, client_name=redis_client_name())
+                if settings.redis_cluster
+                else None
+            ),
+        )
+        hub.stream = stream
         app.state.services = Services(
             settings=settings,
             redis=redis,
             store=store,
             hub=hub,
-            broker=broker,
+            stream=stream,
             templates=templates,
             failed_joins=SlidingCounter(limits.MAX_FAILED_JOINS_PER_MINUTE, 60.0),
             rooms_created=SlidingCounter(settings.rooms_per_hour_per_client, 3600.0),
@@ -110,8 +147,7 @@ def create_app(settings: Settings) -> Starlette:
         tune_garbage_collector(settings.gc_young_threshold)
         tasks = [
             asyncio.create_task(hub.run(), name="hub"),
-            asyncio.create_task(broker.run_publisher(), name="publisher"),
-            asyncio.create_task(broker.run_subscriber(), name="subscriber"),
+            asyncio.create_task(stream.run(), name="room-stream"),
         ]
         try:
             yield

@@ -35,9 +35,9 @@ from protocol.messages import (
     WithdrawNote,
 )
 from server.connection import Identity
-from server.hub import now_ms
+from server.scripts import Outcome, PhaseConflict, Stored
 from server.services import Services
-from server.store import Outcome, PhaseConflict
+from server.snapshots import now_ms
 
 #: Attempts at a phase change when another process changes the phase meanwhile.
 PHASE_CAS_ATTEMPTS = 3
@@ -46,13 +46,14 @@ PHASE_CAS_ATTEMPTS = 3
 async def execute(services: Services, who: Identity, message: ClientMessage) -> Ack:
     check_command(message, who.role, who.template)
     assert isinstance(message, Command)
-    outcome = await _store(services, who, message)
-    if outcome is Outcome.APPLIED:
-        services.broker.changed(who.room)
-    return Ack(message.seq, duplicate=outcome is Outcome.DUPLICATE)
+    stored = await _store(services, who, message)
+    if stored.change is not None:
+        # This process's screens at once; the others hear it on the room's stream.
+        services.hub.apply(who.room, stored.change)
+    return Ack(message.seq, duplicate=stored.outcome is Outcome.DUPLICATE)
 
 
-async def _store(services: Services, who: Identity, message: Command) -> Outcome:
+async def _store(services: Services, who: Identity, message: Command) -> Stored:
     store, code, pid = services.store, who.room, who.pid
     match message:
         case Rate(seq=seq, norm_id=norm_id, value=value, round=round_):
@@ -116,23 +117,23 @@ async def _snapshot(services: Services, who: Identity, norm_id: str | None) -> N
     """The linked norm's distribution now (kept with the item when it is first promoted)."""
     if norm_id is None:
         return None
-    data = await services.store.read_room(who.room)
+    data = services.hub.room_data(who.room) or await services.store.read_room(who.room)
     if data is None:
         return None
     results = views.norm_results(data, who.template, revealed=is_revealed(data.phase))
     return next((r for r in results if r.norm_id == norm_id), None)
 
 
-async def _set_phase(services: Services, who: Identity, message: SetPhase) -> Outcome:
+async def _set_phase(services: Services, who: Identity, message: SetPhase) -> Stored:
     code = who.room
     for _ in range(PHASE_CAS_ATTEMPTS):
         meta = await services.store.room_meta(code)
         if meta is None:
             raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
         if message.seq <= meta.facilitator_seqs.get(who.device, 0):
-            return Outcome.DUPLICATE
+            return Stored(Outcome.DUPLICATE)
         if meta.phase is message.phase:
-            return Outcome.DUPLICATE
+            return Stored(Outcome.DUPLICATE)
         change = next_phase(meta.phase, message.phase, meta.round)
         try:
             return await services.store.set_phase(

@@ -24,11 +24,11 @@ from protocol.messages import Command, Error, Join, RoomState, Welcome
 from protocol.phases import Role
 from server.commands import execute
 from server.connection import Connection, Identity
-from server.hub import now_ms
+from server.keys import new_token, participant_id, token_hash
 from server.metrics import METRICS
 from server.ratelimit import SlidingCounter, TokenBucket
 from server.services import Services
-from server.store import new_token, participant_id, token_hash
+from server.snapshots import now_ms
 
 log = logging.getLogger("kleur.ws")
 
@@ -170,8 +170,12 @@ async def _join_presenter(services: Services, connection: Connection, join: Join
     )
 
 
-async def _room_state(services: Services, code: str, template: Template) -> RoomState:
-    data = await services.store.read_room(code)
+async def _room_state(
+    services: Services, code: str, template: Template, at_least: int = 0
+) -> RoomState:
+    """The room state for a welcome: from this process's mirror when it has the
+    room at ``at_least`` that version (the join's own), else read from Redis."""
+    data = services.hub.room_data(code, at_least) or await services.store.read_room(code)
     if data is None:
         raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
     return views.room_state(data, template)
@@ -186,8 +190,9 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     pid = participant_id(join.room, token)
     joined = await services.store.join_participant(join.room, pid, join.join_token, template)
     connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
-    state = await _room_state(services, join.room, template)
-    services.broker.changed(join.room)  # the participant count moved
+    if joined.change is not None:  # a new participant: the count moved
+        services.hub.apply(join.room, joined.change)
+    state = await _room_state(services, join.room, template, joined.version)
     return Welcome(
         role=Role.PARTICIPANT,
         room=join.room,

@@ -1,57 +1,45 @@
 """This process's connections, grouped by room, and the coalesced updates sent to them.
 
-A room is "dirty" when this process stored a change for it, or when another
-process said so (``broker``).  The refresh loop reads a dirty room from Redis
-at most ``1 / dashboard_interval`` times a second (leading edge: the first
-change goes out at once), builds the views once and sends the same encoded
-frame to every local connection that needs it.  Never one message per vote.
+Each room with local connections has a mirror (``server/mirror.py``) fed by
+the room's stream (``server/stream.py``) and by the replies of this
+process's own writes.  A change marks the room dirty; the refresh loop sends
+a dirty room's views at most ``1 / interval`` times a second (leading edge:
+the first change goes out at once), built from the mirror once
+(``server/snapshots.py``) and encoded once per codec for every local
+connection.  Never one message per vote, never a Redis read per refresh: the
+room is read whole only when its mirror starts, misses a version or sees a
+new epoch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
 import logging
-import time
 from dataclasses import dataclass, field
-from typing import Literal
 
-from agenda import insights, views
-from agenda.note_clusters import suggest_groups
-from agenda.phases import is_revealed
+from agenda.room_record import StreamError, StreamMessage, split_header
 from agenda.templates import Template
 from agenda.views import RoomData
 from protocol.codec import Codec
 from protocol.errors import ProtocolError
-from protocol.messages import Analysis, NoteGroup, RoomState, ServerMessage
-from protocol.phases import Phase, Role
+from protocol.messages import ServerMessage
+from protocol.phases import Role
 from server.connection import Connection
 from server.metrics import METRICS
+from server.mirror import RoomMirror, Verdict
+from server.snapshots import RoomViews
 from server.store import RoomStore
+from server.stream import RoomStream
 
 log = logging.getLogger("kleur.hub")
-
-
-def _frozen(value: object) -> object:
-    """A hashable, order-independent copy of nested mappings (a cache key)."""
-    if isinstance(value, dict):
-        return frozenset((k, _frozen(v)) for k, v in value.items())
-    return value
-
-
-def _suggestion_id(note_ids: tuple[str, ...]) -> str:
-    return "s" + hashlib.sha256("|".join(note_ids).encode()).hexdigest()[:15]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(slots=True)
 class LocalRoom:
     code: str
     template: Template
+    mirror: RoomMirror
+    views: RoomViews
     facilitators: set[Connection] = field(default_factory=set)
     participants: set[Connection] = field(default_factory=set)
     #: Presenter views (projectors): read-only, sent their own filtered snapshot.
@@ -59,13 +47,8 @@ class LocalRoom:
     last_refresh: float = float("-inf")
     dashboard_version: int = -1
     presenter_version: int = -1
-    state: RoomState | None = None
-    #: The last analysis and what it was computed from (recomputed only when
-    #: the tallies or organisation counts change, which after the reveal is rare).
-    analysis: Analysis | None = None
-    analysis_key: object = None
-    suggestions: tuple[NoteGroup, ...] = ()
-    suggestions_key: object = None
+    #: A full read of the room is on its way.
+    reading: bool = False
 
     @property
     def empty(self) -> bool:
@@ -92,8 +75,11 @@ class Hub:
         self.interval = interval
         self.min_group_size = min_group_size
         self.rooms: dict[str, LocalRoom] = {}
+        #: Set by the app once the stream exists (the stream calls back into the hub).
+        self.stream: RoomStream | None = None
         self._dirty: set[str] = set()
         self._wakeup = asyncio.Event()
+        self._reads: set[asyncio.Task[None]] = set()
 
     # -- membership --------------------------------------------------------
     def add(self, connection: Connection) -> None:
@@ -101,7 +87,17 @@ class Hub:
         assert identity is not None
         room = self.rooms.get(identity.room)
         if room is None:
-            room = self.rooms[identity.room] = LocalRoom(identity.room, identity.template)
+            code = identity.room
+            room = self.rooms[code] = LocalRoom(
+                code,
+                identity.template,
+                RoomMirror(code),
+                RoomViews(code, identity.template, self.min_group_size),
+            )
+            if self.stream is not None:
+                self.stream.watch(code)  # the first read follows its confirmation
+            else:
+                self._read_room(room)
         if identity.role is Role.FACILITATOR:
             room.facilitators.add(connection)
         elif identity.role is Role.PRESENTER:
@@ -122,11 +118,83 @@ class Hub:
         if room.empty:
             del self.rooms[identity.room]
             self._dirty.discard(identity.room)
+            if self.stream is not None:
+                self.stream.unwatch(identity.room)
 
     def connections(self) -> list[Connection]:
         return [c for room in self.rooms.values() for c in room.everyone]
 
+    def room_data(self, code: str, at_least: int = 0) -> RoomData | None:
+        """The room from this process's mirror, if it is live and has ``at_least`` that version."""
+        room = self.rooms.get(code)
+        if room is None or not room.mirror.live or room.mirror.version < at_least:
+            return None
+        return room.mirror.data()
+
     # -- changes -----------------------------------------------------------
+    def apply(self, code: str, change: StreamMessage) -> None:
+        """A stored change of a room: ours (a script's reply) or heard on the stream."""
+        room = self.rooms.get(code)
+        if room is None:
+            return
+        verdict = room.mirror.offer(change)
+        if verdict is Verdict.APPLIED:
+            self.mark_dirty(code)
+        elif verdict is Verdict.RESYNC:
+            METRICS.mirror_resyncs += 1
+            self._read_room(room)
+
+    def on_stream_message(self, code: str, raw: str) -> None:
+        room = self.rooms.get(code)
+        if room is None:
+            return
+        try:
+            version, epoch, _ = split_header(raw)
+            mirror = room.mirror
+            if mirror.live and version <= mirror.version and epoch == mirror.epoch:
+                return  # already applied (our own change, heard again): no JSON to parse
+            change = StreamMessage.parse(raw)
+        except StreamError:
+            log.warning("malformed stream message; reading the room", extra={"room": code})
+            room.mirror.request_resync()
+            self._read_room(room)
+            return
+        self.apply(code, change)
+
+    def on_subscribed(self, code: str) -> None:
+        """The room's stream is (again) subscribed: read the room whole, then follow the stream."""
+        room = self.rooms.get(code)
+        if room is not None:
+            room.mirror.request_resync()
+            self._read_room(room)
+
+    def _read_room(self, room: LocalRoom) -> None:
+        if room.reading:
+            return
+        room.reading = True
+        task = asyncio.create_task(self._read(room), name=f"read-room-{room.code}")
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+
+    async def _read(self, room: LocalRoom) -> None:
+        backoff = 0.05
+        try:
+            while self.rooms.get(room.code) is room:
+                try:
+                    record = await self.store.read_record(room.code)
+                except ProtocolError:  # Redis unreachable: try again
+                    log.warning("room read failed; will retry", extra={"room": room.code})
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                    continue
+                if record is None:  # gone from Redis (expired or lost): nothing to show
+                    return
+                if room.mirror.reset(record) is Verdict.APPLIED:
+                    self.mark_dirty(room.code)
+                    return
+        finally:
+            room.reading = False
+
     def mark_dirty(self, code: str) -> None:
         if code in self.rooms:
             self._dirty.add(code)
@@ -150,87 +218,36 @@ class Hub:
                 loop.call_later(max(0.0, next_due - loop.time()), self._wakeup.set)
 
     async def _refresh(self, room: LocalRoom, now: float) -> None:
+        if not room.mirror.live:
+            return  # marked dirty again when its read lands
         room.last_refresh = now
         try:
-            await self._send_views(room)
+            await self._send_views(room, room.mirror.data())
         except ProtocolError:
-            log.warning("room read failed; will retry", extra={"room": room.code})
-            if room.code in self.rooms:
-                self._dirty.add(room.code)
+            log.warning("room refresh failed; will retry", extra={"room": room.code})
+            self.mark_dirty(room.code)
         except Exception:
             # A bug here must cost one update of one room, never the hub task
             # (which serves every room of this process).
             log.exception("room refresh failed", extra={"room": room.code})
 
-    async def _send_views(self, room: LocalRoom) -> None:
-        data = await self.store.read_room(room.code)
-        if data is None:
-            return
-        analysis = None
-        wants_dashboard = bool(room.facilitators) and data.version != room.dashboard_version
-        wants_presenter = bool(room.presenters) and data.version != room.presenter_version
-        if (wants_dashboard or wants_presenter) and is_revealed(data.phase):
-            analysis = await self._analysis(room, data)
-        if wants_presenter:
-            room.presenter_version = data.version
-            view = views.presenter(data, room.template, self.min_group_size, now_ms(), analysis)
-            broadcast(room.presenters, view)
-            METRICS.presenters_sent += 1
-        if wants_dashboard:
-            room.dashboard_version = data.version
-            snapshot = views.dashboard(data, room.template, self.min_group_size, now_ms(), analysis)
-            suggestions = await self._suggestions(room, data)
-            if suggestions:
-                snapshot = dataclasses.replace(snapshot, suggestions=suggestions)
-            broadcast(room.facilitators, snapshot)
-            METRICS.dashboards_sent += 1
+    async def _send_views(self, room: LocalRoom, data: RoomData) -> None:
+        # Phones first: the cheapest view, and the most people.
         if room.participants:
-            state = views.room_state(data, room.template)
-            if state != room.state:
-                room.state = state
+            state = room.views.changed_state(data)
+            if state is not None:
                 broadcast(room.participants, state)
                 METRICS.room_states_sent += 1
-
-    async def _analysis(self, room: LocalRoom, data: RoomData) -> Analysis:
-        key = (
-            data.round,
-            _frozen(data.tallies),
-            _frozen(data.second_tallies),
-            _frozen(data.previous_tallies),
-            _frozen(data.org_counts),
-        )
-        if room.analysis is None or room.analysis_key != key:
-            votes = await self.store.read_votes(room.code, data.round, room.template)
-            # ~50 ms for 2,000 participants: off the event loop.
-            room.analysis = await asyncio.to_thread(
-                insights.build,
-                room.template,
-                data.tallies,
-                data.previous_tallies,
-                votes,
-                self.min_group_size,
-                data.second_tallies,
-            )
-            room.analysis_key = key
-        return room.analysis
-
-    async def _suggestions(self, room: LocalRoom, data: RoomData) -> tuple[NoteGroup, ...]:
-        """Similar notes to merge, while brainstorming; recomputed only when the notes change."""
-        if data.phase not in (Phase.BRAINSTORM, Phase.AGENDA):
-            return ()
-        notes = tuple(sorted((n.note_id, n.text) for n in data.notes if not n.hidden))
-        grouped = frozenset(note_id for group in data.groups for note_id in group.note_ids)
-        if (notes, grouped) != room.suggestions_key:
-            loose = [note for note in notes if note[0] not in grouped]
-            language: Literal["nl", "en"] = "en" if room.template.language == "en" else "nl"
-            # ~0.2 s for 1,000 notes: off the event loop.
-            found = await asyncio.to_thread(suggest_groups, loose, language=language)
-            room.suggestions = tuple(
-                NoteGroup(_suggestion_id(g.note_ids), (g.label or g.title)[:120], g.note_ids)
-                for g in found
-            )
-            room.suggestions_key = (notes, grouped)
-        return room.suggestions
+        if room.presenters and data.version != room.presenter_version:
+            view = await room.views.presenter(self.store, data)
+            room.presenter_version = data.version
+            broadcast(room.presenters, view)
+            METRICS.presenters_sent += 1
+        if room.facilitators and data.version != room.dashboard_version:
+            snapshot = await room.views.dashboard(self.store, data)
+            room.dashboard_version = data.version
+            broadcast(room.facilitators, snapshot)
+            METRICS.dashboards_sent += 1
 
     def send_dashboard_now(self, connection: Connection) -> None:
         """A newly joined facilitator or presenter gets a snapshot at once (on the next refresh)."""

@@ -19,6 +19,8 @@ class Metrics:
     dashboards_sent: int = 0
     room_states_sent: int = 0
     presenters_sent: int = 0
+    #: Full room reads a mirror needed after a gap or an epoch change.
+    mirror_resyncs: int = 0
 
     def render(self, connections: dict[str, int], rooms: int) -> str:
         lines = [
@@ -45,6 +47,9 @@ class Metrics:
             f'kleur_snapshots_total{{kind="dashboard"}} {self.dashboards_sent}',
             f'kleur_snapshots_total{{kind="room_state"}} {self.room_states_sent}',
             f'kleur_snapshots_total{{kind="presenter"}} {self.presenters_sent}',
+            "# HELP kleur_mirror_resyncs_total Rooms read whole after a gap or a new epoch.",
+            "# TYPE kleur_mirror_resyncs_total counter",
+            f"kleur_mirror_resyncs_total {self.mirror_resyncs}",
         ]
         return "\n".join(lines) + "\n"
 

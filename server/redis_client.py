@@ -53,9 +53,10 @@ _turn_holder: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.Con
 )
 
 
-def make_redis_client(settings: Settings) -> RedisClient:
+def make_redis_client(settings: Settings, *, client_name: str | None = None) -> RedisClient:
     """The client for ``settings.redis_url``: a cluster client when ``redis_cluster``."""
     common: dict[str, Any] = {
+        "client_name": client_name,
         "decode_responses": True,
         "socket_timeout": 5,
         "socket_connect_timeout": 2,
@@ -80,6 +81,22 @@ def make_redis_client(settings: Settings) -> RedisClient:
         **common,
     )
     return aioredis.Redis(connection_pool=pool)
+
+
+def make_node_client(
+    settings: Settings, host: str, port: int, *, client_name: str | None = None
+) -> aioredis.Redis:
+    """A plain client for one cluster node, for its pub/sub connection only
+    (the room stream keeps one per node; commands go through the cluster client)."""
+    return aioredis.Redis(
+        host=host,
+        port=port,
+        client_name=client_name,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        # No socket_timeout: a subscriber waits for messages as long as it likes
+        # (the stream's heartbeat finds a deaf connection).
+    )
 
 
 class WaitingRedisCluster(RedisCluster):

@@ -30,11 +30,12 @@ from protocol.messages import (
 )
 from protocol.phases import Phase
 from protocol.wire import invalid
+from server.keys import participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.redis_client import ping_every_shard
+from server.scripts import UNAVAILABLE
 from server.services import Services
-from server.store import UNAVAILABLE, participant_id, token_hash
 
 #: A room request with an earlier scan's export attached stays well under this.
 MAX_CREATE_BODY_BYTES = 1024 * 1024
@@ -394,6 +395,6 @@ async def readyz(request: Request) -> Response:
         await ping_every_shard(services.redis)
     except UNAVAILABLE:
         return PlainTextResponse("redis unreachable", status_code=503)
-    if not services.broker.subscribed.is_set():
-        return PlainTextResponse("fan-out not subscribed", status_code=503)
+    if not services.stream.listening:
+        return PlainTextResponse("room stream not listening", status_code=503)
     return PlainTextResponse("ready")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agenda.templates import Template
-from server.broker import Broker
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
 from server.redis_client import RedisClient
 from server.settings import Settings
 from server.store import RoomStore
+from server.stream import RoomStream
 
 
 @dataclass(slots=True)
@@ -19,7 +19,7 @@ class Services:
     redis: RedisClient
     store: RoomStore
     hub: Hub
-    broker: Broker
+    stream: RoomStream
     templates: dict[str, Template]
     failed_joins: SlidingCounter
     rooms_created: SlidingCounter

@@ -43,8 +43,9 @@ class Settings:
     min_group_size: int = limits.MIN_GROUP_SIZE
     #: Shortest interval between two dashboard snapshots of one room, seconds.
     dashboard_interval_seconds: float = 1 / limits.DASHBOARD_MAX_PER_SECOND
-    #: How often this process tells the others which rooms changed, seconds.
-    fanout_interval_seconds: float = 0.05
+    #: How often the room stream's subscriber checks its connection (a PING),
+    #: seconds; three silent intervals and it resubscribes every room.
+    stream_heartbeat_seconds: float = 1.0
     #: Base URL for join links and QR codes; by default the request's own.
     public_url: str | None = None
     #: Most connections this process opens to Redis (on a cluster: to each

@@ -1,175 +1,54 @@
 """The Redis store: the single source of truth for every room.
 
-Every change is one Lua script (``server/lua``) that checks the phase, applies
-the change idempotently by sequence number, moves the tallies with it and
-bumps the room's version, atomically.  An acknowledgement is sent only after
-the script returned, i.e. after Redis has the write.
-
-All of a room's keys share the hash tag ``{CODE}``, so Redis Cluster keeps a
-room on one shard.  No key or value holds a name, address, user agent or
-timestamp; a participant is a pseudonym (a hash of its device token).
+``RoomStore`` is the API the server uses: one method per command (each one
+Lua script, ``server/scripts.py``), and the reads.  Key names live in
+``server/keys.py``; the stored field formats and how they read as ``RoomData``
+in ``agenda/room_record.py``.  An acknowledgement is sent only after the
+script returned, i.e. after Redis has the write.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
-from pathlib import Path
-from typing import Any
-
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenda.insights import Vote
-from agenda.phases import ALLOWED_PHASES
+from agenda.room_record import (
+    DONT_KNOW,
+    RoomRecord,
+    StreamMessage,
+    norm_key,
+    public_meta,
+    room_data,
+    split_seq,
+    value_out,
+)
 from agenda.templates import Norm, Template
 from agenda.views import PreviousData, RoomData
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     AgendaItem,
-    NormResult,
     NoteGroup,
     OwnDots,
     OwnNote,
     OwnRating,
     SessionInfo,
-    WallNote,
 )
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
-from protocol.wire import from_fields, to_wire
-from server.batching import ScriptBatcher
+from protocol.wire import to_wire
+from server.keys import RoomKeys, new_epoch, new_room_code, new_token, token_hash
 from server.redis_client import RedisClient
+from server.scripts import (
+    UNAVAILABLE,
+    Scripts,
+    Stored,
+    allowed_phases,
+    refusal,
+)
 
-LUA_DIR = Path(__file__).with_name("lua")
-DONT_KNOW = "dk"
-
-#: Errors that mean "Redis is not reachable right now".
-UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
-
-
-class Outcome(Enum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-
-
-class PhaseConflict(Exception):
-    """Another process changed the phase between our read and our write."""
-
-
-def participant_id(code: str, token: str) -> str:
-    """The pseudonym under which a participant's answers are stored."""
-    return hashlib.sha256(f"{code}:{token}".encode()).hexdigest()[:24]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits
-
-
-def new_room_code() -> str:
-    alphabet = limits.ROOM_CODE_ALPHABET
-    return "".join(secrets.choice(alphabet) for _ in range(limits.ROOM_CODE_LENGTH))
-
-
-def _allowed(message_type: str) -> str:
-    return "," + ",".join(sorted(p.value for p in ALLOWED_PHASES[message_type])) + ","
-
-
-@dataclass(frozen=True, slots=True)
-class RoomKeys:
-    code: str
-
-    def _key(self, name: str) -> str:
-        return f"kleur:{{{self.code}}}:{name}"
-
-    @property
-    def meta(self) -> str:
-        return self._key("meta")
-
-    @property
-    def people(self) -> str:
-        return self._key("people")
-
-    @property
-    def orgs(self) -> str:
-        return self._key("orgs")
-
-    @property
-    def ballots(self) -> str:
-        return self._key("ballots")
-
-    @property
-    def tally(self) -> str:
-        return self._key("tally")
-
-    @property
-    def notes(self) -> str:
-        return self._key("notes")
-
-    @property
-    def owners(self) -> str:
-        return self._key("owners")
-
-    @property
-    def agenda(self) -> str:
-        return self._key("agenda")
-
-    @property
-    def votes(self) -> str:
-        return self._key("votes")
-
-    @property
-    def groups(self) -> str:
-        return self._key("groups")
-
-    @property
-    def previous(self) -> str:
-        """The earlier scan this room follows up (a string of JSON)."""
-        return self._key("previous")
-
-    @property
-    def followup(self) -> str:
-        """Index of an earlier agenda item -> its status."""
-        return self._key("followup")
-
-    @property
-    def seqs(self) -> str:
-        """pid -> highest seq applied for that participant."""
-        return self._key("seqs")
-
-    def mine(self, pid: str) -> str:
-        return self._key(f"mine:{pid}")
-
-    def dots(self, pid: str) -> str:
-        return self._key(f"dots:{pid}")
-
-    @property
-    def fixed(self) -> list[str]:
-        """Every key of the room except the per-participant ones."""
-        return [
-            self.meta,
-            self.people,
-            self.orgs,
-            self.ballots,
-            self.tally,
-            self.notes,
-            self.owners,
-            self.agenda,
-            self.votes,
-            self.groups,
-            self.seqs,
-            self.previous,
-            self.followup,
-        ]
+_allowed = allowed_phases
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +64,8 @@ class RoomMeta:
     facilitator_seqs: dict[str, int]
     #: The presenter view's read-only token ('' for rooms made before it existed).
     display_token: str = ""
+    #: The room state's epoch (see ``server.keys.new_epoch``).
+    epoch: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,34 +87,8 @@ class JoinResult:
     notes: tuple[OwnNote, ...]
     dots: tuple[OwnDots, ...]
     max_seq: int
-
-
-#: Appended to a norm id in ballot and tally fields for answers to the
-#: template's second question; ":" never occurs in a norm id (a slug).
-SECOND_QUESTION_SUFFIX = ":second"
-
-
-def norm_key(norm_id: str, question: Question) -> str:
-    """The norm's name in ballot and tally fields: one per (norm, question)."""
-    return norm_id + SECOND_QUESTION_SUFFIX if question is Question.SECOND else norm_id
-
-
-def _value_out(raw: str) -> int | None:
-    return None if raw == DONT_KNOW else int(raw)
-
-
-def _split_seq(raw: str) -> tuple[int, str]:
-    seq, _, rest = raw.partition("|")
-    return int(seq), rest
-
-
-def _pairs(flat: list[str]) -> dict[str, str]:
-    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
-    return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _sha1(text: str) -> str:
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    #: The room's change when this join added a participant (the count moved).
+    change: StreamMessage | None = None
 
 
 def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
@@ -245,47 +100,15 @@ def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
 
 
 class RoomStore:
-    def __init__(self, redis: RedisClient, *, room_ttl_seconds: int) -> None:
+    def __init__(
+        self, redis: RedisClient, *, room_ttl_seconds: int, sharded_pubsub: bool = True
+    ) -> None:
         # decode_responses=True: every reply is str.
         self.redis = redis
         self.ttl = room_ttl_seconds
-        prelude = (LUA_DIR / "_prelude.lua").read_text()
-        sources = {
-            path.stem: prelude + "\n" + path.read_text()
-            for path in sorted(LUA_DIR.glob("[a-z]*.lua"))
-        }
-        #: Script name -> SHA1 of its text (what EVALSHA names it by).
-        self._shas = {name: _sha1(text) for name, text in sources.items()}
-        self._batcher = ScriptBatcher(
-            redis, {self._shas[name]: text for name, text in sources.items()}
-        )
-
-    async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        try:
-            return await self._batcher.call(self._shas[name], keys, args)
-        except UNAVAILABLE as exc:
-            raise ProtocolError(
-                ErrorCode.STORE_UNAVAILABLE, "storage unreachable; nothing was stored"
-            ) from exc
-
-    async def _status(
-        self,
-        name: str,
-        keys: list[str],
-        args: list[Any],
-        details: Mapping[str, str] | None = None,
-    ) -> Outcome:
-        """Run a write script; a refusal becomes a ``ProtocolError`` whose detail
-        is ``details[status]`` when the command has a more specific one."""
-        status = await self._run(name, keys, args)
-        if status == "ok":
-            return Outcome.APPLIED
-        if status == "dup":
-            return Outcome.DUPLICATE
-        if status == "conflict":
-            raise PhaseConflict
-        detail = (details or {}).get(status) or _STATUS_DETAIL.get(status, status)
-        raise ProtocolError(ErrorCode(_STATUS_CODE.get(status, status)), detail)
+        self.scripts = Scripts(redis, sharded_pubsub=sharded_pubsub)
+        self._run = self.scripts.run
+        self._status = self.scripts.write
 
     # -- rooms -------------------------------------------------------------
     async def create_room(
@@ -310,6 +133,7 @@ class RoomStore:
                     "" if previous is None else json.dumps(dataclasses.asdict(previous)),
                     *(("", "", "") if session is None else dataclasses.astuple(session)),
                     display_token,
+                    new_epoch(),
                 ],
             )
             if status == "ok":
@@ -337,6 +161,7 @@ class RoomStore:
                 if field.startswith("fseq:")
             },
             display_token=raw.get("disp", ""),
+            epoch=raw.get("epoch", ""),
         )
 
     # -- participants ------------------------------------------------------
@@ -373,15 +198,15 @@ class RoomStore:
         )
         status = reply[0]
         if status != "ok":
-            raise ProtocolError(ErrorCode(status), _STATUS_DETAIL.get(status, status))
+            raise refusal(status)
         (_, phase, round_, locked, version, person, ballot, note_ids, note_blobs, dot_pairs,
-         last_seq) = reply  # fmt: skip
-        org_seq, org = _split_seq(person)
+         last_seq, change) = reply  # fmt: skip
+        org_seq, org = split_seq(person)
         ratings = []
         for (norm, question), stored in zip(asked, ballot, strict=True):
             if stored is not None:
-                seq, value = _split_seq(stored)
-                ratings.append(OwnRating(norm.id, _value_out(value), seq, question))
+                seq, value = split_seq(stored)
+                ratings.append(OwnRating(norm.id, value_out(value), seq, question))
         notes = []
         for note_id, blob in zip(note_ids, note_blobs, strict=True):
             if blob is None:
@@ -399,7 +224,7 @@ class RoomStore:
             )
         dots = []
         for note_id, stored in zip(dot_pairs[::2], dot_pairs[1::2], strict=True):
-            seq, count = _split_seq(stored)
+            seq, count = split_seq(stored)
             dots.append(OwnDots(note_id, int(count), seq))
         max_seq = max(
             [org_seq, int(last_seq)]
@@ -417,6 +242,7 @@ class RoomStore:
             notes=tuple(sorted(notes, key=lambda n: n.note_id)),
             dots=tuple(sorted(dots, key=lambda d: d.note_id)),
             max_seq=max_seq,
+            change=StreamMessage.parse(change) if change else None,
         )
 
     async def rate(
@@ -428,16 +254,16 @@ class RoomStore:
         seq: int,
         round_: int,
         question: Question = Question.CURRENT,
-    ) -> Outcome:
+    ) -> Stored:
         keys = RoomKeys(code)
         stored = DONT_KNOW if value is None else str(value)
         return await self._status(
             "rate",
             [keys.meta, keys.ballots, keys.tally, keys.seqs],
-            [pid, norm_key(norm_id, question), stored, seq, self.ttl, round_],
+            [pid, norm_key(norm_id, question), stored, seq, self.ttl, round_, _allowed("rate")],
         )
 
-    async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Outcome:
+    async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "set_org",
@@ -447,7 +273,7 @@ class RoomStore:
 
     async def put_note(
         self, code: str, pid: str, note_id: str, text: str, norm_id: str | None, seq: int
-    ) -> Outcome:
+    ) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "put_note",
@@ -464,7 +290,7 @@ class RoomStore:
             ],
         )
 
-    async def withdraw_note(self, code: str, pid: str, note_id: str, seq: int) -> Outcome:
+    async def withdraw_note(self, code: str, pid: str, note_id: str, seq: int) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "withdraw_note",
@@ -472,7 +298,7 @@ class RoomStore:
             [pid, note_id, seq, _allowed("withdraw_note")],
         )
 
-    async def dot_vote(self, code: str, pid: str, note_id: str, dots: int, seq: int) -> Outcome:
+    async def dot_vote(self, code: str, pid: str, note_id: str, dots: int, seq: int) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "dot_vote",
@@ -483,14 +309,14 @@ class RoomStore:
     # -- facilitator -------------------------------------------------------
     async def set_dot_voting(
         self, code: str, state: DotVoting, dots: int, max_per_note: int, seq: int, device: str
-    ) -> Outcome:
+    ) -> Stored:
         return await self._status(
             "set_dot_voting",
             [RoomKeys(code).meta],
             [state.value, dots, max_per_note, seq, _allowed("set_dot_voting"), device],
         )
 
-    async def put_note_group(self, code: str, group: NoteGroup, seq: int, device: str) -> Outcome:
+    async def put_note_group(self, code: str, group: NoteGroup, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
         blob = json.dumps({"title": group.title, "notes": list(group.note_ids)})
         return await self._status(
@@ -508,7 +334,7 @@ class RoomStore:
             {"unknown_item": "a note in this group does not exist or was withdrawn"},
         )
 
-    async def remove_note_group(self, code: str, group_id: str, seq: int, device: str) -> Outcome:
+    async def remove_note_group(self, code: str, group_id: str, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "remove_note_group",
@@ -516,7 +342,7 @@ class RoomStore:
             [group_id, seq, _allowed("remove_note_group"), device],
         )
 
-    async def set_timer(self, code: str, ends_at_ms: int | None, seq: int, device: str) -> Outcome:
+    async def set_timer(self, code: str, ends_at_ms: int | None, seq: int, device: str) -> Stored:
         return await self._status(
             "set_timer",
             [RoomKeys(code).meta],
@@ -525,13 +351,13 @@ class RoomStore:
 
     async def set_phase(
         self, code: str, expected: Phase, phase: Phase, round_: int, seq: int, device: str
-    ) -> Outcome:
+    ) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "set_phase", keys.fixed, [expected.value, phase.value, round_, seq, self.ttl, device]
         )
 
-    async def set_lock(self, code: str, locked: bool, seq: int, device: str) -> Outcome:
+    async def set_lock(self, code: str, locked: bool, seq: int, device: str) -> Stored:
         return await self._status(
             "set_lock",
             [RoomKeys(code).meta],
@@ -540,7 +366,7 @@ class RoomStore:
 
     async def hide_note(
         self, code: str, note_id: str, hidden: bool, seq: int, device: str
-    ) -> Outcome:
+    ) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "hide_note",
@@ -548,7 +374,7 @@ class RoomStore:
             [note_id, "1" if hidden else "0", seq, _allowed("hide_note"), device],
         )
 
-    async def set_moderation(self, code: str, enabled: bool, seq: int, device: str) -> Outcome:
+    async def set_moderation(self, code: str, enabled: bool, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "set_moderation",
@@ -556,7 +382,7 @@ class RoomStore:
             ["1" if enabled else "0", seq, _allowed("set_moderation"), device],
         )
 
-    async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Outcome:
+    async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
         blob = json.dumps(
             {
@@ -592,7 +418,7 @@ class RoomStore:
 
     async def set_follow_up_status(
         self, code: str, index: int, status: FollowUpStatus, seq: int, device: str
-    ) -> Outcome:
+    ) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "set_follow_up_status",
@@ -600,7 +426,7 @@ class RoomStore:
             [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl, device],
         )
 
-    async def remove_agenda_item(self, code: str, item_id: str, seq: int, device: str) -> Outcome:
+    async def remove_agenda_item(self, code: str, item_id: str, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
         return await self._status(
             "remove_agenda_item",
@@ -632,17 +458,17 @@ class RoomStore:
             _, pid, norm = field.split("|")
             if norm in index:
                 row = ratings.setdefault(pid, [None] * len(index))
-                row[index[norm]] = _value_out(_split_seq(stored)[1])
+                row[index[norm]] = value_out(split_seq(stored)[1])
         votes = [
-            Vote(_split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
+            Vote(split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
             for pid, row in ratings.items()
         ]
         return sorted(
             votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])
         )
 
-    async def read_room(self, code: str) -> RoomData | None:
-        """One consistent read (a read-only script) of everything the views need."""
+    async def read_record(self, code: str) -> RoomRecord | None:
+        """One consistent read (a read-only script) of the room's public state."""
         keys = RoomKeys(code)
         reply = await self._run(
             "read_room",
@@ -663,158 +489,27 @@ class RoomStore:
         if not reply:
             return None
         meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup = reply
-        data = parse_room(
-            _pairs(meta),
-            int(people),
-            _pairs(orgs),
-            _pairs(tally),
-            _pairs(notes),
-            _pairs(agenda),
-            _pairs(groups),
-            _pairs(votes),
+        return RoomRecord(
+            meta=public_meta(_pairs(meta)),
+            people=int(people),
+            hashes={
+                "orgs": _pairs(orgs),
+                "tally": _pairs(tally),
+                "notes": _pairs(notes),
+                "agenda": _pairs(agenda),
+                "groups": _pairs(groups),
+                "votes": _pairs(votes),
+                "followup": _pairs(followup),
+            },
+            previous=previous or None,
         )
-        if previous:
-            raw = json.loads(previous)
-            data = dataclasses.replace(
-                data,
-                previous=PreviousData(
-                    raw["room"], raw["medians"], tuple(tuple(i) for i in raw["items"])
-                ),
-                follow_up={int(index): FollowUpStatus(s) for index, s in _pairs(followup).items()},
-            )
-        return data
+
+    async def read_room(self, code: str) -> RoomData | None:
+        """The room as the views read it, straight from Redis (not from a mirror)."""
+        record = await self.read_record(code)
+        return None if record is None else room_data(record)
 
 
-def parse_room(
-    meta: dict[str, str],
-    people: int,
-    orgs: dict[str, str],
-    tally: dict[str, str],
-    notes: dict[str, str],
-    agenda: dict[str, str],
-    groups: dict[str, str],
-    votes: dict[str, str],
-) -> RoomData:
-    round_ = int(meta["round"])
-    by_round: dict[int, dict[str, dict[int | None, int]]] = {}
-    for field, count in tally.items():
-        round_text, norm, value = field.split("|")
-        if int(round_text) in (round_, round_ - 1) and count != "0":
-            norms = by_round.setdefault(int(round_text), {})
-            norms.setdefault(norm, {})[_value_out(value)] = int(count)
-    # Answers to the second question are tallied apart under "norm:second".
-    tallies: dict[str, dict[int | None, int]] = {}
-    second_tallies: dict[str, dict[int | None, int]] = {}
-    for norm, counts in by_round.get(round_, {}).items():
-        if norm.endswith(SECOND_QUESTION_SUFFIX):
-            second_tallies[norm.removesuffix(SECOND_QUESTION_SUFFIX)] = counts
-        else:
-            tallies[norm] = counts
-    wall = []
-    # In the order the notes were added (notes stored before ``created``
-    # existed first, by id); the views that must not show it re-sort.
-    stored_notes = sorted(
-        ((note_id, json.loads(blob)) for note_id, blob in notes.items()),
-        key=lambda entry: (int(entry[1].get("created") or 0), entry[0]),
-    )
-    for note_id, note in stored_notes:
-        if not note["withdrawn"]:
-            wall.append(
-                WallNote(
-                    note_id,
-                    note["text"],
-                    note["norm"] or None,
-                    bool(note["hidden"]),
-                    bool(note.get("pending")),
-                )
-            )
-    items = []
-    stored = ((item_id, json.loads(blob)) for item_id, blob in agenda.items())
-    for item_id, item in sorted(stored, key=_agenda_order):
-        if not item["removed"]:
-            items.append(
-                AgendaItem(
-                    item_id,
-                    item["action"],
-                    item["owner"],
-                    item["deadline"],
-                    item["norm"],
-                    item["note"],
-                    int(item["position"]),
-                    item.get("group"),
-                    item.get("follow_up"),
-                    from_fields(NormResult, item["snapshot"], "snapshot")
-                    if item.get("snapshot")
-                    else None,
-                )
-            )
-    return RoomData(
-        template_id=meta["template"],
-        phase=Phase(meta["phase"]),
-        round=round_,
-        locked=meta["locked"] == "1",
-        version=int(meta["version"]),
-        participants=people,
-        org_counts={org: int(n) for org, n in orgs.items() if int(n) > 0},
-        tallies=tallies,
-        second_tallies=second_tallies,
-        previous_tallies=(
-            {
-                norm: counts
-                for norm, counts in by_round.get(round_ - 1, {}).items()
-                if not norm.endswith(SECOND_QUESTION_SUFFIX)
-            }
-            if round_ > 1
-            else None
-        ),
-        notes=tuple(wall),
-        agenda=tuple(items),
-        groups=tuple(
-            NoteGroup(group_id, group["title"], tuple(group["notes"]))
-            for group_id, group in ((g, json.loads(blob)) for g, blob in groups.items())
-        ),
-        voting_state=DotVoting(meta["voting"]),
-        dots_per_participant=int(meta["dots"]),
-        max_per_note=int(meta["maxnote"]),
-        dots_cast=int(meta["dots_cast"]),
-        votes={note_id: int(n) for note_id, n in votes.items() if int(n) > 0},
-        timer_ends_at=int(meta["timer"]) if meta["timer"] else None,
-        session=_session(meta),
-        moderation=meta.get("moderation") == "1",
-    )
-
-
-def _session(meta: dict[str, str]) -> SessionInfo | None:
-    """The session's name, region and date; None for a room stored without them."""
-    if not meta.get("session_date"):
-        return None
-    return SessionInfo(
-        meta.get("session_name", ""), meta.get("session_region", ""), meta["session_date"]
-    )
-
-
-def _agenda_order(entry: tuple[str, dict[str, Any]]) -> tuple[int, int, str]:
-    """Position, then the order the items were added in.
-
-    ``created`` is the room's version when the item was first put (the item id
-    is random, so it cannot order ties).  Items stored before ``created``
-    existed come first among their position, by id.
-    """
-    item_id, item = entry
-    return int(item["position"]), int(item.get("created") or 0), item_id
-
-
-_STATUS_DETAIL = {
-    "room_not_found": "this room does not exist (or has expired)",
-    "room_locked": "the room is locked: use the link or QR code from the facilitator",
-    "room_full": "the room is full",
-    "wrong_phase": "not possible in the room's current phase",
-    "not_joined": "join first",
-    "unknown_item": "no such note or agenda item of yours",
-    "too_many": "limit reached",
-    "voting_open": "no new notes while dot voting is open",
-    "in_group": "this note is part of a group: put your dots on the group",
-}
-
-#: Script statuses that are a more specific case of an error code.
-_STATUS_CODE = {"voting_open": "wrong_phase", "in_group": "unknown_item"}
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))

@@ -9,10 +9,11 @@ import httpx
 import pytest
 import redis
 
+from agenda.room_record import RoomRecord, room_data
 from client.kleur_client import CommandRefused, KleurClient, new_id
 from protocol.errors import ErrorCode
 from protocol.phases import Phase, Role
-from server.store import RoomKeys, parse_room
+from server.keys import RoomKeys
 from tests.support import ServerProcess
 
 #: Item ids that sort the other way round from the order the items are added in,
@@ -151,7 +152,7 @@ def test_items_stored_before_the_creation_stamp_come_first_by_id() -> None:
         "old-a-item": blob(0, None),
         "top-of-1-x": blob(1, 2),
     }
-    data = parse_room(meta, 0, {}, {}, {}, agenda, {}, {})
+    data = room_data(RoomRecord(meta, hashes={"agenda": agenda}))
     assert [item.item_id for item in data.agenda] == [
         "old-a-item",
         "old-z-item",

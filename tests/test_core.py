@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda import export, stats
+from agenda.export import as_markdown, build
+from agenda.export import labels as export_labels
 from agenda.followup import ImportError_ as FollowUpImportError
 from agenda.followup import parse_previous
 from agenda.phases import (
@@ -753,7 +755,7 @@ def test_markdown_export_lists_the_agenda(room: tuple[Template, RoomData], lang:
     if not data.agenda:
         assert {"nl": "Nog geen acties.", "en": "No actions yet."}[lang] in text
     # The scores table shows medians only once revealed.
-    labels = export.labels(lang)
+    labels = export_labels.in_language(lang)
     hidden_label = labels["hidden"]
     norm_rows = [row for row in _section(text, labels["scores"]) if re.match(r"\| \d+\. ", row)]
     assert len(norm_rows) == len(template.norms)
@@ -803,7 +805,7 @@ def test_exports_leave_out_hidden_notes(lang: str) -> None:
         body = export.render(fmt, data, SCAN, lang, "ABC234").body.decode("utf-8-sig")
         assert "zichtbaar idee" in body
         assert "VERBORGEN-TEKST" not in body
-    md = export.markdown(data, SCAN, lang, "ABC234")
+    md = as_markdown.markdown_from(build.result_dict(data, SCAN, "ABC234"), lang)
     assert md.index("Stagebank opzetten") < md.index("Tweede \\| actie met regel")
     deadline = {"nl": "30 juni 2025", "en": "30 June 2025"}[lang]  # a date in words
     assert f"| 1 | Stagebank opzetten | Gemeente | {deadline} | " + SCAN.norms[0].title in md

@@ -1,4 +1,4 @@
-"""Exports (``agenda/export*.py``): every format, both languages, aggregates only.
+"""Exports (the ``agenda.export`` package): every format, both languages, aggregates only.
 
 Synchronous and without I/O, except the golden files in ``tests/golden/``:
 Markdown and CSV are compared byte for byte, JSON after parsing.  Run with
@@ -26,7 +26,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from agenda import export, export_csv, export_docx, export_pdf, insights, stats
+from agenda import export, insights, stats
+from agenda.export import as_csv, as_docx, as_markdown, as_pdf, build, labels, model, wording
 from agenda.templates import SecondQuestion, SecondQuestionKind, load_builtin_templates
 from agenda.views import PreviousData, RoomData
 from protocol.messages import AgendaItem, NoteGroup, SessionInfo, WallNote
@@ -275,7 +276,7 @@ def test_render_refuses_unknown_format_or_language() -> None:
 def test_every_format_renders_an_empty_room(fmt: str, lang: str) -> None:
     text = _text(fmt, _render(fmt, lang, EMPTY).body)
     if fmt not in ("json", "csv", "csv-semicolon"):
-        assert export.labels(lang)["none"] in _flat(text)
+        assert labels.in_language(lang)["none"] in _flat(text)
 
 
 # ------------------------------------------------------------------ labels
@@ -285,7 +286,7 @@ def test_labels_have_the_same_keys_and_placeholders_in_every_language() -> None:
     def placeholders(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
-    tables = {lang: export.labels(lang) for lang in export.LANGUAGES}
+    tables = {lang: labels.in_language(lang) for lang in export.LANGUAGES}
     keys = {lang: set(table) for lang, table in tables.items()}
     assert keys["nl"] == keys["en"]
     for key in keys["nl"]:
@@ -344,7 +345,7 @@ def test_json_matches_the_golden_file() -> None:
 
 
 def test_csv_tables_session_norms_agenda_ideas_and_groups() -> None:
-    t = export.labels("nl")
+    t = labels.in_language("nl")
     tables = _tables(_render("csv", "nl").body)
     assert tables["session.csv"] == [
         [t[key] for key in ("room", "session_name", "region", "date", "template")]
@@ -413,7 +414,7 @@ def test_csv_tables_session_norms_agenda_ideas_and_groups() -> None:
 
 
 def test_csv_has_no_dots_before_the_results_are_shown() -> None:
-    t = export.labels("en")
+    t = labels.in_language("en")
     tables = _tables(_render("csv", "en", VOTING).body)
     header = [t["idea"], t["note_group"], t["number"], t["norm_id"], t["norm"]]
     assert tables["notes.csv"][0] == header
@@ -428,7 +429,7 @@ def test_csv_has_no_dots_before_the_results_are_shown() -> None:
 
 
 def test_csv_adds_columns_and_a_file_for_a_previous_round_and_scan() -> None:
-    t = export.labels("en")
+    t = labels.in_language("en")
     tables = _tables(_render("csv", "en", HISTORY).body)
     plain = _tables(_render("csv", "en").body)
     norms = tables["norms.csv"]
@@ -462,7 +463,7 @@ def test_csv_adds_columns_and_a_file_for_a_previous_round_and_scan() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_csv_before_the_reveal_shows_only_the_median_then(lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     tables = _tables(_render("csv", lang, HISTORY_RATING).body)
     norms, earlier = tables["norms.csv"], tables["earlier-actions.csv"]
     assert "opinion-groups.csv" not in tables
@@ -505,20 +506,20 @@ def test_csv_cells_never_start_a_formula(fmt: str) -> None:
             for row in (row for table in tables for row in table):
                 # A negative number (a change since before) is a number, not a formula.
                 text = [cell for cell in row if not _NUMBER.match(cell)]
-                assert not [cell for cell in text if cell.startswith(export_csv.FORMULA_START)]
+                assert not [cell for cell in text if cell.startswith(as_csv.FORMULA_START)]
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_format_cell_quotes_formula_text(start: str) -> None:
-    assert export_csv.format_cell(f"{start}1+1") == f"'{start}1+1"
-    assert export_csv.format_cell(f"a{start}1") == f"a{start}1"
+    assert as_csv.format_cell(f"{start}1+1") == f"'{start}1+1"
+    assert as_csv.format_cell(f"a{start}1") == f"a{start}1"
 
 
 def test_format_cell_writes_numbers_as_numbers() -> None:
-    assert export_csv.format_cell(-2) == "-2"  # a scale may start below zero
-    assert export_csv.format_cell(6.5, ",") == "6,5"
-    assert export_csv.format_cell(6.0) == "6"
-    assert export_csv.format_cell(None) == ""
+    assert as_csv.format_cell(-2) == "-2"  # a scale may start below zero
+    assert as_csv.format_cell(6.5, ",") == "6,5"
+    assert as_csv.format_cell(6.0) == "6"
+    assert as_csv.format_cell(None) == ""
 
 
 # ------------------------------------------------------------------ DOCX and PDF
@@ -529,7 +530,7 @@ def test_format_cell_writes_numbers_as_numbers() -> None:
 def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: str) -> None:
     """Acceptance 8: the agenda first (after the title block); dot counts, groups,
     contested norms, opinion groups, the session's name and date."""
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     d = t["decimal"]
     long = {"nl": "15 januari 2027", "en": "15 January 2027"}[lang]
     text = _flat(_text(fmt, _render(fmt, lang).body))
@@ -539,7 +540,7 @@ def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: s
         f"{t['title']}: {SESSION.name}",
         f"{t['region']}: {SESSION.region} · {t['date']}: {long} · {t['template']}: {SCAN.title}",
         f"{t['room']}: {CODE} · {t['participants']}: 12 · {t['round']}: 2",
-        f"{t['exported']}: {export.long_date(TODAY.isoformat(), t)}",
+        f"{t['exported']}: {wording.long_date(TODAY.isoformat(), t)}",
     ]
     positions = [body.index(part) for part in title_block]
     assert positions == sorted(positions) and positions[0] == 0
@@ -562,7 +563,7 @@ def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: s
         + t["most_sentence"].format(low=f"1{d}5", high="8")
         + f" ({t['split']})",
         # Opinion groups: their sizes and the norms that separate them.
-        f"{t['note_group']} {t['people']} {export.group_name(0, t)} 6 {export.group_name(1, t)} 6",
+        f"{t['note_group']} {t['people']} {wording.group_name(0, t)} 6 {wording.group_name(1, t)} 6",
         t["separating"],
         f"1. Deskundigheid omgaan met werkgevers 2{d}5 8{d}5",
         # Note groups and dot counts, most dots first.
@@ -581,7 +582,7 @@ def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: s
 
 
 def test_docx_tables() -> None:
-    t = export.labels("nl")
+    t = labels.in_language("nl")
     document = docx.Document(io.BytesIO(_render("docx", "nl").body))
     tables = [
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
@@ -618,7 +619,7 @@ def test_docx_tables() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
 def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     d = t["decimal"]
     text = _flat(_text(fmt, _render(fmt, lang, HISTORY).body))
     for needle in (
@@ -636,9 +637,9 @@ def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -
         "20. Samenwerking gemeenten 3 ",
         t["earlier_actions"],
         f"{t['action']} {t['owner']} {t['deadline']} {t['status']}",
-        f"Werkgeversloket openen Gemeente {export.long_date('2025-06-01', t)} {t['status_done']}",
+        f"Werkgeversloket openen Gemeente {wording.long_date('2025-06-01', t)} {t['status_done']}",
         f"@Stagebank uitbreiden <i>regio</i> -ROC Deltion {t['status_in_progress']}",
-        f"Jongerenpanel starten UWV {export.long_date('2025-09-30', t)} {t['status_open']}",
+        f"Jongerenpanel starten UWV {wording.long_date('2025-09-30', t)} {t['status_open']}",
         f"Folder voor ouders Werkgeversservicepunt {t['status_dropped']}",
     ):
         assert needle in text, needle
@@ -649,12 +650,14 @@ def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
 def test_documents_before_the_reveal_show_the_earlier_scan_only(fmt: str, lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     text = _flat(_text(fmt, _render(fmt, lang, HISTORY_RATING).body))
     assert t["rounds"].format(round=2) not in text  # no shift before this round is shown
     assert t["since_previous"].format(room=PREVIOUS_ROOM) in text
     assert "18. Duidelijke regie 7 " in text and "-1,5" not in text and "-1.5" not in text
-    done = f"Werkgeversloket openen Gemeente {export.long_date('2025-06-01', t)} {t['status_done']}"
+    done = (
+        f"Werkgeversloket openen Gemeente {wording.long_date('2025-06-01', t)} {t['status_done']}"
+    )
     assert done in text
     assert t["opinion_groups"] not in text and t["contested"] not in text
 
@@ -662,7 +665,7 @@ def test_documents_before_the_reveal_show_the_earlier_scan_only(fmt: str, lang: 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
 def test_documents_without_history_have_no_history_sections(fmt: str, lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     text = _flat(_text(fmt, _render(fmt, lang).body))
     since = t["since_previous"].split("(")[0]
     for heading in (t["rounds"].format(round=2), since, t["earlier_actions"], t["status"]):
@@ -670,7 +673,7 @@ def test_documents_without_history_have_no_history_sections(fmt: str, lang: str)
 
 
 def test_docx_history_tables() -> None:
-    t = export.labels("nl")
+    t = labels.in_language("nl")
     document = docx.Document(io.BytesIO(_render("docx", "nl", HISTORY).body))
     tables = [
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
@@ -746,14 +749,14 @@ def test_documents_are_reproducible_and_dated_by_the_day(fmt: str) -> None:
 
 def test_a_new_agenda_key_reaches_the_renderers() -> None:
     """Renderers read ``result_dict`` output: a follow-up added there shows up."""
-    t = export.labels("en")
-    result = export.result_dict(ROOM, SCAN, CODE)
+    t = labels.in_language("en")
+    result = build.result_dict(ROOM, SCAN, CODE)
     result["agenda"][0]["follow_up"] = "2026-04-15"
-    agenda = _tables(export_csv.render_csv(result, t, TODAY))["agenda.csv"]
+    agenda = _tables(as_csv.render_csv(result, t, TODAY))["agenda.csv"]
     assert agenda[1][3:5] == ["2026-03-01", "2026-04-15"]
     for text in (
-        _flat(_docx_text(export_docx.render_docx(result, t, TODAY, "en"))),
-        _flat(_pdf_text(export_pdf.render_pdf(result, t, TODAY, "en"))),
+        _flat(_docx_text(as_docx.render_docx(result, t, TODAY, "en"))),
+        _flat(_pdf_text(as_pdf.render_pdf(result, t, TODAY, "en"))),
     ):
         assert t["follow_up"] in text and "2026-04-15" in text
     assert t["follow_up"] not in _flat(_text("pdf", _render("pdf", "en").body))
@@ -787,9 +790,9 @@ def test_exports_hold_nothing_that_points_at_a_person(fmt: str, lang: str) -> No
             TODAY.isoformat(),
         }
         assert set(re.findall(r"\d{4}-\d{2}-\d{2}", text)) <= allowed
-        t = export.labels(lang)
+        t = labels.in_language(lang)
         in_words = re.findall(rf"\d{{1,2}} (?:{'|'.join(t['months'].split())}) \d{{4}}", text)
-        assert set(in_words) <= {export.long_date(day, t) for day in allowed}
+        assert set(in_words) <= {wording.long_date(day, t) for day in allowed}
         # Organisation counts are not part of any export.
         assert "werkgever: 3" not in text.lower()
 
@@ -806,10 +809,10 @@ def test_hidden_notes_never_appear(fmt: str, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_room_not_revealed_exports_no_counts_or_medians(lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     result = json.loads(_render("json", lang, RATING).body)
     assert result["revealed"] is False
-    for norm in export.norms(result):
+    for norm in model.norms(result):
         assert (norm["counts"], norm["dont_know"], norm["median"]) == (None, None, None)
     assert norm["received"] == 0 and result["themes"][0]["norms"][0]["received"] == 10
 
@@ -847,7 +850,7 @@ def test_every_format_shows_the_one_middle_range() -> None:
     assert (insight.q1, insight.q3) == (1.5, 8.0)
     assert stats.quartiles(counts, SCAN.scale.min) == (1.5, 8.0)
     for lang in LANGS:
-        d = export.labels(lang)["decimal"]
+        d = labels.in_language(lang)["decimal"]
         for fmt in ("md", "docx", "pdf"):
             text = _flat(_text(fmt, _render(fmt, lang).body).replace("|", " "))
             assert f"4. Ondersteuning bij stages 8 5 1{d}5–8 " in text, (fmt, lang)
@@ -856,16 +859,16 @@ def test_every_format_shows_the_one_middle_range() -> None:
     assert norms["4"][7:9] == ["1.5", "8"]
     semicolon = _tables(_render("csv-semicolon", "nl").body, ";")["norms.csv"]
     assert semicolon[4][7:9] == ["1,5", "8"]
-    row = next(n for n in export.norms(json.loads(_render("json", "nl").body)) if n["number"] == 4)
+    row = next(n for n in model.norms(json.loads(_render("json", "nl").body)) if n["number"] == 4)
     assert (row["q1"], row["q3"]) == (1.5, 8)
 
 
 def test_contested_norms_follow_the_analysis() -> None:
-    result = export.result_dict(ROOM, SCAN, CODE, ANALYSIS)
+    result = build.result_dict(ROOM, SCAN, CODE, ANALYSIS)
     contested = {insight.norm_id for insight in ANALYSIS.norms if insight.contested}
-    assert {row["id"] for row in export.contested_norms(result)} == contested
-    assert [row["number"] for row in export.contested_norms(result)] == [3, 8, 4]
-    assert export.contested_norms(export.result_dict(RATING, SCAN, CODE)) == []
+    assert {row["id"] for row in model.contested_norms(result)} == contested
+    assert [row["number"] for row in model.contested_norms(result)] == [3, 8, 4]
+    assert model.contested_norms(build.result_dict(RATING, SCAN, CODE)) == []
 
 
 def test_json_carries_the_session_dots_groups_and_opinion_groups() -> None:
@@ -889,7 +892,7 @@ def test_json_carries_the_session_dots_groups_and_opinion_groups() -> None:
     # Before the reveal: no opinion groups, no figures; while voting: no dots.
     before = json.loads(_render("json", "en", RATING).body)
     assert before["opinion_groups"] is None
-    assert {row["q1"] for row in export.norms(before)} == {None}
+    assert {row["q1"] for row in model.norms(before)} == {None}
     voting = json.loads(_render("json", "en", VOTING).body)
     assert {note["dots"] for note in voting["notes"]} == {None}
     assert voting["groups"][0]["dots"] is None
@@ -900,7 +903,7 @@ def test_json_carries_the_session_dots_groups_and_opinion_groups() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_without_a_session_name_the_title_is_the_template(lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     for fmt in ("md", "docx", "pdf"):
         text = _flat(_text(fmt, _render(fmt, lang, replace(ROOM, session=None)).body))
         assert f"{t['title']}: {SCAN.title}" in text
@@ -909,20 +912,20 @@ def test_without_a_session_name_the_title_is_the_template(lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_opinion_groups_without_groups_say_why(lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     few = insights.build(SCAN, ROOM.tallies, None, CAMPS[:4], 3)
-    result = export.result_dict(ROOM, SCAN, CODE, few)
+    result = build.result_dict(ROOM, SCAN, CODE, few)
     assert result["opinion_groups"] is not None
-    assert export.opinion_group_text(result, t) in (t["groups_too_few"], t["groups_none"])
-    text = export.markdown_from(result, lang)
-    assert export.opinion_group_text(result, t) in text and "null" not in text
+    assert wording.opinion_group_text(result, t) in (t["groups_too_few"], t["groups_none"])
+    text = as_markdown.markdown_from(result, lang)
+    assert wording.opinion_group_text(result, t) in text and "null" not in text
 
 
 def test_long_dates_in_both_languages() -> None:
-    assert export.long_date("2027-01-15", export.labels("nl")) == "15 januari 2027"
-    assert export.long_date("2027-01-15", export.labels("en")) == "15 January 2027"
-    assert export.long_date("2026-12-01", export.labels("nl")) == "1 december 2026"
-    assert export.long_date(None, export.labels("nl")) == ""
+    assert wording.long_date("2027-01-15", labels.in_language("nl")) == "15 januari 2027"
+    assert wording.long_date("2027-01-15", labels.in_language("en")) == "15 January 2027"
+    assert wording.long_date("2026-12-01", labels.in_language("nl")) == "1 december 2026"
+    assert wording.long_date(None, labels.in_language("nl")) == ""
 
 
 # ------------------------------------------------------------ second question
@@ -996,12 +999,12 @@ def test_before_the_reveal_no_gap_or_second_distribution_leaves() -> None:
     assert all(theme["gap"] is None for theme in result["themes"])
     for fmt in ("md", "csv", "docx", "pdf"):
         text = _text(fmt, _render_gaps(fmt, "nl", GAPS_RATING).body)
-        assert export.labels("nl")["gap_ideal"] not in text, fmt
+        assert labels.in_language("nl")["gap_ideal"] not in text, fmt
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_csv_adds_the_second_question_and_gap_columns(lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     rows = _tables(_render_gaps("csv", lang).body)["norms.csv"]
     header = rows[0]
     assert header[-2:] == [
@@ -1018,7 +1021,7 @@ def test_csv_adds_the_second_question_and_gap_columns(lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("fmt", ["docx", "pdf"])
 def test_documents_show_the_gaps(fmt: str, lang: str) -> None:
-    t = export.labels(lang)
+    t = labels.in_language(lang)
     text = _flat(_text(fmt, _render_gaps(fmt, lang).body))
     for needle in (
         t["gap_ideal"],

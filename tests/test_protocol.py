@@ -280,6 +280,8 @@ previous_scans = st.builds(
 )
 #: Milliseconds since the epoch, as the server's clock gives them.
 epoch_ms = st.integers(0, 2**45)
+#: A room state's epoch (``server.keys.new_epoch``: 12 hex digits).
+room_epochs = st.text("0123456789abcdef", max_size=12)
 room_states = st.builds(
     RoomState,
     phase=phases,
@@ -294,6 +296,8 @@ room_states = st.builds(
     agenda=st.none() | small(room_agenda_items),
     hidden_notes=small(client_ids),
     pending_notes=small(client_ids),
+    epoch=room_epochs,
+    version=counts,
 )
 
 
@@ -415,6 +419,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         suggestions=small(note_groups),
         second_norms=st.none() | small(norm_results),
         moderation=st.booleans(),
+        epoch=room_epochs,
     ),
     Presenter: st.builds(
         Presenter,
@@ -435,6 +440,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         analysis=st.none() | analyses,
         previous=st.none() | previous_scans,
         second_norms=st.none() | small(norm_results),
+        epoch=room_epochs,
     ),
 }
 

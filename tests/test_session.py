@@ -19,7 +19,7 @@ from protocol.codec import JSON, MSGPACK
 from protocol.messages import Dashboard, Rate, RoomState
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
-from server.store import RoomKeys
+from server.keys import RoomKeys
 from tests.support import ServerProcess
 
 TEMPLATE = load_builtin_templates()["participatiescan"]

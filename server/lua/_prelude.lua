@@ -23,8 +23,77 @@ local function facilitator_dup(meta, device, seq)
   return false
 end
 
-local function bump(meta)
-  return redis.call('HINCRBY', meta, 'version', 1)
+-- The room stream.  Every write to the room's public state goes through
+-- hset / hincr / hdel below, which record it; `bump` gives the change the
+-- room's next version, and `applied` (the script's last step) publishes
+-- "version|epoch|[[hash, field, value or false], ...]" on the room's channel, in the same atomic step,
+-- so that versions on the stream are gapless and in order.
+-- agenda/room_record.py applies the same delta to a process's in-memory
+-- mirror of the room.  A script that changes the room bumps exactly once.
+local delta = {}
+-- Fields of meta no mirror may hold: tokens' hashes and per-device seqs.
+local function private_meta(field)
+  return field == 'fac' or field == 'join' or field == 'disp' or field == 'version'
+    or string.sub(field, 1, 5) == 'fseq:'
+end
+-- The key's name within the room: 'kleur:{CODE}:tally' -> 'tally'.
+local function key_name(key)
+  return string.match(key, ':([%w_]+)$')
+end
+local MIRRORED = { meta = true, orgs = true, tally = true, notes = true, agenda = true,
+  groups = true, votes = true, followup = true }
+local function record(key, field, value)
+  local name = key_name(key)
+  if not MIRRORED[name] or (name == 'meta' and private_meta(field)) then return end
+  delta[#delta + 1] = { name, field, value }
+end
+local function hset(key, field, value)
+  value = tostring(value)
+  redis.call('HSET', key, field, value)
+  record(key, field, value)
+end
+local function hincr(key, field, by)
+  local value = redis.call('HINCRBY', key, field, by)
+  record(key, field, tostring(value))
+  return value
+end
+local function hdel(key, field)
+  redis.call('HDEL', key, field)
+  record(key, field, false)
+end
+-- The number of participants changed (the count is public, who is not).
+local function record_people(people)
+  delta[#delta + 1] = { 'people', '', tostring(redis.call('HLEN', people)) }
+end
+
+-- The change's version: once per script that changed the room.  `epoch` may
+-- be given when the script already read it (one command fewer).
+local bumped = nil
+local function bump(meta, epoch)
+  local version = redis.call('HINCRBY', meta, 'version', 1)
+  bumped = { meta = meta, version = version, epoch = epoch }
+  return version
+end
+
+-- Publish the change on the room's stream (after all its writes, which the
+-- message carries); the message, or nil when nothing changed.
+local function publish()
+  if not bumped then return nil end
+  local epoch = bumped.epoch or redis.call('HGET', bumped.meta, 'epoch') or ''
+  -- "version|epoch|[writes]": a subscriber reads the version without parsing
+  -- the JSON, and drops what it already has (its own changes, heard again).
+  local message = bumped.version .. '|' .. epoch .. '|' .. cjson.encode(delta)
+  redis.call(PUBLISH_COMMAND, (string.gsub(bumped.meta, ':meta$', ':stream')), message)
+  return message
+end
+
+-- The reply of a write script that applied its command: with the stream
+-- message when it changed the room, so the process that ran it updates its
+-- own mirror at once.
+local function applied()
+  local message = publish()
+  if message then return { 'ok', message } end
+  return 'ok'
 end
 
 -- Keys created after the room may not have an expiry yet: give them the room's.
@@ -40,9 +109,15 @@ end
 
 -- The highest seq applied for a participant, returned on every join so that a
 -- client that lost its counter (but kept its token) never reuses a seq.
-local function note_participant_seq(seqs, pid, seq)
-  local last = tonumber(redis.call('HGET', seqs, pid) or '0')
-  if seq > last then redis.call('HSET', seqs, pid, seq) end
+-- `ttl` is given where the write may create the hash (the first seq of the room).
+local function note_participant_seq(seqs, pid, seq, ttl)
+  local last = redis.call('HGET', seqs, pid)
+  if not last then
+    redis.call('HSET', seqs, pid, seq)
+    if ttl then expire_new(seqs, ttl) end
+  elseif seq > tonumber(last) then
+    redis.call('HSET', seqs, pid, seq)
+  end
 end
 
 -- Whether a note is on the wall: it exists and was not withdrawn (a hidden

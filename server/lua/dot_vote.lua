@@ -50,15 +50,16 @@ end
 local old_counted = old_dots
 if not counts_for(ARGV[1]) then old_counted = 0 end
 if spent - old_counted + dots > tonumber(m[2]) then return 'too_many' end
-note_participant_seq(seqs, ARGV[6], seq)
+local ttl = tonumber(ARGV[5])
+note_participant_seq(seqs, ARGV[6], seq, ttl)
 redis.call('HSET', mydots, ARGV[1], ARGV[3] .. '|' .. ARGV[2])
 if dots ~= old_dots then
-  redis.call('HINCRBY', votes, ARGV[1], dots - old_dots)
-  redis.call('HINCRBY', meta, 'dots_cast', dots - old_dots)
+  hincr(votes, ARGV[1], dots - old_dots)
+  hincr(meta, 'dots_cast', dots - old_dots)
   bump(meta)
 end
-local ttl = tonumber(ARGV[5])
-expire_new(votes, ttl)
-expire_new(mydots, ttl)
-expire_new(seqs, ttl)
-return 'ok'
+if not old then
+  expire_new(votes, ttl)
+  expire_new(mydots, ttl)
+end
+return applied()

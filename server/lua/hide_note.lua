@@ -11,6 +11,6 @@ if note.withdrawn then return 'unknown_item' end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[3])) then return 'dup' end
 note.hidden = (ARGV[2] == '1')
 note.pending = false
-redis.call('HSET', notes, ARGV[1], cjson.encode(note))
+hset(notes, ARGV[1], cjson.encode(note))
 bump(meta)
-return 'ok'
+return applied()

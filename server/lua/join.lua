@@ -11,6 +11,7 @@ if not person then
   if redis.call('HLEN', people) >= tonumber(ARGV[3]) then return {'room_full'} end
   person = '0|'
   redis.call('HSET', people, pid, person)
+  record_people(people)
   m[5] = bump(meta)
 end
 local ttl = tonumber(ARGV[4])
@@ -23,4 +24,5 @@ local ids = redis.call('SMEMBERS', mine)
 local own = {}
 if #ids > 0 then own = redis.call('HMGET', notes, unpack(ids)) end
 return {'ok', m[1], m[2], m[3], tostring(m[5]), person, ballot, ids, own,
-  redis.call('HGETALL', mydots), redis.call('HGET', KEYS[7], pid) or '0'}
+  redis.call('HGETALL', mydots), redis.call('HGET', KEYS[7], pid) or '0',
+  publish() or false}

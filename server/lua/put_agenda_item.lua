@@ -52,6 +52,6 @@ if current then
 else
   item.created = version
 end
-redis.call('HSET', agenda, ARGV[1], cjson.encode(item))
+hset(agenda, ARGV[1], cjson.encode(item))
 expire_new(agenda, tonumber(ARGV[6]))
-return 'ok'
+return applied()

@@ -1,21 +1,22 @@
 -- Create or edit a participant's own note.  The author lives only in `owners`
--- and `mine`, which no view ever reads.
+-- and `mine`, which no view (and no stream message) ever reads.
 -- KEYS: meta, notes, owners, mine, seqs   ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl
 local meta, notes, owners, mine, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[6])
 if err then return err end
 -- Adding notes closes when dot voting opens: the wall people vote on stays put.
-if redis.call('HGET', meta, 'voting') == 'open' then return 'voting_open' end
+local m = redis.call('HMGET', meta, 'voting', 'version', 'moderation')
+if m[1] == 'open' then return 'voting_open' end
 local owner = redis.call('HGET', owners, ARGV[2])
 if owner and owner ~= ARGV[1] then return 'unknown_item' end
 local seq = tonumber(ARGV[3])
 local hidden = false
 -- The room's version when the note was first put: the order notes were added
 -- in (exports list ideas with equal dots that way).
-local created = tonumber(redis.call('HGET', meta, 'version'))
+local created = tonumber(m[2])
 -- With moderation on, a new note, and an edit that changes the text, wait for
 -- the facilitator's approval: an approved note cannot be rewritten unseen.
-local moderated = redis.call('HGET', meta, 'moderation') == '1'
+local moderated = m[3] == '1'
 local pending = moderated
 local raw = redis.call('HGET', notes, ARGV[2])
 if raw then
@@ -30,15 +31,17 @@ if redis.call('SISMEMBER', mine, ARGV[2]) == 0
     and redis.call('SCARD', mine) >= tonumber(ARGV[7]) then
   return 'too_many'
 end
-redis.call('HSET', notes, ARGV[2], cjson.encode({
+local ttl = tonumber(ARGV[8])
+hset(notes, ARGV[2], cjson.encode({
   text = ARGV[4], norm = ARGV[5], hidden = hidden, pending = pending, seq = ARGV[3],
   withdrawn = false, created = created }))
 redis.call('HSET', owners, ARGV[2], ARGV[1])
-note_participant_seq(seqs, ARGV[1], seq)
+note_participant_seq(seqs, ARGV[1], seq, ttl)
 redis.call('SADD', mine, ARGV[2])
 bump(meta)
-local ttl = tonumber(ARGV[8])
-expire_new(notes, ttl)
-expire_new(owners, ttl)
-expire_new(mine, ttl)
-return 'ok'
+if not raw then
+  expire_new(notes, ttl)
+  expire_new(owners, ttl)
+  expire_new(mine, ttl)
+end
+return applied()

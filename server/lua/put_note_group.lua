@@ -12,7 +12,7 @@ for _, note_id in ipairs(cjson.decode(ARGV[3]).notes) do
   if not live_note(notes, note_id) then return 'unknown_item' end
 end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
-redis.call('HSET', groups, ARGV[1], ARGV[3])
+hset(groups, ARGV[1], ARGV[3])
 bump(meta)
 expire_new(groups, tonumber(ARGV[6]))
-return 'ok'
+return applied()

@@ -8,6 +8,6 @@ if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
 local item = cjson.decode(raw)
 if item.removed then return 'ok' end
 item.removed = true
-redis.call('HSET', agenda, ARGV[1], cjson.encode(item))
+hset(agenda, ARGV[1], cjson.encode(item))
 bump(meta)
-return 'ok'
+return applied()

@@ -4,6 +4,6 @@ local err = phase_error(meta, ARGV[3])
 if err then return err end
 if redis.call('HEXISTS', groups, ARGV[1]) == 0 then return 'unknown_item' end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
-redis.call('HDEL', groups, ARGV[1])
+hdel(groups, ARGV[1])
 bump(meta)
-return 'ok'
+return applied()

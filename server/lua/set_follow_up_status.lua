@@ -3,7 +3,7 @@ local meta, followup = KEYS[1], KEYS[2]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[3])) then return 'dup' end
-redis.call('HSET', followup, ARGV[1], ARGV[2])
+hset(followup, ARGV[1], ARGV[2])
 bump(meta)
 expire_new(followup, tonumber(ARGV[5]))
-return 'ok'
+return applied()

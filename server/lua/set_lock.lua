@@ -3,6 +3,6 @@ local meta = KEYS[1]
 local err = phase_error(meta, ARGV[3])
 if err then return err end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[2])) then return 'dup' end
-redis.call('HSET', meta, 'locked', ARGV[1])
+hset(meta, 'locked', ARGV[1])
 bump(meta)
-return 'ok'
+return applied()

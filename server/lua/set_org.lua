@@ -6,11 +6,12 @@ local person = redis.call('HGET', people, ARGV[1])
 if not person then return 'not_joined' end
 local old_seq, old_org = split_seq(person)
 if old_seq >= tonumber(ARGV[3]) then return 'dup' end
-note_participant_seq(seqs, ARGV[1], tonumber(ARGV[3]))
+local ttl = tonumber(ARGV[5])
+note_participant_seq(seqs, ARGV[1], tonumber(ARGV[3]), ttl)
 redis.call('HSET', people, ARGV[1], ARGV[3] .. '|' .. ARGV[2])
 if old_org == ARGV[2] then return 'ok' end
-if old_org ~= '' then redis.call('HINCRBY', orgs, old_org, -1) end
-if ARGV[2] ~= '' then redis.call('HINCRBY', orgs, ARGV[2], 1) end
+if old_org ~= '' then hincr(orgs, old_org, -1) end
+if ARGV[2] ~= '' then hincr(orgs, ARGV[2], 1) end
 bump(meta)
-expire_new(orgs, tonumber(ARGV[5]))
-return 'ok'
+expire_new(orgs, ttl)
+return applied()

@@ -8,10 +8,11 @@ if not phase then return 'room_not_found' end
 -- server retries it with the phase it reads anew).
 if phase ~= ARGV[1] then return 'conflict' end
 if facilitator_dup(meta, ARGV[#ARGV], tonumber(ARGV[4])) then return 'dup' end
-redis.call('HSET', meta, 'phase', ARGV[2], 'round', ARGV[3])
+hset(meta, 'phase', ARGV[2])
+hset(meta, 'round', ARGV[3])
 -- A closed room has no countdown: phones would keep counting a timer nobody runs.
-if ARGV[2] == 'closed' then redis.call('HSET', meta, 'timer', '') end
+if ARGV[2] == 'closed' then hset(meta, 'timer', '') end
 bump(meta)
 local ttl = tonumber(ARGV[5])
 for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
-return 'ok'
+return applied()

@@ -7,9 +7,9 @@ if err then return err end
 if redis.call('HGET', owners, ARGV[2]) ~= ARGV[1] then return 'unknown_item' end
 local note = cjson.decode(redis.call('HGET', notes, ARGV[2]))
 if tonumber(note.seq) >= tonumber(ARGV[3]) then return 'dup' end
-redis.call('HSET', notes, ARGV[2], cjson.encode({
+hset(notes, ARGV[2], cjson.encode({
   text = '', norm = '', hidden = note.hidden, seq = ARGV[3], withdrawn = true }))
 redis.call('SREM', mine, ARGV[2])
 note_participant_seq(seqs, ARGV[1], tonumber(ARGV[3]))
 bump(meta)
-return 'ok'
+return applied()

@@ -35,14 +35,8 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Final
 
-from agenda.export import (
-    NormRow,
-    Result,
-    group_name,
-    norm_label,
-    norms,
-    number,
-)
+from agenda.export.model import NormRow, Result, norm_label, norms
+from agenda.export.wording import group_name, number
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and
 #: Google Sheets ("CSV injection"); a leading apostrophe makes it plain text.

@@ -46,21 +46,22 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from agenda.export import (
+from agenda.export.bars import bar_colour, bar_heights
+from agenda.export.model import (
     NormRow,
     NoteRow,
     Result,
-    bar_colour,
-    bar_heights,
     contested_norms,
+    has_follow_up,
+    norm_label,
+    norms,
+)
+from agenda.export.wording import (
     dots_text,
     gap_tables,
-    has_follow_up,
     long_date,
     middle_range,
     middle_sentence,
-    norm_label,
-    norms,
     number,
     opinion_group_tables,
     opinion_group_text,

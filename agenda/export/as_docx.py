@@ -1,6 +1,6 @@
 """The DOCX export: the PDF's content as a Word document a region can edit.
 
-Same sections as ``export_pdf``: the title block (session name, region, date,
+Same sections as ``as_pdf``: the title block (session name, region, date,
 template, room, export date), the agreed actions first, scores per theme (a
 table per theme with the middle range, a small PNG bar of the distribution),
 the norms the group disagreed on, the opinion groups, what changed since the
@@ -35,20 +35,14 @@ from docx.table import Table, _Cell
 from docx.text.run import Run
 from PIL import Image, ImageDraw
 
-from agenda.export import (
-    NoteRow,
-    Result,
-    bar_colour,
-    bar_heights,
-    contested_norms,
+from agenda.export.bars import bar_colour, bar_heights
+from agenda.export.model import NoteRow, Result, contested_norms, has_follow_up, norm_label, norms
+from agenda.export.wording import (
     dots_text,
     gap_tables,
-    has_follow_up,
     long_date,
     middle_range,
     middle_sentence,
-    norm_label,
-    norms,
     number,
     opinion_group_tables,
     opinion_group_text,

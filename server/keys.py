@@ -1,0 +1,131 @@
+"""Where a room lives in Redis: key names, pseudonyms and tokens.
+
+All of a room's keys share the hash tag ``{CODE}``, so Redis Cluster keeps a
+room (and its stream channel) on one shard.  No key or value holds a name,
+address, user agent or timestamp; a participant is a pseudonym (a hash of its
+device token).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from protocol import limits
+
+
+def participant_id(code: str, token: str) -> str:
+    """The pseudonym under which a participant's answers are stored."""
+    return hashlib.sha256(f"{code}:{token}".encode()).hexdigest()[:24]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def new_epoch() -> str:
+    """A room state's epoch: new whenever the room is (re)built in Redis."""
+    return secrets.token_hex(6)
+
+
+def new_room_code() -> str:
+    alphabet = limits.ROOM_CODE_ALPHABET
+    return "".join(secrets.choice(alphabet) for _ in range(limits.ROOM_CODE_LENGTH))
+
+
+@dataclass(frozen=True, slots=True)
+class RoomKeys:
+    code: str
+
+    def _key(self, name: str) -> str:
+        return f"kleur:{{{self.code}}}:{name}"
+
+    @property
+    def meta(self) -> str:
+        return self._key("meta")
+
+    @property
+    def people(self) -> str:
+        return self._key("people")
+
+    @property
+    def orgs(self) -> str:
+        return self._key("orgs")
+
+    @property
+    def ballots(self) -> str:
+        return self._key("ballots")
+
+    @property
+    def tally(self) -> str:
+        return self._key("tally")
+
+    @property
+    def notes(self) -> str:
+        return self._key("notes")
+
+    @property
+    def owners(self) -> str:
+        return self._key("owners")
+
+    @property
+    def agenda(self) -> str:
+        return self._key("agenda")
+
+    @property
+    def votes(self) -> str:
+        return self._key("votes")
+
+    @property
+    def groups(self) -> str:
+        return self._key("groups")
+
+    @property
+    def previous(self) -> str:
+        """The earlier scan this room follows up (a string of JSON)."""
+        return self._key("previous")
+
+    @property
+    def followup(self) -> str:
+        """Index of an earlier agenda item -> its status."""
+        return self._key("followup")
+
+    @property
+    def seqs(self) -> str:
+        """pid -> highest seq applied for that participant."""
+        return self._key("seqs")
+
+    @property
+    def stream(self) -> str:
+        """The room's pub/sub channel: every stored change, with its version."""
+        return self._key("stream")
+
+    def mine(self, pid: str) -> str:
+        return self._key(f"mine:{pid}")
+
+    def dots(self, pid: str) -> str:
+        return self._key(f"dots:{pid}")
+
+    @property
+    def fixed(self) -> list[str]:
+        """Every key of the room except the per-participant ones."""
+        return [
+            self.meta,
+            self.people,
+            self.orgs,
+            self.ballots,
+            self.tally,
+            self.notes,
+            self.owners,
+            self.agenda,
+            self.votes,
+            self.groups,
+            self.seqs,
+            self.previous,
+            self.followup,
+        ]
