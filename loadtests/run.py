@@ -62,6 +62,7 @@ from loadtests.servers import (
     Pinning,
     Stack,
     code_revision,
+    command_stats,
     cpu_seconds,
     echo_stack,
     external_stack,
@@ -117,6 +118,8 @@ class Options:
     ceiling: bool
     seed: int
     progress: bool
+    #: Start a 3-master Redis Cluster (with --url: --redis-url is a cluster node).
+    redis_cluster: bool = False
 
     @property
     def external(self) -> bool:
@@ -144,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
         "repeat for several processes",
     )
     parser.add_argument("--redis-url", help="with --url: the Redis those servers use")
+    parser.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help="run on a private 3-master Redis Cluster (with --url: --redis-url names a node)",
+    )
     parser.add_argument(
         "--server-pid",
         type=int,
@@ -206,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         ceiling=not args.no_ceiling,
         seed=args.seed,
         progress=not args.quiet,
+        redis_cluster=args.redis_cluster,
     )
     command = " ".join([PROG, *(shlex.quote(a) for a in argv)])
     # SIGTERM stops a run like Ctrl-C: the servers it started are stopped too.
@@ -350,9 +359,10 @@ def _stack(options: Options, processes: int, pinning: Pinning, work: Path) -> It
         pids = options.server_pids
         if len(pids) == len(options.urls):
             pids = pids[:processes]
-        yield external_stack(options.urls[:processes], options.redis_url, pids)
+        stack = external_stack(options.urls[:processes], options.redis_url, pids)
+        yield dataclasses.replace(stack, redis_cluster=options.redis_cluster)
     else:
-        with kleur_stack(processes, pinning, work) as stack:
+        with kleur_stack(processes, pinning, work, cluster=options.redis_cluster) as stack:
             yield stack
 
 
@@ -468,7 +478,7 @@ def read_counters(stack: Stack) -> Counters:
     client = stack.redis_client()
     if client is not None:
         try:
-            stats: dict[str, Any] = client.info("commandstats")
+            stats = command_stats(client)
         finally:
             client.close()
         commands = Counter(
@@ -481,11 +491,17 @@ def read_counters(stack: Stack) -> Counters:
     return Counters(
         at=now(),
         server_cpu=sum(c for c in cpu if c is not None) if cpu and None not in cpu else None,
-        redis_cpu=cpu_seconds(stack.redis_pid) if stack.redis_pid else None,
+        redis_cpu=_total_cpu(stack.redis_pids),
         machine_busy=machine_busy_seconds(),
         generator_cpu=self_cpu_seconds(),
         commands=commands,
     )
+
+
+def _total_cpu(pids: list[int]) -> float | None:
+    """CPU seconds of every Redis process (one per shard), None when one is unreadable."""
+    cpu = [cpu_seconds(pid) for pid in pids]
+    return sum(c for c in cpu if c is not None) if cpu and None not in cpu else None
 
 
 def server_rss_kib(stack: Stack) -> int | None:

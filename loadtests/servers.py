@@ -14,15 +14,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import httpx
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
 
+from loadtests.redis_cluster import LocalCluster
 from server.embedded_redis import RedisServer, free_port
 from server.serving import ServingStack
 from server.settings import Settings
@@ -318,15 +323,25 @@ class Stack:
     redis_pid: int | None
     redis_note: str
     processes: list[ServerProcess] = field(default_factory=list)
+    #: ``redis_url`` names a node of a Redis Cluster (``--redis-cluster``).
+    redis_cluster: bool = False
+    #: The cluster's other nodes, besides ``redis_pid``.
+    other_shard_pids: list[int] = field(default_factory=list)
+
+    @property
+    def redis_pids(self) -> list[int]:
+        return [pid for pid in [self.redis_pid, *self.other_shard_pids] if pid is not None]
 
     def serving(self) -> list[dict[str, str] | None]:
         """Per process started here, what it said it runs on (None: no start-up line)."""
         return [None if p.serving is None else p.serving.as_dict() for p in self.processes]
 
-    def redis_client(self) -> redis.Redis | None:
+    def redis_client(self) -> redis.Redis | RedisCluster | None:
         """For ``INFO``: what Redis itself reports, never a room's keys (``room_store``)."""
         if self.redis_url is None:
             return None
+        if self.redis_cluster:
+            return RedisCluster.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
         return redis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
 
     @contextlib.asynccontextmanager
@@ -335,25 +350,57 @@ class Stack:
         if self.redis_url is None:
             yield None
             return
-        client = aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
+        client: aioredis.Redis = (
+            AsyncRedisCluster.from_url(self.redis_url, decode_responses=True, socket_timeout=30)  # type: ignore[assignment]
+            if self.redis_cluster
+            else aioredis.Redis.from_url(self.redis_url, decode_responses=True, socket_timeout=30)
+        )
         try:
             yield RoomStore(client, room_ttl_seconds=Settings().room_ttl_seconds)
         finally:
             await client.aclose()
 
 
+def command_stats(client: redis.Redis | RedisCluster) -> dict[str, Any]:
+    """``INFO commandstats``; of a cluster, the calls of every primary added up."""
+    if not isinstance(client, RedisCluster):
+        stats: dict[str, Any] = client.info("commandstats")
+        return stats
+    total: Counter[str] = Counter()
+    per_node: dict[str, dict[str, Any]] = client.info(
+        "commandstats", target_nodes=RedisCluster.PRIMARIES
+    )
+    for node_stats in per_node.values():
+        for key, value in node_stats.items():
+            if isinstance(value, dict):
+                total[key] += int(value["calls"])
+    return {key: {"calls": calls} for key, calls in total.items()}
+
+
 @contextlib.contextmanager
-def kleur_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[Stack]:
-    """A private redis-server (AOF, fsync every second) and ``processes`` kleur servers."""
+def kleur_stack(
+    processes: int, pinning: Pinning, work_dir: Path, *, cluster: bool = False
+) -> Iterator[Stack]:
+    """A private redis-server (AOF, fsync every second), or with ``cluster`` a
+    private 3-master Redis Cluster, and ``processes`` kleur servers."""
     with tempfile.TemporaryDirectory(prefix="kleur-bench-redis-") as data_dir:
-        redis_server = RedisServer(data_dir=Path(data_dir), appendfsync="everysec")
+        redis_server: RedisServer | LocalCluster = (
+            LocalCluster(data_dir=Path(data_dir), appendfsync="everysec")
+            if cluster
+            else RedisServer(data_dir=Path(data_dir), appendfsync="everysec")
+        )
         servers: list[ServerProcess] = []
         try:
             redis_server.start()
-            assert redis_server.pid is not None
-            pin_process(redis_server.pid, pinning.servers)
+            redis_pids = (
+                redis_server.pids if isinstance(redis_server, LocalCluster) else [redis_server.pid]
+            )
+            for pid in redis_pids:
+                assert pid is not None
+                pin_process(pid, pinning.servers)
             env = {
                 "KLEUR_REDIS_URL": redis_server.url,
+                "KLEUR_REDIS_CLUSTER": "1" if cluster else "0",
                 # The runner creates hundreds of rooms from one address.
                 "KLEUR_ROOMS_PER_HOUR_PER_CLIENT": "1000000",
             }
@@ -371,12 +418,15 @@ def kleur_stack(processes: int, pinning: Pinning, work_dir: Path) -> Iterator[St
                 http_urls=[s.http_url for s in servers],
                 redis_url=redis_server.url,
                 server_pids=[s.pid for s in servers],
-                redis_pid=redis_server.pid,
+                redis_pid=redis_pids[0],
                 redis_note=(
-                    "private redis-server started by the runner: appendonly yes, "
+                    ("private 3-master Redis Cluster" if cluster else "private redis-server")
+                    + " started by the runner: appendonly yes, "
                     "appendfsync everysec (production's embedded Redis uses always)"
                 ),
                 processes=servers,
+                redis_cluster=cluster,
+                other_shard_pids=[pid for pid in redis_pids[1:] if pid is not None],
             )
         finally:
             for server in servers:

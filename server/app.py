@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -11,9 +12,6 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
@@ -28,6 +26,7 @@ from server import pages, routes
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
+from server.redis_client import RedisClient, make_node_client, make_redis_client
 from server.security import SecurityHeaders
 from server.services import Services
 from server.settings import Settings
@@ -91,7 +90,7 @@ def redis_client_name() -> str:
     return f"kleur-{socket.gethostname()}-{os.getpid()}"
 
 
-async def has_sharded_pubsub(redis: aioredis.Redis) -> bool:
+async def has_sharded_pubsub(redis: RedisClient) -> bool:
     """Whether Redis has sharded pub/sub (SPUBLISH, Redis 7.0+).
 
     Unreachable at start: assume it does (every supported Redis does); a
@@ -111,26 +110,9 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # A bounded pool: a burst of thousands of phones waits its turn for one
-        # of a few connections (each round trip is well under a millisecond)
-        # instead of opening thousands of connections to Redis at once, which
-        # ran into connect timeouts and Redis's client limit.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.redis_url,
-            max_connections=settings.redis_max_connections,
-            timeout=settings.redis_pool_timeout_seconds,
-            decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=2,
-            health_check_interval=10,
-            # A dropped pooled connection (e.g. Redis restarted) is retried at
-            # once; safe because every script is idempotent by sequence number.
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            # Which process a connection belongs to, in Redis's CLIENT LIST.
-            client_name=redis_client_name(),
-        )
-        redis = aioredis.Redis(connection_pool=pool)
+        # One Redis or a Redis Cluster, with a bounded number of connections;
+        # the name says which process a connection belongs to (CLIENT LIST).
+        redis = make_redis_client(settings, client_name=redis_client_name())
         sharded = await has_sharded_pubsub(redis)
         store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds, sharded_pubsub=sharded)
         hub = Hub(
@@ -144,6 +126,12 @@ def create_app(settings: Settings) -> Starlette:
             heartbeat_seconds=settings.stream_heartbeat_seconds,
             on_message=hub.on_stream_message,
             on_subscribed=hub.on_subscribed,
+            # On a cluster, one plain pub/sub client per node (the lanes).
+            node_client=(
+                functools.partial(make_node_client, settings, client_name=redis_client_name())
+                if settings.redis_cluster
+                else None
+            ),
         )
         hub.stream = stream
         app.state.services = Services(

@@ -12,6 +12,12 @@ Python reads the replies of another.
 Each EVALSHA stays atomic on its own and every script is idempotent by
 sequence number, so a pipeline resent after a dropped connection (redis-py
 retries it) changes nothing twice: the resent calls answer 'dup'.
+
+On a Redis Cluster the same pipeline is split by redis-py: each call goes to
+the shard that holds its keys' hash slot (all keys of a call are one room's,
+so one slot), one pipeline per shard, sent side by side.  A shard that lost
+its scripts answers NOSCRIPT for its calls only; ``SCRIPT LOAD`` on a cluster
+client loads the script on every primary.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
+
+from server.redis_client import RedisClient
 
 #: Most calls in one pipeline: big enough to carry a burst, small enough that
 #: one reply never holds up the event loop for long.
@@ -46,7 +53,7 @@ def _new_future() -> asyncio.Future[Any]:
 class ScriptBatcher:
     """Runs registered scripts (by SHA) for concurrent callers, batched."""
 
-    def __init__(self, redis: aioredis.Redis, sources: dict[str, str]) -> None:
+    def __init__(self, redis: RedisClient, sources: dict[str, str]) -> None:
         #: SHA -> script text, to load a script Redis forgot (e.g. after a restart).
         self._redis = redis
         self._sources = sources
@@ -94,6 +101,9 @@ class ScriptBatcher:
     async def _pipeline(self, batch: list[_Call]) -> list[Any]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for call in batch:
-                pipe.evalsha(call.sha, len(call.keys), *call.keys, *call.args)
+                # Not ``pipe.evalsha``: redis-py's cluster pipeline blocks that
+                # method, while the command itself is routed by its keys (the
+                # NOSCRIPT case it may have in mind is handled in ``_send``).
+                pipe.execute_command("EVALSHA", call.sha, len(call.keys), *call.keys, *call.args)
             replies: list[Any] = await pipe.execute(raise_on_error=False)
         return replies

@@ -27,9 +27,11 @@ import platformdirs
 
 from server import serving
 from server.embedded_redis import RedisNotInstalledError, RedisServer, find_redis_server
+from server.settings import parse_bool
 
 #: Exit codes besides 0: 2 is also what argparse uses for a usage error.
 EXIT_MISSING_DEPENDENCY = 2
+EXIT_USAGE = 2
 EXIT_STARTUP_FAILED = 3
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -54,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url",
         default=os.environ.get("KLEUR_REDIS_URL") or None,
         help="use this Redis instead of starting one (default: $KLEUR_REDIS_URL)",
+    )
+    serve.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help="--redis-url names a node of a Redis Cluster (default: $KLEUR_REDIS_CLUSTER)",
     )
     serve.add_argument(
         "--data-dir",
@@ -115,6 +122,20 @@ def _serve(args: argparse.Namespace) -> int:
     # the signal, then and at any other moment, into an orderly return.
     with _signal_handlers(_raise_stop):
         try:
+            try:
+                args.redis_cluster = args.redis_cluster or parse_bool(
+                    os.environ.get("KLEUR_REDIS_CLUSTER", ""), "KLEUR_REDIS_CLUSTER"
+                )
+            except ValueError as exc:
+                print(f"kleur: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            if args.redis_cluster and not args.redis_url:
+                print(
+                    "kleur: --redis-cluster needs --redis-url (any node of the cluster);"
+                    " kleur starts only a single Redis of its own, never a cluster",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
             if args.redis_url:
                 if args.data_dir is not None:
                     print("kleur: --data-dir is ignored: Redis is external", file=sys.stderr)
@@ -158,7 +179,9 @@ def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
     from server.settings import Settings
 
     try:
-        app = create_app(Settings.from_env(redis_url=redis_url))
+        app = create_app(
+            Settings.from_env(redis_url=redis_url, redis_cluster=args.redis_cluster or None)
+        )
     except TemplateError as exc:  # an operator's template (KLEUR_TEMPLATE_DIR): say which, briefly
         print(f"kleur: template not loaded: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILED

@@ -33,6 +33,7 @@ from protocol.wire import invalid
 from server.keys import participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
+from server.redis_client import ping_every_shard
 from server.scripts import UNAVAILABLE
 from server.services import Services
 
@@ -391,7 +392,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     services = _services(request)
     try:
-        await services.redis.ping()
+        await ping_every_shard(services.redis)
     except UNAVAILABLE:
         return PlainTextResponse("redis unreachable", status_code=503)
     if not services.stream.listening:

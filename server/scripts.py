@@ -16,7 +16,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -24,6 +23,7 @@ from agenda.phases import ALLOWED_PHASES
 from agenda.room_record import StreamMessage
 from protocol.errors import ErrorCode, ProtocolError
 from server.batching import ScriptBatcher
+from server.redis_client import RedisClient
 
 LUA_DIR: Final = Path(__file__).with_name("lua")
 
@@ -95,7 +95,7 @@ def refusal(status: str, details: Mapping[str, str] | None = None) -> ProtocolEr
 class Scripts:
     """Runs the scripts by name over one Redis client, batched (``ScriptBatcher``)."""
 
-    def __init__(self, redis: aioredis.Redis, *, sharded_pubsub: bool) -> None:
+    def __init__(self, redis: RedisClient, *, sharded_pubsub: bool) -> None:
         sources = script_sources(sharded_pubsub=sharded_pubsub)
         #: Script name -> SHA1 of its text (what EVALSHA names it by).
         self._shas = {name: _sha1(text) for name, text in sources.items()}

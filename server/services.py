@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from agenda.templates import Template
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
+from server.redis_client import RedisClient
 from server.settings import Settings
 from server.store import RoomStore
 from server.stream import RoomStream
@@ -17,7 +16,7 @@ from server.stream import RoomStream
 @dataclass(slots=True)
 class Services:
     settings: Settings
-    redis: aioredis.Redis
+    redis: RedisClient
     store: RoomStore
     hub: Hub
     stream: RoomStream

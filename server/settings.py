@@ -13,11 +13,30 @@ from dataclasses import dataclass
 
 from protocol import limits
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(raw: str, name: str) -> bool:
+    """A yes/no setting as the environment gives it; anything else is refused
+    (a typo must not quietly mean "no")."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r}: use 1/true/yes or 0/false/no")
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    #: Redis to use; the CLI starts an embedded one when none is given.
+    #: Redis to use; the CLI starts an embedded one when none is given.  In
+    #: cluster mode, any one node of the cluster (the client finds the others).
     redis_url: str = "redis://127.0.0.1:6379/0"
+    #: ``redis_url`` names a node of a Redis Cluster (``KLEUR_REDIS_CLUSTER=1``):
+    #: use redis-py's cluster client, which sends each room's commands to the
+    #: shard that holds the room's hash slot (``server.redis_client``).
+    redis_cluster: bool = False
     #: Seconds a room lives after its last join or phase change (default 2 days).
     room_ttl_seconds: int = 2 * 24 * 3600
     #: Smallest organisation-type group ever shown (anonymity).
@@ -29,7 +48,8 @@ class Settings:
     stream_heartbeat_seconds: float = 1.0
     #: Base URL for join links and QR codes; by default the request's own.
     public_url: str | None = None
-    #: Most connections this process opens to Redis; more concurrent commands wait.
+    #: Most connections this process opens to Redis (on a cluster: to each
+    #: node, besides the pub/sub ones); more concurrent commands wait.
     redis_max_connections: int = 32
     #: Seconds a command waits for a free Redis connection before it fails as
     #: ``store_unavailable`` (the client resends it).  A burst of 40,000 ratings
@@ -51,8 +71,10 @@ class Settings:
             raw = os.environ.get(f"KLEUR_{field.name.upper()}")
             if raw is None:
                 continue
-            kind = type(field.default)
-            if kind is int:
+            kind: type = type(field.default)
+            if kind is bool:
+                values[field.name] = parse_bool(raw, f"KLEUR_{field.name.upper()}")
+            elif kind is int:
                 values[field.name] = int(raw)
             elif kind is float:
                 values[field.name] = float(raw)

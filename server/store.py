@@ -13,8 +13,6 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from agenda.insights import Vote
 from agenda.room_record import (
     DONT_KNOW,
@@ -41,6 +39,7 @@ from protocol.messages import (
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import to_wire
 from server.keys import RoomKeys, new_epoch, new_room_code, new_token, token_hash
+from server.redis_client import RedisClient
 from server.scripts import (
     UNAVAILABLE,
     Scripts,
@@ -102,7 +101,7 @@ def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
 
 class RoomStore:
     def __init__(
-        self, redis: aioredis.Redis, *, room_ttl_seconds: int, sharded_pubsub: bool = True
+        self, redis: RedisClient, *, room_ttl_seconds: int, sharded_pubsub: bool = True
     ) -> None:
         # decode_responses=True: every reply is str.
         self.redis = redis

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.redis_cluster import LocalCluster
 from server.embedded_redis import RedisServer
 from tests.support import ServerProcess
 
@@ -17,6 +18,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+    """A real Redis Cluster of three masters on free ports (no replicas)."""
+    with LocalCluster(data_dir=tmp_path / "cluster") as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""``server.batching.ScriptBatcher`` against a real redis-server: many
-concurrent script calls in few pipelines, each caller getting its own reply."""
+"""``server.batching.ScriptBatcher`` against a real redis-server (and a real
+Redis Cluster): many concurrent script calls in few pipelines, each caller
+getting its own reply."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import hashlib
 
 import pytest
 import redis.asyncio as aioredis
+from redis import Redis
+from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from loadtests.redis_cluster import LocalCluster
 from server import batching
 from server.batching import ScriptBatcher
 from server.embedded_redis import RedisServer
+from server.redis_client import make_redis_client
+from server.settings import Settings
 
 #: Increments a counter and answers with the caller's argument and the new count.
 COUNT = "local n = redis.call('INCR', KEYS[1]) return {ARGV[1], n}"
@@ -81,4 +87,25 @@ async def test_a_lost_redis_fails_every_waiting_call(redis_server: RedisServer) 
         return_exceptions=True,
     )
     assert all(isinstance(r, RedisConnectionError | OSError) for r in results), results
+    await redis.aclose()
+
+
+async def test_on_a_cluster_each_call_runs_on_its_shard(redis_cluster: LocalCluster) -> None:
+    """One batch, split by hash slot over three shards; a shard that lost its
+    scripts (NOSCRIPT) gets them again and its calls are resent."""
+    redis = make_redis_client(Settings(redis_url=redis_cluster.url, redis_cluster=True))
+    batcher = ScriptBatcher(redis, {sha(COUNT): COUNT})
+    rooms = [f"{{room{i}}}:n" for i in range(300)]
+    nodes = {redis_cluster.node_for_slot(key_slot(key.encode())).port for key in rooms}
+    assert len(nodes) == 3  # the calls really go to every shard
+    replies = await asyncio.gather(*(batcher.call(sha(COUNT), [key], [key]) for key in rooms))
+    assert replies == [[key, 1] for key in rooms]
+    for node in redis_cluster.nodes:  # loaded on every primary
+        with Redis(port=node.port) as plain:
+            assert plain.script_exists(sha(COUNT)) == [True]
+    # One shard forgets (as after its restart); the others keep theirs.
+    with Redis(port=redis_cluster.nodes[1].port) as plain:
+        plain.script_flush()
+    replies = await asyncio.gather(*(batcher.call(sha(COUNT), [key], [key]) for key in rooms))
+    assert replies == [[key, 2] for key in rooms]
     await redis.aclose()
