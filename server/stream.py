@@ -229,7 +229,18 @@ class RoomStream:
 
     async def run(self) -> None:
         """Start a lane at once (for /readyz), then keep the lanes running."""
-        self._lane_for("-")
+        backoff = 0.1
+        while True:
+            try:
+                if self._node_client is not None:
+                    # Which node holds which channel: the cluster's slot map.
+                    await self.redis.initialize()
+                self._lane_for("-")
+                break
+            except Exception:  # Redis not reachable yet: /readyz says so meanwhile
+                log.warning("room stream cannot start; retrying in %.1fs", backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
         try:
             await asyncio.Event().wait()
         finally:
