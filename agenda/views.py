@@ -106,13 +106,18 @@ def norm_results(
     question: Question = Question.CURRENT,
 ) -> tuple[NormResult, ...]:
     scale = template.scale
+    values = scale.values
     tallies = data.second_tallies if question is Question.SECOND else data.tallies
     results = []
     for norm in template.norms:
-        tally = tallies.get(norm.id, {})
-        counts = tuple(tally.get(value, 0) for value in scale.values)
-        dont_know = tally.get(DONT_KNOW, 0)
-        received = sum(counts) + dont_know
+        tally = tallies.get(norm.id)
+        if not tally:  # nobody answered yet: the common case early in a round
+            counts: tuple[int, ...] = (0,) * len(values)
+            dont_know = received = 0
+        else:
+            counts = tuple([tally.get(value, 0) for value in values])
+            dont_know = tally.get(DONT_KNOW, 0)
+            received = sum(counts) + dont_know
         if revealed:
             results.append(
                 NormResult(norm.id, received, counts, dont_know, median(counts, scale.min))

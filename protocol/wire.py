@@ -192,35 +192,51 @@ def from_fields(cls: Any, data: dict[Any, Any], path: str) -> Any:
     return cls(**kwargs)
 
 
-#: Class -> its dataclass field names, or None (encoding a dashboard visits
-#: thousands of small objects of a handful of classes).
-_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    try:
-        return _FIELD_NAMES[cls]
-    except KeyError:
-        names = (
-            tuple(field.name for field in dataclasses.fields(cls))
-            if dataclasses.is_dataclass(cls)
-            else None
-        )
-        _FIELD_NAMES[cls] = names
-        return names
+#: Types that go on the wire as they are.
+_PLAIN: frozenset[type] = frozenset({type(None), bool, int, float, str})
+#: Type -> how its values go on the wire, made once per type: encoding one
+#: dashboard visits a few hundred small objects of a handful of classes, and
+#: a snapshot is encoded for every room that changed, several times a second.
+_ENCODERS: dict[type, Callable[[Any], object]] = {}
 
 
 def to_wire(value: object) -> object:
     """A message (or part of one) as plain maps, lists and scalars."""
-    if value is None or isinstance(value, bool | int | float) or type(value) is str:
+    kind = type(value)
+    if kind in _PLAIN:
         return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [to_wire(item) for item in value]
-    if isinstance(value, dict):
-        return {key: to_wire(item) for key, item in value.items()}
-    names = _field_names(type(value))
-    if names is not None:
-        return {name: to_wire(getattr(value, name)) for name in names}
-    return value
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _encoder_for(kind)
+    return encoder(value)
+
+
+def _encoder_for(kind: type) -> Callable[[Any], object]:
+    plain = _PLAIN
+
+    def sequence(value: tuple[object, ...] | list[object]) -> list[object]:
+        return [item if type(item) in plain else to_wire(item) for item in value]
+
+    def mapping(value: dict[object, object]) -> dict[object, object]:
+        return {key: item if type(item) in plain else to_wire(item) for key, item in value.items()}
+
+    if issubclass(kind, Enum):
+        return lambda value: value.value
+    if issubclass(kind, tuple | list):
+        return sequence
+    if issubclass(kind, dict):
+        return mapping
+    if issubclass(kind, bool | int | float | str):  # a subclass of a plain type
+        return lambda value: value
+    if dataclasses.is_dataclass(kind):
+        names = tuple(field.name for field in dataclasses.fields(kind))
+
+        def record(value: object) -> dict[str, object]:
+            wire = {}
+            for name in names:
+                item = getattr(value, name)
+                wire[name] = item if type(item) in plain else to_wire(item)
+            return wire
+
+        return record
+    return lambda value: value
