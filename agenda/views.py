@@ -109,21 +109,25 @@ def norm_results(
     values = scale.values
     tallies = data.second_tallies if question is Question.SECOND else data.tallies
     results = []
+    if not revealed:
+        # Before the reveal only how many answered leaves the server (a tally
+        # holds the scale's values and "don't know", nothing else).
+        for norm in template.norms:
+            tally = tallies.get(norm.id)
+            received = sum(tally.values()) if tally else 0
+            results.append(NormResult(norm.id, received, None, None, None))
+        return tuple(results)
+    empty = (0,) * len(values)
     for norm in template.norms:
         tally = tallies.get(norm.id)
-        if not tally:  # nobody answered yet: the common case early in a round
-            counts: tuple[int, ...] = (0,) * len(values)
+        if not tally:  # nobody answered yet
+            counts: tuple[int, ...] = empty
             dont_know = received = 0
         else:
             counts = tuple([tally.get(value, 0) for value in values])
             dont_know = tally.get(DONT_KNOW, 0)
             received = sum(counts) + dont_know
-        if revealed:
-            results.append(
-                NormResult(norm.id, received, counts, dont_know, median(counts, scale.min))
-            )
-        else:
-            results.append(NormResult(norm.id, received, None, None, None))
+        results.append(NormResult(norm.id, received, counts, dont_know, median(counts, scale.min)))
     return tuple(results)
 
 

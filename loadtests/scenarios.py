@@ -117,7 +117,7 @@ SCENARIOS: dict[str, Scenario] = {
             rerate_share=0.2,
             note_share=0.1,
             reconnect_share=0.05,
-            targets=("dashboard_p99", *_ALL_TARGETS),
+            targets=("dashboard_p99", "ack_p99_human", *_ALL_TARGETS),
         ),
         Scenario(
             name="burst",
@@ -131,7 +131,7 @@ SCENARIOS: dict[str, Scenario] = {
             rooms=1,
             participants_per_room=2000,
             pace=Pace.BURST,
-            targets=("ceiling_share", *_ALL_TARGETS),
+            targets=("cpu_ratio", *_ALL_TARGETS),
         ),
         Scenario(
             name="burst-scaling",

@@ -84,9 +84,9 @@ def test_dashboard_latency_counts_the_kth_acked_rating_in_the_first_snapshot_wit
 
 
 def test_verdict_says_by_how_much() -> None:
-    share = report.TARGETS["ceiling_share"]
-    assert report.verdict(share, 60.0).startswith("met")
-    assert "MISSED by 20 %" in report.verdict(share, 30.0)
+    cpu = report.TARGETS["cpu_ratio"]
+    assert report.verdict(cpu, 1.2).startswith("met")
+    assert "MISSED by 0.80 ×" in report.verdict(cpu, 2.4)
     p99 = report.TARGETS["ack_p99"]
     assert "MISSED by 25 ms" in report.verdict(p99, 75.0)
     assert "1.5× the limit" in report.verdict(p99, 75.0)

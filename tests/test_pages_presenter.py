@@ -152,7 +152,7 @@ def test_presenter_view_in_every_phase(
     crowd.join(6, ["gemeente", "onderwijs"])
     expect(nl.get_by_test_id("joined")).to_have_attribute("data-count", "6")
     # An <img> without a src yet is "complete" too: wait for the loaded picture itself.
-    nl.wait_for_function("document.querySelector('[data-testid=qr]').naturalWidth > 0")
+    nl.wait_for_function("() => document.querySelector('[data-testid=qr]').naturalWidth > 0")
     expect(nl.get_by_test_id("join-code")).to_have_text(room["code"])
     check("lobby", nl, en)
     screenshot(nl, "presenter-lobby")
@@ -380,7 +380,7 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     qr = dashboard.get_by_test_id("control-qr")
     # An <img> without a src yet is "complete" too: wait for the loaded picture itself.
     dashboard.wait_for_function(
-        "document.querySelector('[data-testid=control-qr]').naturalWidth > 0"
+        "() => document.querySelector('[data-testid=control-qr]').naturalWidth > 0"
     )
     # The QR route the page shows holds exactly that link (made by the server, segno).
     svg = httpx.get(

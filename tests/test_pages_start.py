@@ -50,7 +50,7 @@ def read_qr(page: Page) -> str:
     """The text of the join QR code, decoded from what the screen shows."""
     qr = page.get_by_test_id("qr")
     expect(qr).to_have_js_property("complete", True)
-    page.wait_for_function("document.querySelector('[data-testid=qr]').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('[data-testid=qr]').naturalWidth > 0")
     image = Image.open(io.BytesIO(qr.screenshot()))
     # zxing may report the same symbol twice (two detectors): one text is one code.
     found = {str(code.text) for code in zxingcpp.read_barcodes(image)}
