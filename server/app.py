@@ -118,6 +118,7 @@ def create_app(settings: Settings) -> Starlette:
         hub = Hub(
             store,
             interval=settings.dashboard_interval_seconds,
+            max_interval=settings.dashboard_max_interval_seconds,
             min_group_size=settings.min_group_size,
         )
         stream = RoomStream(
@@ -147,6 +148,7 @@ def create_app(settings: Settings) -> Starlette:
         tune_garbage_collector(settings.gc_young_threshold)
         tasks = [
             asyncio.create_task(hub.run(), name="hub"),
+            asyncio.create_task(hub.watch_load(), name="hub-load"),
             asyncio.create_task(stream.run(), name="room-stream"),
         ]
         try:

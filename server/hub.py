@@ -69,10 +69,29 @@ def broadcast(connections: set[Connection], message: ServerMessage) -> None:
         connection.send_frame(frame)
 
 
+#: How often the hub samples its event loop's lag, seconds.
+LAG_SAMPLE_SECONDS = 0.05
+#: Weight of the newest lag sample in the running average.
+LAG_WEIGHT = 0.3
+
+
 class Hub:
-    def __init__(self, store: RoomStore, *, interval: float, min_group_size: int) -> None:
+    def __init__(
+        self,
+        store: RoomStore,
+        *,
+        interval: float,
+        min_group_size: int,
+        max_interval: float | None = None,
+    ) -> None:
         self.store = store
+        #: A room's views go out at most once per ``interval`` seconds, and
+        #: less often (up to ``max_interval``) while the event loop runs late.
+        self.base_interval = interval
+        self.max_interval = max(interval, max_interval if max_interval is not None else interval)
         self.interval = interval
+        #: Running average of how late the event loop runs a timer, seconds.
+        self.loop_lag = 0.0
         self.min_group_size = min_group_size
         self.rooms: dict[str, LocalRoom] = {}
         #: Set by the app once the stream exists (the stream calls back into the hub).
@@ -199,6 +218,22 @@ class Hub:
         if code in self.rooms:
             self._dirty.add(code)
             self._wakeup.set()
+
+    async def watch_load(self) -> None:
+        """Follow the event loop's lag and stretch the refresh interval with it.
+
+        Under overload every callback runs late; a snapshot per room per tick
+        then takes the CPU that acknowledgements wait for.  Twice the lag on
+        top of the base interval, capped, sheds snapshots first: a dashboard
+        shows a change a little later, a phone still hears its ack at once.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            planned = loop.time() + LAG_SAMPLE_SECONDS
+            await asyncio.sleep(LAG_SAMPLE_SECONDS)
+            late = max(0.0, loop.time() - planned)
+            self.loop_lag += LAG_WEIGHT * (late - self.loop_lag)
+            self.interval = min(self.max_interval, self.base_interval + 2 * self.loop_lag)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
