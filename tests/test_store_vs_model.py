@@ -37,7 +37,7 @@ from hypothesis.stateful import (
 )
 
 from agenda import room_model
-from agenda.phases import TRANSITIONS, next_phase
+from agenda.phases import ALLOWED_PHASES, TRANSITIONS, next_phase
 from agenda.room_model import commands as c
 from agenda.room_model.state import RoomState
 from agenda.room_model.stored import JSON_HASHES, StoredValue, record, stored_form
@@ -76,6 +76,9 @@ SMALL_LIMITS = {
     "MAX_NOTE_GROUPS": 1,
     "MAX_AGENDA_ITEMS": 2,
 }
+#: Whether a command first walks the room to a phase that allows it (else
+#: most commands meet the wrong phase, and the steps after them never happen).
+STEER = st.sampled_from([True, False])
 #: A seq choice: 0 the actor's next seq, 1 its last one again, 2+ an older one.
 SEQ_BACK = st.sampled_from([0, 0, 0, 0, 0, 1, 2, 3])
 PREVIOUS = PreviousData("OLDROOM", {NORMS[0]: 3.5}, (("bel de wethouder", "Anna", None),))
@@ -264,8 +267,8 @@ class StoreVsModel(RuleBasedStateMachine):
     # -- the room ----------------------------------------------------------
     @initialize(
         start=st.sampled_from(
-            [RoomPhase.LOBBY, RoomPhase.RATING, RoomPhase.REVEAL, RoomPhase.BRAINSTORM,
-             RoomPhase.BRAINSTORM, RoomPhase.AGENDA]
+            [RoomPhase.RATING, RoomPhase.BRAINSTORM, RoomPhase.REVEAL, RoomPhase.AGENDA,
+             RoomPhase.LOBBY]
         ),
         previous=st.booleans(),
         session=st.booleans(),
@@ -324,6 +327,24 @@ class StoreVsModel(RuleBasedStateMachine):
         if voting and start in (RoomPhase.BRAINSTORM, RoomPhase.AGENDA):
             self.step(c.SetDotVoting(DotVoting.OPEN, 3, 2, self.seq(fac, 0), fac))
 
+    def steer(self, message_type: str, steer: bool) -> None:
+        """Move the room, the shortest way, to a phase in which ``message_type`` is
+        allowed (never to closed)."""
+        allowed = ALLOWED_PHASES[message_type]
+        if not steer or self.room.meta.phase in allowed:
+            return
+        paths = {self.room.meta.phase: list[RoomPhase]()}
+        queue = [self.room.meta.phase]
+        while queue:
+            here = queue.pop(0)
+            for there in sorted(TRANSITIONS[here] - {RoomPhase.CLOSED} - set(paths)):
+                paths[there] = [*paths[here], there]
+                if there in allowed:
+                    for target in paths[there]:
+                        self._move(target, DEVICES[0], 0)
+                    return
+                queue.append(there)
+
     def _move(
         self, target: RoomPhase, device: str, back: int, expected: RoomPhase | None = None
     ) -> None:
@@ -349,9 +370,13 @@ class StoreVsModel(RuleBasedStateMachine):
         given = {"none": "", "right": self.join_token, "wrong": "not-the-token"}[token]
         self.step(c.Join(pid, given, limits.MAX_PARTICIPANTS_PER_ROOM))
 
-    @rule(pid=st.sampled_from(PIDS), org=st.sampled_from([*ORGS, None]), back=SEQ_BACK)
-    def set_org(self, pid: str, org: str | None, back: int) -> None:
-        self.step(c.SetOrg(pid, org, self.seq(pid, back)))
+    @rule(pid=st.sampled_from(PIDS), shift=st.sampled_from([1, 2, 0]), back=SEQ_BACK)
+    def set_org(self, pid: str, shift: int, back: int) -> None:
+        """Mostly another organisation type than the participant has (or none)."""
+        choices = [*ORGS, None]
+        person = self.room.people.get(pid)
+        now = choices.index(person.org or None) if person else 0
+        self.step(c.SetOrg(pid, choices[(now + shift) % len(choices)], self.seq(pid, back)))
 
     @rule(
         pid=st.sampled_from(PIDS),
@@ -360,10 +385,19 @@ class StoreVsModel(RuleBasedStateMachine):
         value=st.sampled_from([1, 2, 3, None]),
         old_round=st.sampled_from([False] * 5 + [True]),
         back=SEQ_BACK,
+        steer=STEER,
     )
     def rate(
-        self, pid: str, norm: str, second: bool, value: int | None, old_round: bool, back: int
+        self,
+        pid: str,
+        norm: str,
+        second: bool,
+        value: int | None,
+        old_round: bool,
+        back: int,
+        steer: bool,
     ) -> None:
+        self.steer("rate", steer)
         key = norm_key(norm, Question.SECOND if second else Question.CURRENT)
         round_ = self.room.meta.round - old_round
         self.step(c.Rate(pid, key, value, self.seq(pid, back), round_))
@@ -375,10 +409,14 @@ class StoreVsModel(RuleBasedStateMachine):
         norm=st.sampled_from([*NORMS, None]),
         own=st.booleans(),
         back=SEQ_BACK,
+        steer=STEER,
     )
     def put_note(
-        self, pid: str, note_id: str, text: str, norm: str | None, own: bool, back: int
+        self, pid: str, note_id: str, text: str, norm: str | None, own: bool, back: int, steer: bool
     ) -> None:
+        self.steer("put_note", steer)
+        if steer and self.room.meta.voting is DotVoting.OPEN:
+            self.set_dot_voting(DotVoting.CLOSED, 3, 2, DEVICES[0], 0)
         mine = sorted(n for n, owner in self.room.owners.items() if owner == pid)
         if own and mine:  # one of its own notes again (an edit, or back after a withdrawal)
             note_id = mine[NOTE_IDS.index(note_id) % len(mine)]
@@ -390,8 +428,10 @@ class StoreVsModel(RuleBasedStateMachine):
         note_id=st.sampled_from(NOTE_IDS),
         author=st.sampled_from([True, True, False]),
         back=SEQ_BACK,
+        steer=STEER,
     )
-    def withdraw_note(self, pid: str, note_id: str, author: bool, back: int) -> None:
+    def withdraw_note(self, pid: str, note_id: str, author: bool, back: int, steer: bool) -> None:
+        self.steer("withdraw_note", steer)
         if author:  # mostly the note's author (anyone else is refused)
             pid = self.room.owners.get(note_id, pid)
         self.step(c.WithdrawNote(pid, note_id, self.seq(pid, back)))
@@ -401,8 +441,10 @@ class StoreVsModel(RuleBasedStateMachine):
         item=st.sampled_from(NOTE_IDS + GROUP_IDS),
         dots=st.integers(0, 3),
         back=SEQ_BACK,
+        steer=STEER,
     )
-    def dot_vote(self, pid: str, item: str, dots: int, back: int) -> None:
+    def dot_vote(self, pid: str, item: str, dots: int, back: int, steer: bool) -> None:
+        self.steer("dot_vote", steer)
         if self.room.meta.voting is not DotVoting.OPEN and back == 0:
             # Mostly while voting is open (a closed vote is refused at once).
             self.set_dot_voting(DotVoting.OPEN, 3, 2, DEVICES[0], 0)
@@ -422,7 +464,7 @@ class StoreVsModel(RuleBasedStateMachine):
         self.step(c.SetLock(locked, self.seq(device, back), device))
 
     @rule(
-        ends_at=st.sampled_from([None, 1_800_000_000_000]),
+        ends_at=st.sampled_from([1_800_000_000_000, None]),
         device=st.sampled_from(DEVICES),
         back=SEQ_BACK,
     )
@@ -438,8 +480,10 @@ class StoreVsModel(RuleBasedStateMachine):
         hidden=st.booleans(),
         device=st.sampled_from(DEVICES),
         back=SEQ_BACK,
+        steer=STEER,
     )
-    def hide_note(self, note_id: str, hidden: bool, device: str, back: int) -> None:
+    def hide_note(self, note_id: str, hidden: bool, device: str, back: int, steer: bool) -> None:
+        self.steer("hide_note", steer)
         self.step(c.HideNote(note_id, hidden, self.seq(device, back), device))
 
     @rule(
@@ -447,8 +491,12 @@ class StoreVsModel(RuleBasedStateMachine):
         note_ids=st.lists(st.sampled_from(NOTE_IDS), min_size=1, max_size=3, unique=True),
         device=st.sampled_from(DEVICES),
         back=SEQ_BACK,
+        steer=STEER,
     )
-    def put_note_group(self, group_id: str, note_ids: list[str], device: str, back: int) -> None:
+    def put_note_group(
+        self, group_id: str, note_ids: list[str], device: str, back: int, steer: bool
+    ) -> None:
+        self.steer("put_note_group", steer)
         seq = self.seq(device, back)
         self.step(
             c.PutNoteGroup(group_id, "Samen", tuple(note_ids), seq, device, limits.MAX_NOTE_GROUPS)
@@ -483,12 +531,14 @@ class StoreVsModel(RuleBasedStateMachine):
         follow_up=st.sampled_from([None, "0"]),
         device=st.sampled_from(DEVICES),
         back=SEQ_BACK,
+        steer=STEER,
     )
     def put_agenda_item(
         self, item_id: str, norm: str | None, link: str, note_id: str, group_id: str,
         position: int, snapshot: bool, action: str, deadline: str | None,
-        follow_up: str | None, device: str, back: int,
+        follow_up: str | None, device: str, back: int, steer: bool,
     ) -> None:  # fmt: skip
+        self.steer("put_agenda_item", steer)
         result = None
         if snapshot and norm is not None:
             wire = to_wire(NormResult(norm, 4, (1, 2, 1), 0, float(position) + 0.5))
@@ -511,8 +561,16 @@ class StoreVsModel(RuleBasedStateMachine):
             )
         )
 
-    @rule(item_id=st.sampled_from(ITEM_IDS), device=st.sampled_from(DEVICES), back=SEQ_BACK)
-    def remove_agenda_item(self, item_id: str, device: str, back: int) -> None:
+    @rule(
+        item_id=st.sampled_from(ITEM_IDS),
+        device=st.sampled_from(DEVICES),
+        back=SEQ_BACK,
+        steer=STEER,
+    )
+    def remove_agenda_item(self, item_id: str, device: str, back: int, steer: bool) -> None:
+        self.steer("remove_agenda_item", steer)
+        if steer and self.room.agenda:  # an item there is (maybe removed already)
+            item_id = sorted(self.room.agenda)[ITEM_IDS.index(item_id) % len(self.room.agenda)]
         self.step(c.RemoveAgendaItem(item_id, self.seq(device, back), device))
 
     @rule(
@@ -542,6 +600,13 @@ class StoreVsModel(RuleBasedStateMachine):
         without_ttl = sorted(name for name, ttl in ttls.items() if not 0 < ttl <= TTL)
         assert not without_ttl, f"keys without the room's TTL: {without_ttl}"
         assert read == room_data(record(self.model))
+
+    def teardown(self) -> None:
+        """Every room ends closed (closing stops a timer, and most examples never
+        close their room on their own)."""
+        if self.model is not None and self.model.meta.phase is not RoomPhase.CLOSED:
+            self._move(RoomPhase.CLOSED, DEVICES[1], 0)
+            self.same_state()
 
 
 @pytest.fixture
