@@ -342,6 +342,8 @@ class StoreVsModel(RuleBasedStateMachine):
                 if there in allowed:
                     for target in paths[there]:
                         self._move(target, DEVICES[0], 0)
+                        if self.room.meta.phase is not target:
+                            return  # refused (in both): walk no further
                     return
                 queue.append(there)
 
