@@ -55,11 +55,13 @@ note_participant_seq(seqs, ARGV[6], seq, ttl)
 redis.call('HSET', mydots, ARGV[1], ARGV[3] .. '|' .. ARGV[2])
 if dots ~= old_dots then
   hincr(votes, ARGV[1], dots - old_dots)
+  -- Whenever votes moves: a first vote of 0 dots created nothing here, so the
+  -- hash may be created by a later vote of the same participant (EXPIRE NX
+  -- leaves a TTL it already has).
+  expire_new(votes, ttl)
   hincr(meta, 'dots_cast', dots - old_dots)
   bump(meta)
 end
-if not old then
-  expire_new(votes, ttl)
-  expire_new(mydots, ttl)
-end
+-- The participant's first vote on this item: it may have created `mydots`.
+if not old then expire_new(mydots, ttl) end
 return applied()

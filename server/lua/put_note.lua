@@ -23,8 +23,13 @@ if raw then
   local note = cjson.decode(raw)
   if tonumber(note.seq) >= seq then return 'dup' end
   hidden = note.hidden
-  created = note.created or 0
-  if note.text == ARGV[4] or not moderated then pending = note.pending or false end
+  -- A withdrawn note put again is a new note on the wall: it comes last
+  -- (`created` now; its tombstone keeps no place) and waits for approval
+  -- again; a note the facilitator hid stays hidden.
+  if not note.withdrawn then
+    created = note.created or 0
+    if note.text == ARGV[4] or not moderated then pending = note.pending or false end
+  end
   if hidden then pending = false end
 end
 if redis.call('SISMEMBER', mine, ARGV[2]) == 0
@@ -35,13 +40,12 @@ local ttl = tonumber(ARGV[8])
 hset(notes, ARGV[2], cjson.encode({
   text = ARGV[4], norm = ARGV[5], hidden = hidden, pending = pending, seq = ARGV[3],
   withdrawn = false, created = created }))
-redis.call('HSET', owners, ARGV[2], ARGV[1])
+-- A key this write may create gets the room's TTL: `notes` and `owners` only
+-- grow (a new note id), but `mine` empties when a participant withdraws its
+-- last note, so a note put again (or any new member) may re-create it.
+if redis.call('HSET', owners, ARGV[2], ARGV[1]) == 1 then expire_new(owners, ttl) end
 note_participant_seq(seqs, ARGV[1], seq, ttl)
-redis.call('SADD', mine, ARGV[2])
+if redis.call('SADD', mine, ARGV[2]) == 1 then expire_new(mine, ttl) end
 bump(meta)
-if not raw then
-  expire_new(notes, ttl)
-  expire_new(owners, ttl)
-  expire_new(mine, ttl)
-end
+if not raw then expire_new(notes, ttl) end
 return applied()

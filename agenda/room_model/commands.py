@@ -1,0 +1,187 @@
+"""The commands the room model applies: one per Lua script that writes, with its arguments.
+
+They carry what the script receives (``server/store.py`` marshals the same
+values): the participant's pid or the facilitator's device, the seq, and the
+limits the script is given, so a test can run the model with smaller ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol import limits
+from protocol.phases import DotVoting, FollowUpStatus, Phase
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRoom:
+    template: str
+    fac: str
+    join: str
+    disp: str
+    epoch: str
+    dots: int = limits.DEFAULT_DOTS_PER_PARTICIPANT
+    #: The earlier scan this room follows up (JSON), or None.
+    previous: str | None = None
+    session_name: str = ""
+    session_region: str = ""
+    session_date: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    pid: str
+    #: The join token the participant gave ('' for none).
+    join_token: str = ""
+    max_participants: int = limits.MAX_PARTICIPANTS_PER_ROOM
+
+
+@dataclass(frozen=True, slots=True)
+class SetOrg:
+    pid: str
+    org: str | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    pid: str
+    #: The norm's key: its id, with ``:second`` for the second question.
+    norm: str
+    #: None: don't know.
+    value: int | None
+    seq: int
+    round: int
+
+
+@dataclass(frozen=True, slots=True)
+class PutNote:
+    pid: str
+    note_id: str
+    text: str
+    norm: str | None
+    seq: int
+    max_notes: int = limits.MAX_NOTES_PER_PARTICIPANT
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawNote:
+    pid: str
+    note_id: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class DotVote:
+    pid: str
+    #: A note or a note group.
+    item_id: str
+    dots: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPhase:
+    """The move as the server computed it from ``expected`` (``agenda.phases.next_phase``)."""
+
+    expected: Phase
+    phase: Phase
+    round: int
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetLock:
+    locked: bool
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    #: When the countdown ends (server ms), or None.
+    ends_at: int | None
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetModeration:
+    enabled: bool
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class HideNote:
+    note_id: str
+    hidden: bool
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutNoteGroup:
+    group_id: str
+    title: str
+    note_ids: tuple[str, ...]
+    seq: int
+    device: str
+    max_groups: int = limits.MAX_NOTE_GROUPS
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveNoteGroup:
+    group_id: str
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetDotVoting:
+    state: DotVoting
+    dots: int
+    max_per_note: int
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutAgendaItem:
+    item_id: str
+    action: str
+    owner: str
+    deadline: str | None
+    norm: str | None
+    note: str | None
+    group: str | None
+    follow_up: str | None
+    position: int
+    #: The linked norm's distribution now, as canonical JSON, or None.
+    snapshot: str | None
+    seq: int
+    device: str
+    max_items: int = limits.MAX_AGENDA_ITEMS
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveAgendaItem:
+    item_id: str
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetFollowUpStatus:
+    index: int
+    status: FollowUpStatus
+    seq: int
+    device: str
+
+
+Command = (
+    CreateRoom | Join | SetOrg | Rate | PutNote | WithdrawNote | DotVote | SetPhase | SetLock
+    | SetTimer | SetModeration | HideNote | PutNoteGroup | RemoveNoteGroup | SetDotVoting
+    | PutAgendaItem | RemoveAgendaItem | SetFollowUpStatus
+)  # fmt: skip

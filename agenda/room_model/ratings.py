@@ -1,0 +1,79 @@
+"""Ratings and organisation types: an upsert per participant that moves the counts with it.
+
+(``rate.lua``, ``set_org.lua``.)  A vote is state, not an event: a re-vote
+moves one count from the old value to the new, a replay (same or older seq)
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from agenda.room_model.commands import Rate, SetOrg
+from agenda.room_model.state import (
+    DONT_KNOW,
+    DUP,
+    NOT_JOINED,
+    OK,
+    WRONG_PHASE,
+    Person,
+    RoomState,
+    Stamped,
+    add,
+    bump,
+    participant_seq,
+    phase_refusal,
+    put,
+)
+
+Result = tuple[str, RoomState]
+
+
+def rate(state: RoomState, command: Rate) -> Result:
+    """Only while rating, and only for the round the phone saw: a late resend from
+    an earlier round is refused, never counted in the next."""
+    refused = phase_refusal(state, "rate")
+    if refused:
+        return refused, state
+    round_ = state.meta.round
+    if command.round != round_:
+        return WRONG_PHASE, state
+    value = DONT_KNOW if command.value is None else str(command.value)
+    key = (round_, command.pid, command.norm)
+    old = state.ballots.get(key)
+    if old is not None and old.seq >= command.seq:
+        return DUP, state
+    state = participant_seq(state, command.pid, command.seq)
+    ballots = put(state.ballots, key, Stamped(command.seq, value))
+    tally = state.tally
+    if old is not None:
+        if old.value == value:
+            # The same answer again: its seq is noted, the room does not change.
+            return OK, dataclasses.replace(state, ballots=ballots)
+        tally = add(tally, (round_, command.norm, old.value), -1)
+    tally = add(tally, (round_, command.norm, value), 1)
+    return OK, bump(dataclasses.replace(state, ballots=ballots, tally=tally))
+
+
+def set_org(state: RoomState, command: SetOrg) -> Result:
+    refused = phase_refusal(state, "set_org_type")
+    if refused:
+        return refused, state
+    person = state.people.get(command.pid)
+    if person is None:
+        return NOT_JOINED, state
+    if person.seq >= command.seq:
+        return DUP, state
+    org = command.org or ""
+    state = participant_seq(state, command.pid, command.seq)
+    state = dataclasses.replace(
+        state, people=put(state.people, command.pid, Person(command.seq, org))
+    )
+    if person.org == org:
+        return OK, state
+    orgs = state.orgs
+    if person.org:
+        orgs = add(orgs, person.org, -1)
+    if org:
+        orgs = add(orgs, org, 1)
+    return OK, bump(dataclasses.replace(state, orgs=orgs))
