@@ -151,34 +151,34 @@ class Hub:
         return room.mirror.data()
 
     # -- changes -----------------------------------------------------------
-    def apply(self, code: str, change: StreamMessage) -> None:
-        """A stored change of a room: ours (a script's reply) or heard on the stream."""
+    def apply(self, code: str, raw: str) -> None:
+        """A stored change of a room, as its script published it: ours (the
+        script's reply) or heard on the stream.  Each change arrives twice in
+        the process that made it; the second copy is dropped on its version,
+        before any JSON is parsed."""
         room = self.rooms.get(code)
         if room is None:
             return
-        verdict = room.mirror.offer(change)
+        mirror = room.mirror
+        try:
+            version, epoch, _ = split_header(raw)
+            if mirror.live and version <= mirror.version and epoch == mirror.epoch:
+                return  # already applied
+            change = StreamMessage.parse(raw)
+        except StreamError:
+            log.warning("malformed stream message; reading the room", extra={"room": code})
+            mirror.request_resync()
+            self._read_room(room)
+            return
+        verdict = mirror.offer(change)
         if verdict is Verdict.APPLIED:
             self.mark_dirty(code)
         elif verdict is Verdict.RESYNC:
             METRICS.mirror_resyncs += 1
             self._read_room(room)
 
-    def on_stream_message(self, code: str, raw: str) -> None:
-        room = self.rooms.get(code)
-        if room is None:
-            return
-        try:
-            version, epoch, _ = split_header(raw)
-            mirror = room.mirror
-            if mirror.live and version <= mirror.version and epoch == mirror.epoch:
-                return  # already applied (our own change, heard again): no JSON to parse
-            change = StreamMessage.parse(raw)
-        except StreamError:
-            log.warning("malformed stream message; reading the room", extra={"room": code})
-            room.mirror.request_resync()
-            self._read_room(room)
-            return
-        self.apply(code, change)
+    #: The stream's callback: the same as a reply's change.
+    on_stream_message = apply
 
     def on_subscribed(self, code: str) -> None:
         """The room's stream is (again) subscribed: read the room whole, then follow the stream."""

@@ -20,7 +20,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenda.phases import ALLOWED_PHASES
-from agenda.room_record import StreamMessage
 from protocol.errors import ErrorCode, ProtocolError
 from server.batching import ScriptBatcher
 from server.redis_client import RedisClient
@@ -38,10 +37,15 @@ class Outcome(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """A command the store accepted; ``change`` when it changed the room."""
+    """A command the store accepted; ``change`` when it changed the room.
+
+    The change is the stream message as the script published it, unparsed:
+    this process usually hears it on the stream too, and whichever copy comes
+    second is dropped on its version alone (``Hub.apply``).
+    """
 
     outcome: Outcome
-    change: StreamMessage | None = None
+    change: str | None = None
 
 
 class PhaseConflict(Exception):
@@ -121,7 +125,7 @@ class Scripts:
         """Run a write script; a refusal becomes a ``ProtocolError``."""
         reply = await self.run(name, keys, args)
         if isinstance(reply, list):  # ['ok', stream message]
-            return Stored(Outcome.APPLIED, StreamMessage.parse(reply[1]))
+            return Stored(Outcome.APPLIED, str(reply[1]))
         if reply == "ok":
             return Stored(Outcome.APPLIED)
         if reply == "dup":

@@ -17,7 +17,6 @@ from agenda.insights import Vote
 from agenda.room_record import (
     DONT_KNOW,
     RoomRecord,
-    StreamMessage,
     norm_key,
     public_meta,
     room_data,
@@ -88,7 +87,7 @@ class JoinResult:
     dots: tuple[OwnDots, ...]
     max_seq: int
     #: The room's change when this join added a participant (the count moved).
-    change: StreamMessage | None = None
+    change: str | None = None
 
 
 def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
@@ -242,7 +241,7 @@ class RoomStore:
             notes=tuple(sorted(notes, key=lambda n: n.note_id)),
             dots=tuple(sorted(dots, key=lambda d: d.note_id)),
             max_seq=max_seq,
-            change=StreamMessage.parse(change) if change else None,
+            change=str(change) if change else None,
         )
 
     async def rate(
