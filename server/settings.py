@@ -43,9 +43,9 @@ class Settings:
     min_group_size: int = limits.MIN_GROUP_SIZE
     #: Shortest interval between two dashboard snapshots of one room, seconds.
     dashboard_interval_seconds: float = 1 / limits.DASHBOARD_MAX_PER_SECOND
-    #: Longest that interval grows to while the process is overloaded (its
-    #: event loop runs late): snapshots are shed before acknowledgements wait.
-    dashboard_max_interval_seconds: float = 0.2
+    #: Longest that interval grows to while the process is overloaded (busy
+    #: over 80 % of a CPU): snapshots are shed before acknowledgements wait.
+    dashboard_max_interval_seconds: float = 1.0
     #: How often the room stream's subscriber checks its connection (a PING),
     #: seconds; three silent intervals and it resubscribes every room.
     stream_heartbeat_seconds: float = 1.0
