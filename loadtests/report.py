@@ -182,10 +182,6 @@ def _external(report: Report) -> bool:
     return str(report["setup"].get("servers", "")).startswith("external")
 
 
-def _percent(share: float | None) -> float | None:
-    return None if share is None else 100 * share
-
-
 def _worst(report: Report, get: Callable[[dict[str, Any]], float | None]) -> float | None:
     values = [v for v in (get(run) for run in report["runs"]) if v is not None]
     return max(values) if values else None

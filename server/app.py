@@ -125,7 +125,7 @@ def create_app(settings: Settings) -> Starlette:
             redis,
             sharded=sharded,
             heartbeat_seconds=settings.stream_heartbeat_seconds,
-            on_message=hub.on_stream_message,
+            on_message=hub.apply,  # a change heard on the stream is applied like a reply's
             on_subscribed=hub.on_subscribed,
             # On a cluster, one plain pub/sub client per node (the lanes).
             node_client=(

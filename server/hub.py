@@ -192,9 +192,6 @@ class Hub:
             METRICS.mirror_resyncs += 1
             self._read_room(room)
 
-    #: The stream's callback: the same as a reply's change.
-    on_stream_message = apply
-
     def on_subscribed(self, code: str) -> None:
         """The room's stream is (again) subscribed: read the room whole, then follow the stream."""
         room = self.rooms.get(code)

@@ -148,7 +148,7 @@ class Lane:
                 self._dispatch(response[0], response[1], response[2])
 
     async def _apply_changes(self, pubsub: Any) -> None:
-        """Send (un)subscriptions as rooms come and go (replies arrive in ``_listen``)."""
+        """Send (un)subscriptions as rooms come and go (replies arrive in ``_read``)."""
         while True:
             await self._changed.wait()
             self._changed.clear()
