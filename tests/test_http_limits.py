@@ -1,0 +1,182 @@
+"""Issue 11, the HTTP side: proxies, logs without identities, bodies, caching,
+origins, join links, slow headers; each refusal next to an honest request
+that is served at the same time.  Against ``kleur serve`` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from client.kleur_client import KleurClient
+from protocol import limits
+from protocol.close_codes import CloseCode
+from protocol.codec import MSGPACK
+from protocol.messages import Join, Welcome
+from protocol.phases import Phase, Role
+from server.embedded_redis import RedisServer
+from tests.support import ROOT, ServerProcess
+
+NORM = "reele-werkervaring"
+CLIENT_A = "203.0.113.7"
+CLIENT_B = "203.0.113.8"
+
+StartServer = Callable[..., ServerProcess]
+
+
+@pytest.fixture
+def start_server(redis_server: RedisServer, tmp_path: Path) -> Iterator[StartServer]:
+    """Starts ``kleur serve`` processes with the given settings; stops them after the test."""
+    started: list[ServerProcess] = []
+
+    def start(log_level: str = "warning", **settings: str) -> ServerProcess:
+        log = tmp_path / f"kleur-{len(started) + 1}.log"
+        server = ServerProcess(redis_server.url, log, log_level=log_level, **settings)
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def create(server: ServerProcess, **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.http_url}/api/rooms", json={"template": "participatiescan"}, headers=headers
+    )
+
+
+async def join_close_code(
+    server: ServerProcess, room: str, *, join_token: str | None = None, **headers: str
+) -> int | None:
+    """Joins as a participant; None when welcomed, else the close code."""
+    async with connect(
+        server.ws_url,
+        subprotocols=[MSGPACK.subprotocol],  # type: ignore[list-item]
+        additional_headers=headers,
+        open_timeout=10,
+    ) as ws:
+        try:
+            await ws.send(MSGPACK.encode(Join(room, Role.PARTICIPANT, None, join_token, None)))
+            while True:
+                frame = await asyncio.wait_for(ws.recv(), 10)
+                if isinstance(MSGPACK.decode_server(frame), Welcome):
+                    return None
+        except ConnectionClosed:
+            return ws.close_code
+
+
+# -- 1. trusted proxies ----------------------------------------------------------
+
+
+async def test_behind_a_trusted_proxy_limits_count_the_forwarded_client(
+    start_server: StartServer,
+) -> None:
+    server = start_server(trusted_proxies="127.0.0.1", rooms_per_hour_per_client="2")
+    # Rooms per hour: client A uses up its two, client B (the same proxy) still creates.
+    assert [create(server, **{"X-Forwarded-For": CLIENT_A}).status_code for _ in range(3)] == [
+        201,
+        201,
+        429,
+    ]
+    room = create(server, **{"X-Forwarded-For": CLIENT_B})
+    assert room.status_code == 201
+    code = room.json()["code"]
+    join_token = room.json()["join_url"].partition("?t=")[2]
+    # Failed joins: A guesses until it is throttled; B, through the same proxy, is not.
+    for _ in range(limits.MAX_FAILED_JOINS_PER_MINUTE):
+        closed = await join_close_code(server, "ZZZZZZ", **{"X-Forwarded-For": CLIENT_A})
+        assert closed == CloseCode.ROOM_NOT_FOUND
+    throttled = await join_close_code(server, "ZZZZZZ", **{"X-Forwarded-For": CLIENT_A})
+    assert throttled == CloseCode.TOO_MANY_FAILED_JOINS
+    assert await join_close_code(server, "ZZZZZZ", **{"X-Forwarded-For": CLIENT_B}) == (
+        CloseCode.ROOM_NOT_FOUND
+    )
+    assert (
+        await join_close_code(server, code, join_token=join_token, **{"X-Forwarded-For": CLIENT_B})
+        is None
+    )
+
+
+async def test_without_trusted_proxies_the_forwarded_header_is_ignored(
+    start_server: StartServer,
+) -> None:
+    server = start_server(rooms_per_hour_per_client="2")
+    statuses = [
+        create(server, **{"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)
+    ]
+    assert statuses == [201, 201, 429]  # one client (the peer), whatever the header says
+
+
+def test_a_bad_trusted_proxy_entry_stops_the_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "serve", "--redis-url", "redis://127.0.0.1:1/0"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "KLEUR_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.1/8"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "KLEUR_TRUSTED_PROXIES: '10.0.0.1/8' is not an IP address or network" in result.stderr
+
+
+# -- 2. access log without identities ----------------------------------------------
+
+
+async def test_the_log_of_a_session_holds_no_tokens_and_no_address_beside_a_room(
+    start_server: StartServer,
+) -> None:
+    server = start_server(log_level="info")
+    room = create(server).json()
+    code = room["code"]
+    join_token = room["join_url"].partition("?t=")[2]
+    facilitator_token = room["facilitator_token"]
+    display_token = room["display_url"].partition("#")[2]
+    bearer = {"Authorization": f"Bearer {facilitator_token}"}
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        assert (await http.get(f"/j/{code}?t={join_token}")).status_code == 200
+        assert (await http.get(f"/f/{code}")).status_code == 200
+        assert (await http.get(f"/p/{code}")).status_code == 200
+        assert (
+            await http.get(f"/api/rooms/{code}/qr.svg?t={join_token}", headers=bearer)
+        ).status_code == 200
+    facilitator = KleurClient(server.ws_url, code, Role.FACILITATOR, token=facilitator_token)
+    await facilitator.connect()
+    phone = KleurClient(server.ws_url, code, Role.PARTICIPANT, join_token=join_token)
+    await phone.connect()
+    participant_token = phone.token
+    assert participant_token
+    await facilitator.set_phase(Phase.RATING)
+    await phone.wait_for(lambda c: c.state is not None and c.state.phase is Phase.RATING)
+    await phone.rate(NORM, 7)
+    await facilitator.set_phase(Phase.REVEAL)
+    await facilitator.set_phase(Phase.BRAINSTORM)
+    await phone.wait_for(lambda c: c.state is not None and c.state.phase is Phase.BRAINSTORM)
+    await phone.put_note("meer stageplekken")
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        exported = await http.get(f"/api/rooms/{code}/export.json?lang=en", headers=bearer)
+        assert exported.status_code == 200
+    await phone.close()
+    await facilitator.close()
+    server.stop()
+
+    log = server.log_path.read_text()
+    lines = log.splitlines()
+    # The log is there (else this test could not fail): the pages, the export, the websocket.
+    assert any(f"GET /j/{code}" in line for line in lines), log
+    assert any(f"/api/rooms/{code}/export.json" in line for line in lines), log
+    assert any('"WebSocket /ws"' in line for line in lines), log
+    for secret in (join_token, facilitator_token, display_token, participant_token):
+        assert secret not in log
+    assert "?t=" not in log
+    beside_a_room = [line for line in lines if code in line and "127.0.0.1" in line]
+    assert beside_a_room == []
