@@ -34,11 +34,10 @@ from server.keys import participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.redis_client import ping_every_shard
+from server.request_body import BodyRefused, read_json
 from server.scripts import UNAVAILABLE
 from server.services import Services
 
-#: A room request with an earlier scan's export attached stays well under this.
-MAX_CREATE_BODY_BYTES = 1024 * 1024
 #: A session's date defaults to today here (where the sessions are held), not
 #: in the server's time zone: a room made at 00:30 belongs to that day.
 SESSION_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -62,12 +61,14 @@ async def create_room(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     if services.rooms_created.exceeded(client):
         return _error(429, ErrorCode.RATE_LIMITED, "too many rooms created; try again later")
-    if int(request.headers.get("content-length") or 0) > MAX_CREATE_BODY_BYTES:
-        return _error(413, ErrorCode.INVALID_FIELD, "request too large")
     try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, ErrorCode.BAD_FRAME, 'send JSON like {"template": "participatiescan"}')
+        body = await read_json(
+            request,
+            max_bytes=services.settings.max_body_bytes,
+            max_depth=services.settings.max_json_depth,
+        )
+    except BodyRefused as refused:
+        return _error(refused.status, refused.code, refused.detail)
     template_id = body.get("template") if isinstance(body, dict) else None
     if not isinstance(template_id, str) or template_id not in services.templates:
         return _error(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -180,3 +180,103 @@ async def test_the_log_of_a_session_holds_no_tokens_and_no_address_beside_a_room
     assert "?t=" not in log
     beside_a_room = [line for line in lines if code in line and "127.0.0.1" in line]
     assert beside_a_room == []
+
+
+# -- 3. request bodies -----------------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def rss_kib(server: ServerProcess) -> int:
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+async def chunked_upload(http: httpx.AsyncClient, total: int) -> httpx.Response:
+    """``total`` bytes of a JSON string, sent chunked (no Content-Length to check first)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"template": "participatiescan", "name": "'
+        chunk = b"x" * (256 * 1024)
+        for _ in range(total // len(chunk)):
+            yield chunk
+        yield b'"}'
+
+    try:
+        return await http.post(
+            "/api/rooms", content=body(), headers={"Content-Type": "application/json"}
+        )
+    except httpx.WriteError:  # the server answered and closed before we were done
+        pytest.fail("the server closed without an answer")
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_without_being_held(
+    start_server: StartServer,
+) -> None:
+    server = start_server()
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=60) as http:
+        refused = await chunked_upload(http, 24 * MIB)  # the first one warms up the code paths
+        assert refused.status_code == 413
+        assert refused.json()["error"] == "invalid_field"
+        before = rss_kib(server)
+        for _ in range(3):
+            refused, honest = await asyncio.gather(
+                chunked_upload(http, 24 * MIB),
+                http.post("/api/rooms", json={"template": "participatiescan"}),
+            )
+            assert refused.status_code == 413
+            assert honest.status_code == 201
+        grown = rss_kib(server) - before
+    assert grown < 8 * 1024, f"RSS grew by {grown} KiB"
+
+
+async def test_content_length_over_the_limit_is_refused_before_the_body(
+    start_server: StartServer,
+) -> None:
+    server = start_server(max_body_bytes="1000")
+    big = httpx.post(
+        f"{server.http_url}/api/rooms",
+        json={"template": "participatiescan", "name": "x" * 2000},
+    )
+    assert big.status_code == 413
+    assert "1000 bytes" in big.json()["detail"]
+    assert create(server).status_code == 201
+
+
+@pytest.mark.parametrize("depth", [33, 5000, 200_000])
+async def test_deeply_nested_json_is_a_clear_400(start_server: StartServer, depth: int) -> None:
+    server = start_server()
+    nested = '{"template": "participatiescan", "previous": ' + "[" * depth + "]" * depth + "}"
+    answer = httpx.post(
+        f"{server.http_url}/api/rooms",
+        content=nested,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == {
+        "error": "bad_frame",
+        "detail": "the JSON nests deeper than 32 levels",
+    }
+    assert create(server).status_code == 201
+
+
+async def test_a_body_that_is_not_json_is_refused_with_415(start_server: StartServer) -> None:
+    server = start_server()
+    # What a cross-site HTML form can send without a preflight.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        answer = httpx.post(
+            f"{server.http_url}/api/rooms",
+            content=b'{"template": "participatiescan"}',
+            headers=headers,
+        )
+        assert answer.status_code == 415, content_type
+        assert answer.json()["error"] == "invalid_field"
+    charset = httpx.post(
+        f"{server.http_url}/api/rooms",
+        content=b'{"template": "participatiescan"}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert charset.status_code == 201
