@@ -53,7 +53,23 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
 
 
 def _base_url(request: Request, services: Services) -> str:
-    return (services.settings.public_url or str(request.base_url)).rstrip("/")
+    """Where join links and QR codes point: ``public_url``, else the address this
+    connection reached the server at (its socket's own address, and the scheme).
+
+    Never the ``Host`` header: whoever sends the request chooses that, and a
+    link to their host in the facilitator's QR code would send the room there.
+    """
+    if services.settings.public_url:
+        return services.settings.public_url.rstrip("/")
+    server = request.scope.get("server")
+    if not server:
+        return str(request.base_url).rstrip("/")  # a Unix socket: no address to name
+    host, port = server
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    default_port = {"http": 80, "https": 443}.get(request.url.scheme)
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return f"{request.url.scheme}://{netloc}"
 
 
 async def create_room(request: Request) -> Response:

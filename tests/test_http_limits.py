@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from client.kleur_client import KleurClient
 from protocol import limits
@@ -280,3 +280,92 @@ async def test_a_body_that_is_not_json_is_refused_with_415(start_server: StartSe
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     assert charset.status_code == 201
+
+
+# -- 4. Cache-Control ----------------------------------------------------------------
+
+
+async def test_tokens_and_results_are_never_stored_by_a_cache(start_server: StartServer) -> None:
+    server = start_server()
+    created = create(server)
+    room = created.json()
+    code = room["code"]
+    bearer = {"Authorization": f"Bearer {room['facilitator_token']}"}
+    join = room["join_url"].removeprefix(server.http_url)
+    answers = {
+        "create": created,
+        "join page": httpx.get(f"{server.http_url}{join}"),
+        "control page": httpx.get(f"{server.http_url}/f/{code}"),
+        "links": httpx.get(f"{server.http_url}/api/rooms/{code}/links", headers=bearer),
+        "export": httpx.get(f"{server.http_url}/api/rooms/{code}/export.json", headers=bearer),
+        "refused export": httpx.get(f"{server.http_url}/api/rooms/{code}/export.json"),
+        "templates": httpx.get(f"{server.http_url}/api/templates"),
+    }
+    for name, answer in answers.items():
+        assert answer.status_code < 500, name
+        assert answer.headers.get("cache-control") == "no-store", name
+    asset = httpx.get(f"{server.http_url}/static/kleur.js")
+    assert asset.status_code == 200
+    assert "no-store" not in asset.headers.get("cache-control", "")
+    assert asset.headers.get("etag")  # static assets keep their caching
+
+
+# -- 5. websocket Origin allowlist -------------------------------------------------------
+
+
+async def handshake_status(server: ServerProcess, origin: str | None) -> int:
+    """101 when the websocket opens, else the HTTP status of the refusal."""
+    try:
+        async with connect(
+            server.ws_url,
+            subprotocols=[MSGPACK.subprotocol],  # type: ignore[list-item]
+            origin=origin,  # type: ignore[arg-type]
+            open_timeout=10,
+        ):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+async def test_a_websocket_from_another_site_is_refused(start_server: StartServer) -> None:
+    server = start_server(public_url="https://kleur.example.org/")
+    room = create(server).json()
+    honest = KleurClient(
+        server.ws_url, room["code"], Role.FACILITATOR, token=room["facilitator_token"]
+    )
+    await honest.connect()
+    assert await handshake_status(server, "http://evil.example") == 403
+    assert await handshake_status(server, f"http://127.0.0.1:{server.port}.evil.example") == 403
+    assert await handshake_status(server, f"https://127.0.0.1:{server.port}") == 403  # scheme
+    assert await handshake_status(server, server.http_url) == 101  # its own pages
+    assert await handshake_status(server, "https://kleur.example.org") == 101  # public_url
+    assert await handshake_status(server, None) == 101  # the Python client, native apps
+    await honest.set_phase(Phase.RATING)  # the facilitator carried on meanwhile
+    assert honest.connected
+    await honest.close()
+
+
+async def test_allowed_origins_replace_the_default(start_server: StartServer) -> None:
+    server = start_server(allowed_origins="https://a.example, https://b.example:8443")
+    assert await handshake_status(server, "https://b.example:8443") == 101
+    assert await handshake_status(server, "https://a.example") == 101
+    assert await handshake_status(server, server.http_url) == 403
+    assert await handshake_status(server, None) == 101
+
+
+# -- 6. join links ----------------------------------------------------------------------
+
+
+async def test_join_links_do_not_follow_the_host_header(start_server: StartServer) -> None:
+    server = start_server()
+    room = create(server, Host="evil.example").json()
+    assert room["join_url"].startswith(f"{server.http_url}/j/{room['code']}?t=")
+    assert room["facilitator_url"].startswith(f"{server.http_url}/f/")
+    links = httpx.get(
+        f"{server.http_url}/api/rooms/{room['code']}/links",
+        headers={"Authorization": f"Bearer {room['facilitator_token']}", "Host": "evil.example"},
+    ).json()
+    assert all(url.startswith(f"{server.http_url}/") for url in links.values())
+    public = start_server(public_url="https://kleur.example.org/")
+    room = create(public, Host="evil.example").json()
+    assert room["join_url"].startswith(f"https://kleur.example.org/j/{room['code']}?t=")
