@@ -369,3 +369,53 @@ async def test_join_links_do_not_follow_the_host_header(start_server: StartServe
     public = start_server(public_url="https://kleur.example.org/")
     room = create(public, Host="evil.example").json()
     assert room["join_url"].startswith(f"https://kleur.example.org/j/{room['code']}?t=")
+
+
+# -- 7. slowly sent headers -------------------------------------------------------------
+
+
+SLOW_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"y" * 30
+
+
+async def dribble_headers(server: ServerProcess, at_once: int) -> float:
+    """Sends ``at_once`` bytes of a request, then one byte a second (none: silence);
+    seconds until the server closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    started = asyncio.get_running_loop().time()
+    writer.write(SLOW_REQUEST[:at_once])
+    closed = asyncio.create_task(reader.read())
+    try:
+        for byte in SLOW_REQUEST[at_once:] if at_once else b"\0" * 30:
+            if closed.done():
+                break
+            if at_once:
+                writer.write(bytes([byte]))
+            await asyncio.wait([closed], timeout=1)
+        assert closed.done(), "the connection was held open"
+        assert await closed == b""  # closed without an answer
+        return asyncio.get_running_loop().time() - started
+    finally:
+        writer.close()
+
+
+async def test_slowly_sent_headers_are_cut_off(start_server: StartServer) -> None:
+    server = start_server(header_timeout_seconds="3")
+    async with httpx.AsyncClient(base_url=server.http_url) as http:
+        slow = asyncio.gather(
+            dribble_headers(server, len(b"GET /healthz HTTP/1.1\r\n")),
+            dribble_headers(server, 1),
+            dribble_headers(server, 0),  # not a byte
+        )
+        # Meanwhile, others are served.
+        for _ in range(4):
+            assert (await http.get("/healthz")).status_code == 200
+            await asyncio.sleep(0.5)
+        for seconds in await slow:
+            assert 2.5 < seconds < 5.5
+        # A keep-alive connection's second request is bounded too, from its first byte.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await reader.readuntil(b"ok")).startswith(b"HTTP/1.1 200")
+        writer.write(b"GET /healthz HTTP/1.1\r\n")
+        assert await asyncio.wait_for(reader.read(), 6) == b""
+        writer.close()
