@@ -5,6 +5,8 @@ that is served at the same time.  Against ``kleur serve`` processes."""
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,6 +17,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from agenda.export.model import JSON_EXPORT_VERSION
+from agenda.followup import ImportError_, parse_previous
+from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
 from protocol import limits
 from protocol.close_codes import CloseCode
@@ -419,3 +424,76 @@ async def test_slowly_sent_headers_are_cut_off(start_server: StartServer) -> Non
         writer.write(b"GET /healthz HTTP/1.1\r\n")
         assert await asyncio.wait_for(reader.read(), 6) == b""
         writer.close()
+
+
+# -- 8. imported scans, and exports while Redis is away ------------------------------------
+
+
+def follow_up(server: ServerProcess, previous: dict[str, object]) -> httpx.Response:
+    body = json.dumps({"template": "participatiescan", "previous": previous})  # NaN as NaN
+    return httpx.post(
+        f"{server.http_url}/api/rooms", content=body, headers={"Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("spoil", "detail"),
+    [
+        ("median", "previous: a median must be a finite number"),
+        ("infinity", "previous: a median must be a finite number"),
+        ("surrogate", "previous: text is not valid Unicode (a lone surrogate)"),
+        ("noncharacter", "previous: text holds a Unicode noncharacter (such as U+FFFE)"),
+    ],
+)
+async def test_an_imported_scan_with_unencodable_values_is_refused(
+    start_server: StartServer, spoil: str, detail: str
+) -> None:
+    server = start_server()
+    room = create(server).json()
+    bearer = {"Authorization": f"Bearer {room['facilitator_token']}"}
+    export = httpx.get(f"{server.http_url}/api/rooms/{room['code']}/export.json", headers=bearer)
+    previous = export.json()
+    assert follow_up(server, previous).status_code == 201  # the export as it is: accepted
+    norm = previous["themes"][0]["norms"][0]
+    if spoil == "median":
+        norm["median"] = math.nan
+    elif spoil == "infinity":
+        norm["median"] = math.inf
+    else:
+        text = "meer \ud800 stages" if spoil == "surrogate" else "meer \uffff stages"
+        previous["agenda"] = [{"action": text, "owner": "", "deadline": None}]
+    refused = follow_up(server, previous)
+    assert refused.status_code == 400, refused.text
+    assert refused.json() == {"error": "invalid_field", "detail": detail}
+    assert create(server).status_code == 201
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0", "\U0001ffff", "\U0010fffe"])
+def test_noncharacters_in_an_imported_text_are_refused(char: str) -> None:
+    template = load_builtin_templates()["participatiescan"]
+    document = {
+        "format": "kleur-result",
+        "version": JSON_EXPORT_VERSION,
+        "template": {"id": template.id},
+        "themes": [],
+        "agenda": [{"action": f"actie {char}"}],
+    }
+    with pytest.raises(ImportError_, match="noncharacter"):
+        parse_previous(document, template)
+    document["agenda"] = [{"action": "actie \ufffd \ufdcf \ufdf0 \U0001fffd"}]  # neighbours: fine
+    assert parse_previous(document, template).items[0][0] == "actie \ufffd \ufdcf \ufdf0 \U0001fffd"
+
+
+async def test_an_export_while_redis_is_away_is_a_503(
+    start_server: StartServer, redis_server: RedisServer
+) -> None:
+    server = start_server()
+    room = create(server).json()
+    bearer = {"Authorization": f"Bearer {room['facilitator_token']}"}
+    url = f"{server.http_url}/api/rooms/{room['code']}/export.docx"
+    assert httpx.get(url, headers=bearer).status_code == 200
+    redis_server.stop()
+    answer = httpx.get(url, headers=bearer, timeout=60)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"] == "store_unavailable"
+    assert httpx.get(f"{server.http_url}/healthz").status_code == 200
