@@ -111,10 +111,11 @@ async def test_behind_a_trusted_proxy_limits_count_the_forwarded_client(
     )
 
 
-async def test_without_trusted_proxies_the_forwarded_header_is_ignored(
-    start_server: StartServer,
+@pytest.mark.parametrize("trusted", ["", "10.9.9.9,192.168.0.0/16"])
+async def test_from_an_untrusted_peer_the_forwarded_header_is_ignored(
+    start_server: StartServer, trusted: str
 ) -> None:
-    server = start_server(rooms_per_hour_per_client="2")
+    server = start_server(rooms_per_hour_per_client="2", trusted_proxies=trusted)
     statuses = [
         create(server, **{"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)
     ]
