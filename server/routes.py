@@ -262,7 +262,10 @@ async def room_links(request: Request) -> Response:
         return authorised
     code, join_token = authorised
     services = _services(request)
-    meta = await services.store.room_meta(code)
+    try:
+        meta = await services.store.room_meta(code)
+    except ProtocolError as error:  # Redis went away since the token check: never a 500
+        return _error(503, error.code, error.detail)
     base = _base_url(request, services)
     display = meta.display_token if meta is not None else ""
     return JSONResponse(
