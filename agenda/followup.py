@@ -57,12 +57,25 @@ def parse_previous(document: Any, template: Template) -> PreviousData:
     return PreviousData(_clean(str(room), 16) if room else "", medians, tuple(items))
 
 
+def _is_noncharacter(char: str) -> bool:
+    """U+FDD0..U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF, ...)."""
+    point = ord(char)
+    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
+
+
 def _clean(text: str, max_chars: int) -> str:
-    """Text from the document as the protocol would accept it (else refused)."""
+    """Text from the document as the protocol would accept it (else refused).
+
+    A lone surrogate cannot be encoded (msgpack, JSON to a browser) and a
+    noncharacter breaks the DOCX export: either would stay in the room's
+    every dashboard and export, so the import is refused instead.
+    """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise ImportError_("previous: text is not valid Unicode") from None
+        raise ImportError_("previous: text is not valid Unicode (a lone surrogate)") from None
+    if any(_is_noncharacter(char) for char in text):
+        raise ImportError_("previous: text holds a Unicode noncharacter (such as U+FFFE)")
     return normalize_text(text)[:max_chars]
 
 

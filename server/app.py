@@ -27,7 +27,7 @@ from server.endpoint import websocket_endpoint
 from server.hub import Hub
 from server.ratelimit import SlidingCounter
 from server.redis_client import RedisClient, make_node_client, make_redis_client
-from server.security import SecurityHeaders
+from server.security import OriginCheck, SecurityHeaders
 from server.services import Services
 from server.settings import Settings
 from server.store import RoomStore
@@ -184,7 +184,14 @@ def create_app(settings: Settings) -> Starlette:
             Route("/p/{code}", pages.presenter_page),
             Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                OriginCheck,
+                allowed=settings.allowed_origins.split(","),
+                public_url=settings.public_url,
+            ),
+        ],
         lifespan=lifespan,
     )
 

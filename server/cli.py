@@ -178,12 +178,23 @@ def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
     from server.app import create_app
     from server.settings import Settings
 
+    settings = Settings.from_env(redis_url=redis_url, redis_cluster=args.redis_cluster or None)
     try:
-        app = create_app(
-            Settings.from_env(redis_url=redis_url, redis_cluster=args.redis_cluster or None)
-        )
+        trusted_proxies = serving.parse_trusted_proxies(settings.trusted_proxies)
+    except serving.BadTrustedProxies as exc:
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        app = create_app(settings)
     except TemplateError as exc:  # an operator's template (KLEUR_TEMPLATE_DIR): say which, briefly
         print(f"kleur: template not loaded: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILED
-    started = serving.serve(app, host=args.host, port=args.port, log_level=args.log_level)
+    started = serving.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        trusted_proxies=trusted_proxies,
+        header_timeout_seconds=settings.header_timeout_seconds,
+    )
     return 0 if started else EXIT_STARTUP_FAILED

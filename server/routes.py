@@ -34,11 +34,10 @@ from server.keys import participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.redis_client import ping_every_shard
+from server.request_body import BodyRefused, read_json
 from server.scripts import UNAVAILABLE
 from server.services import Services
 
-#: A room request with an earlier scan's export attached stays well under this.
-MAX_CREATE_BODY_BYTES = 1024 * 1024
 #: A session's date defaults to today here (where the sessions are held), not
 #: in the server's time zone: a room made at 00:30 belongs to that day.
 SESSION_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -54,7 +53,23 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
 
 
 def _base_url(request: Request, services: Services) -> str:
-    return (services.settings.public_url or str(request.base_url)).rstrip("/")
+    """Where join links and QR codes point: ``public_url``, else the address this
+    connection reached the server at (its socket's own address, and the scheme).
+
+    Never the ``Host`` header: whoever sends the request chooses that, and a
+    link to their host in the facilitator's QR code would send the room there.
+    """
+    if services.settings.public_url:
+        return services.settings.public_url.rstrip("/")
+    server = request.scope.get("server")
+    if not server:
+        return str(request.base_url).rstrip("/")  # a Unix socket: no address to name
+    host, port = server
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    default_port = {"http": 80, "https": 443}.get(request.url.scheme)
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return f"{request.url.scheme}://{netloc}"
 
 
 async def create_room(request: Request) -> Response:
@@ -62,12 +77,14 @@ async def create_room(request: Request) -> Response:
     client = request.client.host if request.client else "unknown"
     if services.rooms_created.exceeded(client):
         return _error(429, ErrorCode.RATE_LIMITED, "too many rooms created; try again later")
-    if int(request.headers.get("content-length") or 0) > MAX_CREATE_BODY_BYTES:
-        return _error(413, ErrorCode.INVALID_FIELD, "request too large")
     try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, ErrorCode.BAD_FRAME, 'send JSON like {"template": "participatiescan"}')
+        body = await read_json(
+            request,
+            max_bytes=services.settings.max_body_bytes,
+            max_depth=services.settings.max_json_depth,
+        )
+    except BodyRefused as refused:
+        return _error(refused.status, refused.code, refused.detail)
     template_id = body.get("template") if isinstance(body, dict) else None
     if not isinstance(template_id, str) or template_id not in services.templates:
         return _error(
@@ -245,7 +262,10 @@ async def room_links(request: Request) -> Response:
         return authorised
     code, join_token = authorised
     services = _services(request)
-    meta = await services.store.room_meta(code)
+    try:
+        meta = await services.store.room_meta(code)
+    except ProtocolError as error:  # Redis went away since the token check: never a 500
+        return _error(503, error.code, error.detail)
     base = _base_url(request, services)
     display = meta.display_token if meta is not None else ""
     return JSONResponse(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import ipaddress
 import re
 import socket
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 import uvicorn
 
 from protocol.limits import MAX_FRAME_BYTES
+from server import access_log
 
 EVENT_LOOP = "uvloop"
 HTTP_PARSER = "httptools"
@@ -71,6 +73,11 @@ class ServingStack:
     def running(cls, http_protocol: type[Any]) -> ServingStack:
         """The loop this coroutine runs on, and ``http_protocol`` (uvicorn's loaded class)."""
         loop = type(asyncio.get_running_loop())
+        # kleur's own subclass (server.slow_headers) names uvicorn's protocol it extends.
+        http_protocol = next(
+            (k for k in http_protocol.__mro__ if k.__module__.startswith("uvicorn.")),
+            http_protocol,
+        )
         # The loop's package names it: "uvloop.Loop" is uvloop, and
         # "asyncio.unix_events._UnixSelectorEventLoop" is asyncio.  uvicorn's
         # protocols live in modules named after their parser ("httptools_impl").
@@ -106,19 +113,61 @@ class ServingStack:
         }
 
 
-def uvicorn_config(app: Any, *, host: str, port: int, log_level: str) -> uvicorn.Config:
+class BadTrustedProxies(ValueError):
+    """An entry of ``trusted_proxies`` is not an address or network."""
+
+
+def parse_trusted_proxies(raw: str) -> tuple[str, ...]:
+    """``"127.0.0.1, 10.0.0.0/8"`` as uvicorn's ``forwarded_allow_ips``; empty: none.
+
+    uvicorn takes a misspelt entry as a host *name* that never matches, so a
+    typo would quietly switch the proxy off and put every phone behind the
+    proxy's one address; here it stops the start instead.  ``*`` is refused
+    too: it would let any client choose the address the limits count.
+    """
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    for entry in entries:
+        try:
+            if "/" in entry:
+                ipaddress.ip_network(entry)  # strict: 10.0.0.1/8 is a typo for 10.0.0.0/8
+            else:
+                ipaddress.ip_address(entry)
+        except ValueError as exc:
+            raise BadTrustedProxies(
+                f"KLEUR_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                f" ({exc}); give addresses or CIDRs, e.g. 127.0.0.1,10.0.0.0/8"
+            ) from None
+    return entries
+
+
+def uvicorn_config(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    trusted_proxies: tuple[str, ...] = (),
+    header_timeout_seconds: float = 10.0,
+) -> uvicorn.Config:
+    # Imported here: it imports httptools, whose absence ``check_installed`` reports first.
+    from server.slow_headers import protocol_with_header_timeout
+
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         loop=EVENT_LOOP,
-        http=HTTP_PARSER,
+        # httptools, with a bound on slowly sent headers (server.slow_headers).
+        http=protocol_with_header_timeout(header_timeout_seconds),
         ws=WEBSOCKETS,
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
         lifespan="on",
         log_level=log_level,
-        proxy_headers=False,
+        log_config=access_log.logging_config(),
+        # Only a trusted proxy's X-Forwarded-For names the client (the limits count it).
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies),
         server_header=False,
     )
 
@@ -126,7 +175,8 @@ def uvicorn_config(app: Any, *, host: str, port: int, log_level: str) -> uvicorn
 #: What ``uvicorn_config`` sets, for reports (the loop and parser are read from the server).
 OPTIONS_SUMMARY = (
     f"loop={EVENT_LOOP} http={HTTP_PARSER} ws={WEBSOCKETS} ws_max_size={MAX_FRAME_BYTES} "
-    "ws_per_message_deflate=False lifespan=on proxy_headers=False server_header=False"
+    "ws_per_message_deflate=False lifespan=on proxy_headers=when trusted_proxies "
+    "server_header=False header_timeout=header_timeout_seconds"
 )
 
 
@@ -139,9 +189,25 @@ class Server(uvicorn.Server):
         await super().startup(sockets)
 
 
-def serve(app: Any, *, host: str, port: int, log_level: str) -> bool:
+def serve(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    trusted_proxies: tuple[str, ...] = (),
+    header_timeout_seconds: float = 10.0,
+) -> bool:
     """Run ``app`` until SIGINT/SIGTERM; False when it never started (e.g. lifespan failed)."""
-    server = Server(uvicorn_config(app, host=host, port=port, log_level=log_level))
+    config = uvicorn_config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        trusted_proxies=trusted_proxies,
+        header_timeout_seconds=header_timeout_seconds,
+    )
+    server = Server(config)
     server.run()  # handles SIGINT/SIGTERM itself with a graceful shutdown
     # uvicorn returns normally when the lifespan startup fails; only
     # ``server.started`` tells that apart from a clean stop.

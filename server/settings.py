@@ -66,6 +66,25 @@ class Settings:
     #: A folder with the operator's own templates (``*.toml``), loaded at start
     #: next to the shipped ones and checked the same way; none by default.
     template_dir: str | None = None
+    # --- HTTP limits, proxies and origins (issue 11) ---
+    #: Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed:
+    #: comma-separated addresses or networks (``127.0.0.1,10.0.0.0/8``).  Empty
+    #: (the default): those headers are ignored and the peer is the client, so
+    #: no one can pick the address the per-address limits count.
+    trusted_proxies: str = ""
+    #: Origins (``https://kleur.example.org``, comma-separated) whose pages may
+    #: open a websocket; empty: the server's own origin (the Host it was reached
+    #: at, with its scheme) and ``public_url``'s.  No ``Origin`` header (the
+    #: Python client, native apps) is always let through: browsers always send one.
+    allowed_origins: str = ""
+    #: Largest request body read, in bytes (a room with an earlier scan's
+    #: export attached stays well under 1 MiB); more is refused with 413.
+    max_body_bytes: int = 1024 * 1024
+    #: Deepest nesting of arrays and objects in a JSON body (an export nests 4).
+    max_json_depth: int = 32
+    #: Seconds a connection may take to send a request's headers, counted from
+    #: its first byte (or from the connection's start); then it is closed.
+    header_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -23,8 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 class ServerProcess:
     """``kleur serve`` in a child process, as in production: the same uvicorn options."""
 
-    def __init__(self, redis_url: str, log_path: Path, **settings: str) -> None:
+    def __init__(
+        self, redis_url: str, log_path: Path, *, log_level: str = "warning", **settings: str
+    ) -> None:
         self.redis_url = redis_url
+        #: ``info`` writes uvicorn's access log too (tests that read the log).
+        self.log_level = log_level
         self.port = free_port()
         self.log_path = log_path
         self.settings = settings
@@ -48,7 +52,7 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 [
                     sys.executable, "-m", "server", "serve", "--redis-url", self.redis_url,
-                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                    "--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level,
                 ],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
