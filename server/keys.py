@@ -36,8 +36,11 @@ def participant_token(code: str, room_secret: str) -> str:
 
 def issued_here(code: str, room_secret: str, token: str) -> bool:
     """Was ``token`` made by ``participant_token`` for this room?"""
+    # A Bearer header may hold any text; compare_digest takes ASCII strings only.
+    if not room_secret or not token.isascii():
+        return False
     nonce, mac = token[:22], token[22:]
-    return bool(room_secret) and hmac.compare_digest(mac, _token_mac(code, room_secret, nonce))
+    return hmac.compare_digest(mac, _token_mac(code, room_secret, nonce))
 
 
 def _token_mac(code: str, room_secret: str, nonce: str) -> str:

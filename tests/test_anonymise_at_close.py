@@ -22,7 +22,7 @@ from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
 from protocol.phases import DotVoting, Phase, Role
 from server.embedded_redis import RedisServer
-from server.keys import participant_id, token_hash
+from server.keys import issued_here, participant_id, participant_token, token_hash
 from tests.support import ServerProcess
 
 SCAN = load_builtin_templates()["participatiescan"]
@@ -231,3 +231,18 @@ def test_closing_leaves_no_link_from_a_participant_to_an_answer(retaining: Serve
     asyncio.run(come_back())
     keys_after = assert_anonymous()
     assert keys_after["meta"][1]["participants"] == "6"  # type: ignore[index]
+
+
+def test_a_participant_token_proves_only_the_room_that_issued_it() -> None:
+    token = participant_token("ABCDEF", "room-secret")
+    assert issued_here("ABCDEF", "room-secret", token)
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for code, secret, given in [
+        ("ABCDEG", "room-secret", token),  # another room
+        ("ABCDEF", "other-secret", token),  # another room's secret
+        ("ABCDEF", "room-secret", forged),
+        ("ABCDEF", "room-secret", token[:22]),
+        ("ABCDEF", "", token),  # a room without a secret proves nothing
+        ("ABCDEF", "room-secret", "é" * 44),  # any text a Bearer header may hold
+    ]:
+        assert not issued_here(code, secret, given), (code, secret, given)
