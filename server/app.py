@@ -114,7 +114,12 @@ def create_app(settings: Settings) -> Starlette:
         # the name says which process a connection belongs to (CLIENT LIST).
         redis = make_redis_client(settings, client_name=redis_client_name())
         sharded = await has_sharded_pubsub(redis)
-        store = RoomStore(redis, room_ttl_seconds=settings.room_ttl_seconds, sharded_pubsub=sharded)
+        store = RoomStore(
+            redis,
+            room_ttl_seconds=settings.room_ttl_seconds,
+            sharded_pubsub=sharded,
+            closed_retention_seconds=settings.closed_room_retention_seconds,
+        )
         hub = Hub(
             store,
             interval=settings.dashboard_interval_seconds,

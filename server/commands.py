@@ -6,9 +6,16 @@ each Lua script, atomically with the write.
 
 from __future__ import annotations
 
-from agenda import views
+import asyncio
+import functools
+import json
+from collections.abc import Callable
+
+from agenda import insights, views
+from agenda.insights import Vote
 from agenda.phases import is_revealed, next_phase
 from agenda.rules import check_command
+from agenda.templates import Template
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     Ack,
@@ -34,6 +41,7 @@ from protocol.messages import (
     SetTimer,
     WithdrawNote,
 )
+from protocol.wire import to_wire
 from server.connection import Identity
 from server.scripts import Outcome, PhaseConflict, Stored
 from server.services import Services
@@ -137,8 +145,34 @@ async def _set_phase(services: Services, who: Identity, message: SetPhase) -> St
         change = next_phase(meta.phase, message.phase, meta.round)
         try:
             return await services.store.set_phase(
-                code, meta.phase, change.phase, change.round, message.seq, who.device
+                code,
+                meta.phase,
+                change.phase,
+                change.round,
+                message.seq,
+                who.device,
+                functools.partial(_closing_analysis, services, who),
             )
         except PhaseConflict:
             continue
     raise ProtocolError(ErrorCode.INTERNAL, "the phase kept changing; try again")
+
+
+async def _closing_analysis(
+    services: Services, who: Identity, votes_of: Callable[[Template], list[Vote]]
+) -> str:
+    """The analysis a room keeps when it closes, as JSON: the same function and
+    minimum group size as the dashboard's, from the ballots that closing deletes."""
+    data = await services.store.read_room(who.room)
+    if data is None:
+        raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
+    analysis = await asyncio.to_thread(
+        insights.build,
+        who.template,
+        data.tallies,
+        data.previous_tallies,
+        votes_of(who.template),
+        services.settings.min_group_size,
+        data.second_tallies,
+    )
+    return json.dumps(to_wire(analysis))

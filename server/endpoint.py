@@ -21,10 +21,10 @@ from protocol.close_codes import CloseCode
 from protocol.codec import choose_codec
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Command, Error, Join, RoomState, Welcome
-from protocol.phases import Role
+from protocol.phases import Phase, Role
 from server.commands import execute
 from server.connection import Connection, Identity
-from server.keys import new_token, participant_id, token_hash
+from server.keys import issued_here, participant_id, participant_token, token_hash
 from server.metrics import METRICS
 from server.ratelimit import SlidingCounter, TokenBucket
 from server.services import Services
@@ -186,9 +186,13 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     if meta is None:
         raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
     template = services.templates[meta.template_id]
-    token = join.token or new_token()
+    token = join.token or participant_token(join.room, meta.facilitator_hash)
     pid = participant_id(join.room, token)
-    joined = await services.store.join_participant(join.room, pid, join.join_token, template)
+    join_token = join.join_token
+    if meta.phase is Phase.CLOSED and issued_here(join.room, meta.facilitator_hash, token):
+        # A closed room keeps no participants; a device it let in may come back.
+        join_token = meta.join_token
+    joined = await services.store.join_participant(join.room, pid, join_token, template)
     connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
     if joined.change is not None:  # a new participant: the count moved
         services.hub.apply(join.room, joined.change)

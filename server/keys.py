@@ -8,7 +8,9 @@ device token).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +20,32 @@ from protocol import limits
 def participant_id(code: str, token: str) -> str:
     """The pseudonym under which a participant's answers are stored."""
     return hashlib.sha256(f"{code}:{token}".encode()).hexdigest()[:24]
+
+
+def participant_token(code: str, room_secret: str) -> str:
+    """A new participant token that proves by itself that this room issued it.
+
+    A random part and its MAC under the room's secret (the facilitator token's
+    hash, which never leaves the server): after closing the room keeps no
+    record of its participants, yet a device can still show that it took part
+    (``issued_here``), e.g. to download the closed room's agenda.
+    """
+    nonce = secrets.token_urlsafe(16)  # 128 bits, 22 characters
+    return nonce + _token_mac(code, room_secret, nonce)
+
+
+def issued_here(code: str, room_secret: str, token: str) -> bool:
+    """Was ``token`` made by ``participant_token`` for this room?"""
+    # A Bearer header may hold any text; compare_digest takes ASCII strings only.
+    if not room_secret or not token.isascii():
+        return False
+    nonce, mac = token[:22], token[22:]
+    return hmac.compare_digest(mac, _token_mac(code, room_secret, nonce))
+
+
+def _token_mac(code: str, room_secret: str, nonce: str) -> str:
+    digest = hmac.new(room_secret.encode(), f"{code}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 def token_hash(token: str) -> str:
@@ -105,6 +133,12 @@ class RoomKeys:
         """The room's pub/sub channel: every stored change, with its version."""
         return self._key("stream")
 
+    @property
+    def analysis(self) -> str:
+        """The closed room's analysis (a string of JSON), computed at close from
+        the ballots that closing deletes."""
+        return self._key("analysis")
+
     def mine(self, pid: str) -> str:
         return self._key(f"mine:{pid}")
 
@@ -128,4 +162,5 @@ class RoomKeys:
             self.seqs,
             self.previous,
             self.followup,
+            self.analysis,
         ]

@@ -30,7 +30,7 @@ from protocol.messages import (
 )
 from protocol.phases import Phase
 from protocol.wire import invalid
-from server.keys import participant_id, token_hash
+from server.keys import issued_here, participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.redis_client import ping_every_shard
@@ -298,6 +298,11 @@ async def _analysis(
     exports' contested norms and opinion groups; None before the reveal."""
     if not is_revealed(data.phase):
         return None
+    if data.phase is Phase.CLOSED:
+        # A closed room has no ballots left, only the analysis it kept at closing.
+        kept = await services.store.closed_analysis(code)
+        if kept is not None:
+            return kept
     votes = await services.store.read_votes(code, data.round, template)
     return await run_in_threadpool(
         insights.build,
@@ -357,8 +362,12 @@ async def participant_agenda_pdf(request: Request) -> Response:
         return _error(404, "not_found", "lang: nl or en")
     try:
         check_room_code(code)
-        joined = bool(token) and await services.store.is_participant(
-            code, participant_id(code, token)
+        meta = await services.store.room_meta(code) if token else None
+        # A closed room keeps no participants: the token proves by itself that
+        # this room issued it (``server.keys.issued_here``).
+        joined = meta is not None and (
+            issued_here(code, meta.facilitator_hash, token)
+            or await services.store.is_participant(code, participant_id(code, token))
         )
         data = await services.store.read_room(code) if joined else None
     except ProtocolError as error:

@@ -39,6 +39,10 @@ class Settings:
     redis_cluster: bool = False
     #: Seconds a room lives after its last join or phase change (default 2 days).
     room_ttl_seconds: int = 2 * 24 * 3600
+    #: Seconds a closed room's aggregates (tallies, notes without authors, the
+    #: agenda, the analysis) live after closing (default 30 days); closing
+    #: deletes everything that links a participant to an answer at once.
+    closed_room_retention_seconds: int = 30 * 24 * 3600
     #: Smallest organisation-type group ever shown (anonymity).
     min_group_size: int = limits.MIN_GROUP_SIZE
     #: Shortest interval between two dashboard snapshots of one room, seconds.

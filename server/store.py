@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agenda.insights import Vote
@@ -29,6 +30,7 @@ from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     AgendaItem,
+    Analysis,
     NoteGroup,
     OwnDots,
     OwnNote,
@@ -36,7 +38,7 @@ from protocol.messages import (
     SessionInfo,
 )
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
-from protocol.wire import to_wire
+from protocol.wire import from_fields, to_wire
 from server.keys import RoomKeys, new_epoch, new_room_code, new_token, token_hash
 from server.redis_client import RedisClient
 from server.scripts import (
@@ -48,6 +50,10 @@ from server.scripts import (
 )
 
 _allowed = allowed_phases
+
+#: Computes the analysis to keep at closing, as JSON, given how to read the
+#: participants' anonymous rating vectors for a template.
+Analyse = Callable[[Callable[[Template], list[Vote]]], Awaitable[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +106,20 @@ def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
 
 class RoomStore:
     def __init__(
-        self, redis: RedisClient, *, room_ttl_seconds: int, sharded_pubsub: bool = True
+        self,
+        redis: RedisClient,
+        *,
+        room_ttl_seconds: int,
+        sharded_pubsub: bool = True,
+        closed_retention_seconds: int | None = None,
     ) -> None:
         # decode_responses=True: every reply is str.
         self.redis = redis
         self.ttl = room_ttl_seconds
+        #: How long a closed room's aggregates live (the room's TTL at closing).
+        self.retention = (
+            room_ttl_seconds if closed_retention_seconds is None else (closed_retention_seconds)
+        )
         self.scripts = Scripts(redis, sharded_pubsub=sharded_pubsub)
         self._run = self.scripts.run
         self._status = self.scripts.write
@@ -349,12 +364,64 @@ class RoomStore:
         )
 
     async def set_phase(
-        self, code: str, expected: Phase, phase: Phase, round_: int, seq: int, device: str
+        self,
+        code: str,
+        expected: Phase,
+        phase: Phase,
+        round_: int,
+        seq: int,
+        device: str,
+        analyse: Analyse | None = None,
     ) -> Stored:
+        """The phase move; closing also anonymises the room (``set_phase.lua``).
+
+        Before closing, the analysis (which needs every participant's rating
+        vector) is computed by ``analyse`` from the ballots as they are now and
+        stored as its result; the script refuses with ``conflict`` (and the
+        server tries again) when the room changed since this read.
+        """
         keys = RoomKeys(code)
+        if phase is not Phase.CLOSED:
+            return await self._status(
+                "set_phase",
+                keys.fixed,
+                [expected.value, phase.value, round_, seq, self.ttl, "", "", device],
+            )
+        version, ballots, people, pids = await self._closing_read(code)
+        blob = ""
+        if analyse is not None:
+            blob = await analyse(lambda template: _votes(ballots, people, round_, template))
+        own_keys = [key for pid in sorted(pids) for key in (keys.mine(pid), keys.dots(pid))]
         return await self._status(
-            "set_phase", keys.fixed, [expected.value, phase.value, round_, seq, self.ttl, device]
+            "set_phase",
+            keys.fixed + own_keys,
+            [expected.value, phase.value, round_, seq, self.retention, blob, version, device],
         )
+
+    async def _closing_read(
+        self, code: str
+    ) -> tuple[str, dict[str, str], dict[str, str], set[str]]:
+        """In one transaction: the room's version, ballots and people, and every
+        pseudonym that may own keys (whoever joined or had a command applied)."""
+        keys = RoomKeys(code)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hget(keys.meta, "version")
+                pipe.hgetall(keys.ballots)
+                pipe.hgetall(keys.people)
+                pipe.hkeys(keys.seqs)
+                version, ballots, people, seen = await pipe.execute()
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        return version or "", ballots, people, set(people) | set(seen)
+
+    async def closed_analysis(self, code: str) -> Analysis | None:
+        """The analysis a closed room kept at closing (None for a room closed without one)."""
+        try:
+            raw = await self.redis.get(RoomKeys(code).analysis)
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        return None if not raw else from_fields(Analysis, json.loads(raw), "analysis")
 
     async def set_lock(self, code: str, locked: bool, seq: int, device: str) -> Stored:
         return await self._status(
@@ -448,23 +515,7 @@ class RoomStore:
                 ballots, people = await pipe.execute()
         except UNAVAILABLE as exc:
             raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
-        index = {norm.id: i for i, norm in enumerate(template.norms)}
-        prefix = f"{round_}|"
-        ratings: dict[str, list[int | None]] = {}
-        for field, stored in ballots.items():
-            if not field.startswith(prefix):
-                continue
-            _, pid, norm = field.split("|")
-            if norm in index:
-                row = ratings.setdefault(pid, [None] * len(index))
-                row[index[norm]] = value_out(split_seq(stored)[1])
-        votes = [
-            Vote(split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
-            for pid, row in ratings.items()
-        ]
-        return sorted(
-            votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])
-        )
+        return _votes(ballots, people, round_, template)
 
     async def read_record(self, code: str) -> RoomRecord | None:
         """One consistent read (a read-only script) of the room's public state."""
@@ -507,6 +558,30 @@ class RoomStore:
         """The room as the views read it, straight from Redis (not from a mirror)."""
         record = await self.read_record(code)
         return None if record is None else room_data(record)
+
+
+def _votes(
+    ballots: dict[str, str], people: dict[str, str], round_: int, template: Template
+) -> list[Vote]:
+    """Every participant's ratings of ``round_`` with its organisation type, as
+    anonymous vectors: the pseudonym only puts a participant's ratings together."""
+    index = {norm.id: i for i, norm in enumerate(template.norms)}
+    prefix = f"{round_}|"
+    ratings: dict[str, list[int | None]] = {}
+    for field, stored in ballots.items():
+        if not field.startswith(prefix):
+            continue
+        _, pid, norm = field.split("|")
+        if norm in index:
+            row = ratings.setdefault(pid, [None] * len(index))
+            row[index[norm]] = value_out(split_seq(stored)[1])
+    votes = [
+        Vote(split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
+        for pid, row in ratings.items()
+    ]
+    return sorted(
+        votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])
+    )
 
 
 def _pairs(flat: list[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from agenda.room_model import commands as c
 from agenda.room_model.state import RoomState
 from agenda.room_model.stored import record, stored_form
 from agenda.room_record import room_data
+from protocol.errors import ProtocolError
 from protocol.phases import DotVoting, FollowUpStatus, Phase
 
 FAC = "fac-window"
@@ -137,6 +138,46 @@ def test_closing_the_room_stops_its_timer() -> None:
     room.do(c.SetTimer(999, room.seq(FAC), FAC))
     room.to(Phase.CLOSED)
     assert room.state.meta.timer is None and room.state.meta.phase is Phase.CLOSED
+
+
+def test_closing_keeps_aggregates_and_nothing_that_links_a_participant_to_an_answer() -> None:
+    room = Room(Phase.LOBBY)
+    room.join("p-anna", "p-bob", "p-cas")
+    for pid, org in (("p-anna", "gemeente"), ("p-bob", "onderwijs")):
+        room.do(c.SetOrg(pid, org, room.seq(pid)))
+    room.to(Phase.RATING)
+    for value, pid in enumerate(("p-anna", "p-bob", "p-cas")):
+        room.do(c.Rate(pid, "norm-a", value, room.seq(pid), 1))
+    room.note("p-anna", "n1", "een stagebank")
+    room.note("p-bob", "n2", "weg ermee")
+    room.do(c.WithdrawNote("p-bob", "n2", room.seq("p-bob")))
+    room.to(Phase.BRAINSTORM)
+    room.do(c.SetDotVoting(DotVoting.OPEN, 3, 2, room.seq(FAC), FAC))
+    room.do(c.DotVote("p-cas", "n1", 2, room.seq("p-cas")))
+    before = room.state
+    meta = before.meta
+    closed = ok(before, c.SetPhase(meta.phase, Phase.CLOSED, meta.round, room.seq(FAC), FAC, "{}"))
+    stored = stored_form(closed)
+    # Nothing per participant: no key, field or value holds a pseudonym.
+    assert set(stored) == {"meta", "orgs", "tally", "notes", "votes", "analysis"}
+    assert "p-" not in json.dumps({k: sorted(v) if isinstance(v, frozenset) else v
+                                   for k, v in stored.items()})  # fmt: skip
+    # The aggregates stay, and the room reads as before but for its phase.
+    assert (stored["tally"], stored["orgs"], stored["votes"]) == (
+        stored_form(before)["tally"], stored_form(before)["orgs"], stored_form(before)["votes"]
+    )  # fmt: skip
+    assert {n: note.text for n, note in closed.notes.items()} == {"n1": "een stagebank"}
+    assert closed.notes["n1"].seq == 0 and closed.analysis == "{}"
+    was, now = room_data(record(before)), room_data(record(closed))
+    assert now.participants == was.participants == 3
+    assert (now.tallies, now.org_counts, now.votes, now.notes) == (
+        was.tallies, was.org_counts, was.votes, was.notes
+    )  # fmt: skip
+    # Coming back records no one; a closed room never opens again.
+    assert apply(closed, c.Join("p-anna")) == ("ok", closed)
+    assert apply(closed, c.Join("p-new")) == ("ok", closed)
+    with pytest.raises(ProtocolError):
+        next_phase(Phase.CLOSED, Phase.RATING, closed.meta.round)
 
 
 def test_the_phase_table_decides_what_is_allowed() -> None:

@@ -89,6 +89,9 @@ class SetPhase:
     round: int
     seq: int
     device: str
+    #: On closing: the analysis the room keeps (JSON, computed by the server
+    #: from the ballots closing deletes); '' for none.
+    analysis: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,12 @@ def create_room(state: RoomState | None, command: CreateRoom) -> tuple[str, Room
 
 def join(state: RoomState, command: Join) -> Result:
     """A new participant is counted (a locked room wants its join token); a known one
-    only comes back.  Joining is possible in every phase."""
+    only comes back.  Joining is possible in every phase; a closed room records
+    no one (it keeps no participants) but still wants a locked room's join token."""
+    if state.meta.phase is Phase.CLOSED:
+        if state.meta.locked and command.join_token != state.meta.join:
+            return ROOM_LOCKED, state
+        return OK, state
     if command.pid in state.people:
         return OK, state
     if state.meta.locked and command.join_token != state.meta.join:
@@ -73,7 +78,34 @@ def set_phase(state: RoomState, command: SetPhase) -> Result:
     if command.phase is Phase.CLOSED:
         # A closed room has no countdown.
         changes["timer"] = None
+        noted = anonymised(noted, command.analysis)
     return OK, bump(change_meta(noted, **changes))
+
+
+def anonymised(state: RoomState, analysis: str) -> RoomState:
+    """The room as closing leaves it: only aggregates, nothing that links a
+    participant to a rating, an organisation type, a note or a dot.
+
+    Kept: the tallies, organisation counts, dots per item, notes without their
+    author (and without the author device's seq; a withdrawn note's tombstone
+    goes), groups, the agenda, the number of participants and the analysis.
+    """
+    notes = {
+        note_id: dataclasses.replace(note, seq=0)
+        for note_id, note in state.notes.items()
+        if not note.withdrawn
+    }
+    return dataclasses.replace(
+        change_meta(state, participants=len(state.people)),
+        people={},
+        ballots={},
+        owners={},
+        mine={},
+        dots={},
+        seqs={},
+        notes=notes,
+        analysis=analysis or None,
+    )
 
 
 def set_lock(state: RoomState, command: SetLock) -> Result:

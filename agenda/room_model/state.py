@@ -88,6 +88,9 @@ class Meta:
     epoch: str = ""
     #: Highest command seq applied, per facilitator device.
     fseq: Mapping[str, int] = field(default_factory=dict)
+    #: How many participants a closed room had (its ``people`` are deleted at
+    #: closing); None while open.
+    participants: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,8 @@ class RoomState:
     seqs: Mapping[str, int] = field(default_factory=dict)
     #: The earlier scan this room follows up (JSON), or None.
     previous: str | None = None
+    #: The analysis a closed room kept at closing (JSON), or None.
+    analysis: str | None = None
 
 
 def change_meta(state: RoomState, **changes: object) -> RoomState:

@@ -48,6 +48,8 @@ def meta_fields(meta: Meta) -> dict[str, str]:
         "epoch": meta.epoch,
     }
     fields.update({f"fseq:{device}": str(seq) for device, seq in meta.fseq.items()})
+    if meta.participants is not None:
+        fields["participants"] = str(meta.participants)
     return fields
 
 
@@ -116,6 +118,8 @@ def stored_form(state: RoomState) -> dict[str, StoredValue]:
         keys[f"dots:{pid}"] = {item: f"{d.seq}|{d.value}" for item, d in items.items()}
     if state.previous is not None:
         keys["previous"] = state.previous
+    if state.analysis is not None:
+        keys["analysis"] = state.analysis
     return {name: value for name, value in keys.items() if value}
 
 
@@ -130,7 +134,7 @@ def record(state: RoomState) -> RoomRecord:
 
     return RoomRecord(
         meta=public_meta(meta_fields(state.meta)),
-        people=len(state.people),
+        people=len(state.people) if state.meta.participants is None else state.meta.participants,
         hashes={
             name: hash_of(name)
             for name in ("orgs", "tally", "notes", "agenda", "groups", "votes", "followup")

@@ -5,6 +5,14 @@ local meta, people, ballots, notes, mine, mydots = KEYS[1], KEYS[2], KEYS[3], KE
 if redis.call('EXISTS', meta) == 0 then return {'room_not_found'} end
 local m = redis.call('HMGET', meta, 'phase', 'round', 'locked', 'join', 'version')
 local pid = ARGV[1]
+-- A closed room keeps no participants (set_phase.lua deleted them): whoever
+-- comes back, or comes anew, sees the closed state and nothing is recorded.
+if m[1] == 'closed' then
+  if m[3] == '1' and ARGV[2] ~= m[4] then return {'room_locked'} end
+  local none = {}
+  for i = 5, #ARGV do none[#none + 1] = false end
+  return {'ok', m[1], m[2], m[3], tostring(m[5]), '0|', none, {}, {}, {}, '0', false}
+end
 local person = redis.call('HGET', people, pid)
 if not person then
   if m[3] == '1' and ARGV[2] ~= m[4] then return {'room_locked'} end

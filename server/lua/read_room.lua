@@ -4,9 +4,11 @@
 -- KEYS: meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup
 local meta = redis.call('HGETALL', KEYS[1])
 if #meta == 0 then return {} end
+-- A closed room keeps the number of its participants, not who they were.
+local people = redis.call('HGET', KEYS[1], 'participants') or redis.call('HLEN', KEYS[2])
 return {
   meta,
-  redis.call('HLEN', KEYS[2]),
+  people,
   redis.call('HGETALL', KEYS[3]),
   redis.call('HGETALL', KEYS[4]),
   redis.call('HGETALL', KEYS[5]),
