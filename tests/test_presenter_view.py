@@ -158,6 +158,10 @@ def test_one_rating_on_one_norm_changes_nothing_the_projector_gets() -> None:
             # Only at a whole person's worth of answers, and then only the count.
             assert taps % len(SCAN.norms) == 0
             assert dataclasses.replace(after, progress=before.progress) == before
+            assert before.progress is not None and after.progress is not None
+            assert dataclasses.replace(after.progress, complete=before.progress.complete) == (
+                before.progress
+            )
         assert after.progress is not None
         assert after.progress.complete == taps // len(SCAN.norms)
         assert after.norms == () and after.progress.norms == ()
@@ -196,3 +200,30 @@ def test_control_view_gets_each_norm_in_steps() -> None:
     revealed = dataclasses.replace(data, phase=Phase.REVEAL)
     assert dashboard(revealed, SCAN, 3, 0).progress is None
     assert presenter(revealed, SCAN, 3, 0).progress is None
+
+
+@settings(max_examples=200)
+@given(
+    people=st.integers(1, 30),
+    data=st.data(),
+)
+def test_any_one_more_rating_moves_only_the_whole_people_count(people, data) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the answers so far, one more on any norm changes the presenter's
+    snapshot only in ``progress.complete``, and only when it completes a person."""
+    counts = data.draw(
+        st.lists(st.integers(0, people), min_size=len(SCAN.norms), max_size=len(SCAN.norms))
+    )
+    norm = data.draw(st.sampled_from([i for i, c in enumerate(counts) if c < people] or [0]))
+    if counts[norm] >= people:
+        return  # everybody answered everything: no one more rating to give
+    tallies = {n.id: {5: c} for n, c in zip(SCAN.norms, counts, strict=True) if c}
+    before = presenter(_rating_room(tallies, people), SCAN, 3, 0)
+    tallies[SCAN.norms[norm].id] = {5: counts[norm] + 1}
+    after = presenter(_rating_room(tallies, people), SCAN, 3, 0)
+    assert before.progress is not None and after.progress is not None
+    assert dataclasses.replace(after, progress=before.progress) == before
+    # ... and within the progress, only the whole-people count.
+    assert dataclasses.replace(after.progress, complete=before.progress.complete) == before.progress
+    whole_before = sum(counts) // len(SCAN.norms)
+    assert before.progress.complete == whole_before
+    assert after.progress.complete == (sum(counts) + 1) // len(SCAN.norms)
