@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from agenda.draft import draft_agenda
 from agenda.phases import is_revealed
 from agenda.privacy import publishable_groups
+from agenda.progress import rating_progress
 from agenda.stats import median
 from agenda.templates import Template
 from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT
@@ -220,6 +221,11 @@ def dashboard(
         session=data.session,
         moderation=data.moderation,
         epoch=data.epoch,
+        progress=(
+            None
+            if revealed
+            else rating_progress(data.tallies, template, data.participants, per_norm=True)
+        ),
     )
 
 
@@ -235,6 +241,8 @@ def presenter(
     Built from the facilitator's view and then filtered, so the two cannot
     drift apart on what they show; what only the facilitator may see (pending
     and hidden notes, suggestions, the draft agenda) is left out here.
+    Before the reveal nothing per norm is left: only the progress in whole
+    people (``agenda/progress.py``).
     """
     full = dashboard(data, template, min_group_size, server_time, analysis)
     notes = tuple(note for note in full.notes if on_wall(note))
@@ -252,7 +260,7 @@ def presenter(
         revealed=full.revealed,
         participants=full.participants,
         org_counts=full.org_counts,
-        norms=full.norms,
+        norms=full.norms if full.revealed else (),
         notes=notes,
         groups=tuple(groups),
         voting=full.voting,
@@ -261,8 +269,9 @@ def presenter(
         server_time=full.server_time,
         analysis=None if full.analysis is None else dataclasses.replace(full.analysis, draft=()),
         previous=full.previous,
-        second_norms=full.second_norms,
+        second_norms=(full.second_norms if full.revealed or full.second_norms is None else ()),
         epoch=full.epoch,
+        progress=(None if full.progress is None else dataclasses.replace(full.progress, norms=())),
     )
 
 

@@ -78,6 +78,11 @@ DASHBOARD_MAX_PER_SECOND: Final = 10
 #: default of the server setting ``min_group_size``.
 MIN_GROUP_SIZE: Final = 3
 
+#: Before the reveal the control view shows a norm's answers in steps of this
+#: many ("fewer than 3", "at least 3", "at least 6"...), so a count on a shared
+#: screen does not tick up right after one person taps (agenda/progress.py).
+RATING_PROGRESS_STEP: Final = 3
+
 #: Dot voting: most dots one participant may ever be given, and the default.
 MAX_DOTS_PER_PARTICIPANT: Final = 10
 DEFAULT_DOTS_PER_PARTICIPANT: Final = 3

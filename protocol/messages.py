@@ -461,6 +461,32 @@ class NormResult:
 
 
 @dataclass(frozen=True, slots=True)
+class NormProgress:
+    """One norm's answers before the reveal, in steps (``at_least`` is a multiple
+    of ``RATING_PROGRESS_STEP``: 0 means "fewer than one step")."""
+
+    norm_id: str
+    at_least: int
+
+
+@dataclass(frozen=True, slots=True)
+class RatingProgress:
+    """How far the rating round is, before the reveal (``agenda/progress.py``).
+
+    ``complete`` is the answers in, counted in whole people: the number of
+    answers divided by the number of norms, rounded down, at most ``people``.
+    One rating on one norm changes it only when it completes a whole
+    person's worth, so the projector never tells which norm was just answered.
+    ``norms`` (the facilitator's control view only; empty on the presenter)
+    gives each norm's answers in steps.
+    """
+
+    people: int
+    complete: int
+    norms: tuple[NormProgress, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OrgCount:
     org_type: str
     count: int
@@ -787,13 +813,19 @@ class Dashboard(ServerMessage):
     #: The room state's epoch: new when the room was rebuilt in Redis (with
     #: ``version``, a client tells "up to date" from "resynchronise").
     epoch: str = ""
+    #: Before the reveal: answers in, in whole people, and per norm in steps
+    #: (what the control view shows; ``norms`` keeps the exact counts for the
+    #: facilitator's own tools).  None after the reveal.
+    progress: RatingProgress | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Presenter(ServerMessage):
     """The projector's view: only what the whole room may see, coalesced like ``dashboard``.
 
-    Before the reveal ``norms`` carry only how many answered; ``notes`` are
+    Before the reveal ``norms`` and ``second_norms`` are empty and
+    ``progress`` says only how many people's worth of answers are in, so a
+    count on the big screen never ticks up right after one tap; ``notes`` are
     the approved, not hidden ones; ``groups`` list only those notes;
     ``voting.results`` only once shown; ``analysis`` only after the reveal
     and without the draft agenda.  Never a pending or hidden note, never a
@@ -820,6 +852,8 @@ class Presenter(ServerMessage):
     second_norms: tuple[NormResult, ...] | None = None
     #: As in ``Dashboard``.
     epoch: str = ""
+    #: As in ``Dashboard``, without the per-norm steps.
+    progress: RatingProgress | None = None
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {

@@ -92,6 +92,13 @@ def test_a_whole_session_on_three_phones_and_a_big_screen(
     # Blind: the big screen counts answers, and shows no distribution yet.
     for norm in NORMS[:3]:
         expect(dashboard.get_by_test_id(f"norm-{norm}")).to_have_attribute("data-received", "3")
+        # On screen in steps of three (agenda/progress.py), never the exact count.
+        expect(dashboard.get_by_test_id(f"norm-{norm}")).to_contain_text("3 van 3")
+    expect(dashboard.get_by_test_id(f"norm-{NORMS[3]}")).to_contain_text("0–2 van 3")
+    # 9 answers on 20 norms: not yet one whole person's worth.
+    expect(dashboard.get_by_test_id("rating-progress-text")).to_have_text(
+        "0 van de 3 mensen klaar (0%)"
+    )
     expect(dashboard.get_by_test_id(f"dist-{NORMS[0]}")).to_have_count(0)
     screenshot(phones[1], "phone-rating")
     screenshot(dashboard, "dashboard-rating")
@@ -168,6 +175,8 @@ def test_offline_ratings_are_kept_and_counted_once(kleur: ServerProcess, browser
     set_phase(dashboard, "rating", [page])
     rate(page, 5)
     expect(dashboard.get_by_test_id(f"norm-{NORMS[0]}")).to_have_attribute("data-received", "1")
+    # One person, one answer: the step "0–1 van 1" does not move.
+    expect(dashboard.get_by_test_id(f"norm-{NORMS[0]}")).to_contain_text("0–1 van 1")
 
     page.context.set_offline(True)
     for value in (6, 7, 8):

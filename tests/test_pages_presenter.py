@@ -157,20 +157,33 @@ def test_presenter_view_in_every_phase(
     check("lobby", nl, en)
     screenshot(nl, "presenter-lobby")
 
-    # Rating, blind: "x van N klaar" per norm; one person has not finished.
+    # Rating, blind: only "x van N mensen klaar" (all answers in whole people),
+    # nothing per norm; one person has not finished.
     crowd.call(lambda: facilitator.set_phase(Phase.RATING))
     crowd.wait_phase(Phase.RATING)
     wait_phase(nl, "rating")
     norms = [n.id for n in SCAN.norms]
     crowd.rate(plan, norms[:4])
     crowd.run(lambda: _rate_rest(crowd, norms[4:]))
-    last = norms[-1]
-    expect(nl.get_by_test_id(f"ready-{last}")).to_have_attribute("data-received", "5")
-    expect(nl.get_by_test_id(f"ready-{last}")).to_contain_text("5 van 6 klaar")
-    expect(nl.get_by_test_id(f"ready-{SPLIT}")).to_contain_text("6 van 6 klaar")
-    expect(en.get_by_test_id(f"ready-{SPLIT}")).to_contain_text("6 of 6 done")
-    total = 6 * 4 + 5 * 16
-    expect(nl.get_by_test_id("rating-total")).to_contain_text(f"{total} van 120")
+    answers = 6 * 4 + 5 * 16
+    done = answers // len(norms)  # 5 people's worth of answers
+    total = nl.get_by_test_id("rating-total")
+    expect(total).to_have_attribute("data-done", str(done))
+    expect(total).to_have_attribute("data-total", "6")
+    expect(total).to_have_text(f"{done} van de 6 mensen klaar")
+    expect(en.get_by_test_id("rating-total")).to_have_text(f"{done} of 6 people done")
+    bar = nl.get_by_test_id("rating-bar")
+    expect(bar.locator("li")).to_have_count(6)
+    expect(bar.locator("li.people-bar__one--done")).to_have_count(done)
+    # No count per norm anywhere on the projector before the reveal.
+    assert nl.locator("[data-testid^='ready-'], [data-received]").count() == 0
+    view_now: Presenter = crowd.run(
+        lambda: projector.wait_presenter(
+            lambda p: p.progress is not None and p.progress.complete == done
+        )
+    )
+    assert view_now.norms == () and view_now.progress is not None
+    assert view_now.progress.norms == ()
     assert nl.locator("[data-testid^='hist-']").count() == 0  # blind: no distribution
     check("rating", nl, en)
     screenshot(nl, "presenter-rating")

@@ -44,6 +44,7 @@ from protocol.messages import (
     Join,
     Message,
     NormInsight,
+    NormProgress,
     NormResult,
     NoteGroup,
     NoteVotes,
@@ -59,6 +60,7 @@ from protocol.messages import (
     PutNote,
     PutNoteGroup,
     Rate,
+    RatingProgress,
     RemoveAgendaItem,
     RemoveNoteGroup,
     RoomAgendaItem,
@@ -145,6 +147,10 @@ norm_results = st.builds(
     median=st.none() | finite_floats,
 )
 org_counts = st.builds(OrgCount, org_type=slugs, count=counts)
+norm_progresses = st.builds(NormProgress, norm_id=slugs, at_least=counts)
+rating_progresses = st.builds(
+    RatingProgress, people=counts, complete=counts, norms=small(norm_progresses)
+)
 session_infos = st.builds(
     SessionInfo,
     name=free_text(limits.MAX_SESSION_NAME_CHARS, allow_empty=True),
@@ -420,6 +426,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         second_norms=st.none() | small(norm_results),
         moderation=st.booleans(),
         epoch=room_epochs,
+        progress=st.none() | rating_progresses,
     ),
     Presenter: st.builds(
         Presenter,
@@ -441,6 +448,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         previous=st.none() | previous_scans,
         second_norms=st.none() | small(norm_results),
         epoch=room_epochs,
+        progress=st.none() | rating_progresses,
     ),
 }
 
@@ -448,6 +456,8 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
 PART_STRATEGIES: dict[type, st.SearchStrategy[Any]] = {
     NormResult: norm_results,
     OrgCount: org_counts,
+    NormProgress: norm_progresses,
+    RatingProgress: rating_progresses,
     WallNote: wall_notes,
     AgendaItem: agenda_items,
     RoomAgendaItem: room_agenda_items,

@@ -167,21 +167,26 @@ function lobbyView(snap) {
 
 // ------------------------------------------------------------------ rating (blind)
 
+/**
+ * Before the reveal the server sends no count per norm, only the answers in
+ * counted in whole people (`progress`, agenda/progress.py): a figure that
+ * ticked up right after one tap would tell the room which norm was just
+ * answered.  One block per person, filled from the left.
+ */
 function ratingView(snap) {
-  const received = new Map(snap.norms.map((r) => [r.norm_id, r.received]));
-  const people = snap.participants;
-  let done = 0;
-  for (const r of snap.norms) done += Math.min(r.received, people);
-  const total = people * app.normById.size;
+  const progress = snap.progress || { people: snap.participants, complete: 0 };
+  const { people, complete: done } = progress;
   return el(
     "section",
     { class: "rating", "aria-labelledby": "view-title" },
+    el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.rating.title")),
     el(
       "div",
-      { class: "rating__head" },
-      el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.rating.title")),
-      el("p", { class: "rating__total", "data-testid": "rating-total", "data-done": String(done), "data-total": String(total) },
-        app.t("presenter.rating.total", { done, total })),
+      { class: "rating__progress" },
+      el("p", { class: "rating__total", "data-testid": "rating-total", "data-done": String(done), "data-total": String(people) },
+        app.t("presenter.rating.total", { done, total: people })),
+      peopleBar(done, people),
+      el("p", { class: "rating__how" }, app.t("presenter.rating.how")),
     ),
     el("p", { class: "rating__hint" }, app.t("presenter.rating.hint")),
     el(
@@ -195,22 +200,27 @@ function ratingView(snap) {
           el(
             "ul",
             { class: "rating__norms" },
-            theme.norms.map((norm) => {
-              const n = received.get(norm.id) || 0;
-              const meter = el("span", { class: "meter__fill" });
-              meter.style.width = `${people ? Math.min(100, (100 * n) / people) : 0}%`;
-              return el(
-                "li",
-                { class: "rating__norm", "data-testid": `ready-${norm.id}`, "data-received": String(n) },
-                el("span", { class: "rating__norm-title" }, `${norm.number}. ${norm.title}`),
-                el("span", { class: "rating__norm-count" }, app.t("presenter.rating.norm", { done: n, total: people })),
-                el("span", { class: "meter", "aria-hidden": "true" }, meter),
-              );
-            }),
+            theme.norms.map((norm) => el("li", { class: "rating__norm" }, `${norm.number}. ${norm.title}`)),
           ),
         ),
       ),
     ),
+  );
+}
+
+/** A coarse bar: one block per person (one bar when the room is too big for blocks). */
+const MAX_BLOCKS = 40;
+
+function peopleBar(done, people) {
+  if (people > MAX_BLOCKS) {
+    const fill = el("span", { class: "meter__fill" });
+    fill.style.width = `${people ? Math.min(100, (100 * done) / people) : 0}%`;
+    return el("span", { class: "meter meter--people", "aria-hidden": "true", "data-testid": "rating-bar" }, fill);
+  }
+  return el(
+    "ol",
+    { class: "people-bar", "aria-hidden": "true", "data-testid": "rating-bar" },
+    Array.from({ length: people }, (_, i) => el("li", { class: ["people-bar__one", i < done && "people-bar__one--done"] })),
   );
 }
 

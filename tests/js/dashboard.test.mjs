@@ -24,6 +24,7 @@ import {
   phaseButtonKey,
   previousFigures,
   ratingProgress,
+  stepRange,
   resultOrder,
   REVEALED,
   scaleValues,
@@ -158,17 +159,29 @@ test("phaseButtonKey: forward, back, and a new round from the reveal", () => {
   assert.equal(phaseButtonKey(phases, "agenda", "closed"), "phase.to.closed");
 });
 
-test("ratingProgress counts at most one rating per participant and norm", () => {
-  const norms = normsOf(TEMPLATE);
+test("ratingProgress takes the server's whole people, never the exact per-norm counts", () => {
   const snap = {
-    participants: 2,
+    participants: 12,
+    // Exact counts that would add up to 11 people's worth over two norms: not used.
     norms: [
-      { norm_id: "n1", received: 2 },
-      { norm_id: "n2", received: 3 }, // a late joiner's: not above the room's size
+      { norm_id: "n1", received: 12 },
+      { norm_id: "n2", received: 11 },
     ],
+    progress: { people: 12, complete: 8, norms: [] },
   };
-  assert.deepEqual(ratingProgress(snap, norms), { received: 4, total: 6, percent: 67 });
-  assert.deepEqual(ratingProgress({ participants: 0, norms: [] }, norms), { received: 0, total: 0, percent: 0 });
+  assert.deepEqual(ratingProgress(snap), { done: 8, people: 12, percent: 67 });
+  // No progress (an older server, or after the reveal): nobody done yet.
+  assert.deepEqual(ratingProgress({ participants: 0, norms: [] }), { done: 0, people: 0, percent: 0 });
+  assert.deepEqual(ratingProgress({ participants: 5, norms: [] }), { done: 0, people: 5, percent: 0 });
+});
+
+test("stepRange: a step as a range that never goes past the room's size", () => {
+  assert.deepEqual(stepRange(0, 3, 12), { low: 0, high: 2 });
+  assert.deepEqual(stepRange(9, 3, 12), { low: 9, high: 11 });
+  assert.deepEqual(stepRange(12, 3, 12), { low: 12, high: 12 });
+  assert.deepEqual(stepRange(9, 3, 10), { low: 9, high: 10 });
+  assert.deepEqual(stepRange(0, 3, 1), { low: 0, high: 1 });
+  assert.deepEqual(stepRange(0, 3, 0), { low: 0, high: 0 });
 });
 
 test("results: sort mode, spread threshold, wide norms and the two orders", () => {

@@ -1,6 +1,8 @@
-// The rating panel (blind): how many ratings came in per norm.
+// The rating panel (blind): how far the round is, and per norm in steps
+// (`Dashboard.progress`): the exact counts stay off the screen, which the
+// facilitator may be sharing.
 
-import { app, ratingProgress, themesOf } from "./state.js";
+import { app, ratingProgress, stepRange, themesOf } from "./state.js";
 import { $, h, keyed, setAttr, setText, showPanel, tr } from "./view.js";
 
 export function buildRating() {
@@ -10,7 +12,7 @@ export function buildRating() {
     h(
       "div",
       { class: "progress" },
-      h("p", { class: "progress__text", id: "rating-progress-text" }),
+      h("p", { class: "progress__text", id: "rating-progress-text", "data-testid": "rating-progress-text" }),
       h(
         "div",
         {
@@ -23,6 +25,7 @@ export function buildRating() {
         },
         h("div", { class: "meter__fill", id: "rating-progress-fill" }),
       ),
+      h("p", { class: "progress__how", id: "rating-progress-how" }),
     ),
     h(
       "div",
@@ -57,24 +60,31 @@ export function renderRating(snap) {
   if (!showPanel("rating", snap.phase === "rating")) return;
   const panel = $("rating");
   setText(panel.querySelector(".panel__title"), snap.round > 1 ? tr("rating.title_round", { n: snap.round }) : tr("rating.title"));
-  const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
+  const exact = new Map(snap.norms.map((n) => [n.norm_id, n.received]));
+  const steps = new Map(((snap.progress && snap.progress.norms) || []).map((n) => [n.norm_id, n.at_least]));
+  const step = app.limits.rating_progress_step || 1;
+  const people = snap.participants;
   for (const norm of app.norms) {
-    const result = byId.get(norm.id);
-    const count = result ? result.received : 0;
     const row = keyed("rating").get(norm.id, () => null);
     if (!row) continue;
-    setAttr(row, "data-received", count);
-    const of = Math.max(snap.participants, count);
-    setText(row.querySelector(".norm__received"), tr("rating.received", { n: count, total: of }));
-    row.querySelector(".meter__fill").style.width = `${of ? (100 * count) / of : 0}%`;
-    row.classList.toggle("norm--complete", of > 0 && count >= of);
+    const atLeast = steps.get(norm.id) || 0;
+    // The exact count only as an attribute (tests, tools), never as text.
+    setAttr(row, "data-received", exact.get(norm.id) || 0);
+    setAttr(row, "data-at-least", atLeast);
+    const { low, high } = stepRange(atLeast, step, people);
+    setText(
+      row.querySelector(".norm__received"),
+      low === high
+        ? tr("rating.received", { n: low, total: people })
+        : tr("rating.received_range", { low, high, total: people }),
+    );
+    row.querySelector(".meter__fill").style.width = `${people ? Math.min(100, (100 * atLeast) / people) : 0}%`;
+    row.classList.toggle("norm--complete", people > 0 && atLeast >= people);
   }
-  const { received, total, percent } = ratingProgress(snap, app.norms);
+  const { done, people: total, percent } = ratingProgress(snap);
   const bar = $("rating-progress");
   setAttr(bar, "aria-valuenow", percent);
   $("rating-progress-fill").style.width = `${percent}%`;
-  setText(
-    $("rating-progress-text"),
-    tr("rating.progress", { n: received, total, percent }),
-  );
+  setText($("rating-progress-text"), tr("rating.progress", { n: done, total, percent }));
+  setText($("rating-progress-how"), tr("rating.how", { step }));
 }

@@ -180,17 +180,27 @@ export function phaseButtonKey(phases, phase, target) {
   return backwards ? `phase.back.${target}` : `phase.to.${key}`;
 }
 
-/** Ratings in so far: {received, total, percent}, at most one per participant and norm counted. */
-export function ratingProgress(snap, norms) {
-  const expected = Math.max(snap.participants, 1);
-  const byId = new Map(snap.norms.map((n) => [n.norm_id, n]));
-  let received = 0;
-  for (const norm of norms) {
-    const result = byId.get(norm.id);
-    received += Math.min(result ? result.received : 0, expected);
-  }
-  const percent = Math.round((100 * received) / (expected * norms.length || 1));
-  return { received, total: snap.participants * norms.length, percent };
+/**
+ * The round's progress as the server counts it (`Dashboard.progress`,
+ * agenda/progress.py): people done = all answers in whole people.  The page
+ * never adds up the exact per-norm counts itself: on a shared screen a figure
+ * that ticks up after one tap tells the room which norm was just answered.
+ */
+export function ratingProgress(snap) {
+  const progress = snap.progress || { people: snap.participants, complete: 0, norms: [] };
+  const { people, complete: done } = progress;
+  const percent = people ? Math.round((100 * done) / people) : 0;
+  return { done, people, percent };
+}
+
+/**
+ * One norm's answers as the control view shows them: the server's step
+ * (`at_least`, a multiple of `step`) as a range, "3–5 of 12"; a range never
+ * goes past the room's size.
+ */
+export function stepRange(atLeast, step, people) {
+  const high = Math.max(atLeast, Math.min(people, atLeast + Math.max(step, 1) - 1));
+  return { low: atLeast, high };
 }
 
 // ------------------------------------------------------------------ results
