@@ -25,12 +25,11 @@ class CloseCode(IntEnum):
     JOIN_EXPECTED = 4000
     #: The client offered no subprotocol the server speaks.
     UNSUPPORTED_SUBPROTOCOL = 4002
-    #: Wrong facilitator token or participant token.
-    FORBIDDEN = 4003
-    #: The room does not exist or has expired.
+    #: The room code is not open for joining: no such room (or it expired),
+    #: the room is locked and no valid join token was given, or the
+    #: facilitator or display token is wrong.  One code for all of these, so
+    #: that a guesser learns nothing about which room codes exist.
     ROOM_NOT_FOUND = 4004
-    #: The room is locked and no valid join token was given.
-    ROOM_LOCKED = 4005
     #: The room is full.
     ROOM_FULL = 4006
     #: Too many protocol errors: the client is broken or hostile.

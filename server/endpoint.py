@@ -35,13 +35,15 @@ log = logging.getLogger("kleur.ws")
 #: Close code for each refusal of a join.
 _JOIN_CLOSE = {
     ErrorCode.ROOM_NOT_FOUND: CloseCode.ROOM_NOT_FOUND,
-    ErrorCode.ROOM_LOCKED: CloseCode.ROOM_LOCKED,
     ErrorCode.ROOM_FULL: CloseCode.ROOM_FULL,
-    ErrorCode.BAD_TOKEN: CloseCode.FORBIDDEN,
     ErrorCode.STORE_UNAVAILABLE: CloseCode.STORE_UNAVAILABLE,
 }
-#: Join refusals that count as a guess (room codes, tokens).
+#: Join refusals that count as a guess (room codes, tokens).  All of them get
+#: one and the same answer (``NOT_OPEN``): a guesser must not learn that a code
+#: exists but is locked, or that a room exists behind a wrong token.
 _GUESSES = {ErrorCode.ROOM_NOT_FOUND, ErrorCode.ROOM_LOCKED, ErrorCode.BAD_TOKEN}
+#: The one answer to a guess.
+NOT_OPEN = "this room code is not open for joining"
 
 
 def client_key(websocket: WebSocket) -> str:
@@ -79,11 +81,33 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await connection.wait_written(timeout=5)
 
 
+async def _holds_credential(services: Services, join: Join) -> bool:
+    """Whether the join proves it is no guess: the room's facilitator or display
+    token, its join token (the QR link's ``t``) or the token of a participant
+    who joined before.  Asked only of an address that guessed too often."""
+    if join.token is None and join.join_token is None:
+        return False  # nothing to check: no Redis read for a bare guess
+    meta = await services.store.room_meta(join.room)
+    if meta is None:
+        return False
+    if join.role is Role.FACILITATOR:
+        assert join.token is not None  # Join checks this
+        return hmac.compare_digest(token_hash(join.token), meta.facilitator_hash)
+    if join.role is Role.PRESENTER:
+        assert join.token is not None  # Join checks this
+        expected = meta.display_token.encode()
+        return bool(expected) and hmac.compare_digest(join.token.encode(), expected)
+    if join.join_token is not None and hmac.compare_digest(
+        join.join_token.encode(), meta.join_token.encode()
+    ):
+        return True
+    return join.token is not None and await services.store.is_participant(
+        join.room, participant_id(join.room, join.token)
+    )
+
+
 async def _join(services: Services, connection: Connection) -> bool:
     key = client_key(connection.websocket)
-    if services.failed_joins.exceeded(key):
-        connection.close(CloseCode.TOO_MANY_FAILED_JOINS, "too many failed joins; wait a minute")
-        return False
     try:
         frame = await asyncio.wait_for(
             _receive_frame(connection.websocket), limits.JOIN_TIMEOUT_SECONDS
@@ -97,6 +121,15 @@ async def _join(services: Services, connection: Connection) -> bool:
         message = connection.codec.decode_client(frame)
         if not isinstance(message, Join):
             raise ProtocolError(ErrorCode.NOT_JOINED, "the first message must be join")
+        # The throttle is for guesses only: behind one NAT a whole hall shares
+        # an address, and one guesser there must not lock out the people who
+        # came with a token.  A throttled guess gets the throttle's answer
+        # whether or not its room exists.
+        if services.failed_joins.exceeded(key) and not await _holds_credential(services, message):
+            connection.close(
+                CloseCode.TOO_MANY_FAILED_JOINS, "too many failed joins; wait a minute"
+            )
+            return False
         if message.role is Role.FACILITATOR:
             welcome = await _join_facilitator(services, connection, message)
         elif message.role is Role.PRESENTER:
@@ -104,10 +137,11 @@ async def _join(services: Services, connection: Connection) -> bool:
         else:
             welcome = await _join_participant(services, connection, message)
     except ProtocolError as error:
-        connection.send(Error(error.code, error.detail, None))
         METRICS.joins[error.code.value] += 1
         if error.code in _GUESSES:
             services.failed_joins.add(key)
+            error = ProtocolError(ErrorCode.ROOM_NOT_FOUND, NOT_OPEN)
+        connection.send(Error(error.code, error.detail, None))
         connection.close(_JOIN_CLOSE.get(error.code, CloseCode.JOIN_EXPECTED), error.detail)
         return False
     connection.send(welcome)

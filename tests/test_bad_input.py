@@ -151,8 +151,9 @@ async def test_wrong_facilitator_token_is_refused(room: Room) -> None:
     impostor = KleurClient(room.server.ws_url, room.code, Role.FACILITATOR, token="x" * 32)
     with pytest.raises(JoinRefused) as refused:
         await impostor.connect()
-    assert refused.value.code is ErrorCode.BAD_TOKEN
-    assert refused.value.close_code == CloseCode.FORBIDDEN
+    # The same answer as a wrong room code (docs/protocol.md section 3).
+    assert refused.value.code is ErrorCode.ROOM_NOT_FOUND
+    assert refused.value.close_code == CloseCode.ROOM_NOT_FOUND
     await still_fine(room, 4)
 
 

@@ -1300,9 +1300,7 @@ def test_close_code_table() -> None:
     assert {c.name for c in no} == {
         "JOIN_EXPECTED",
         "UNSUPPORTED_SUBPROTOCOL",
-        "FORBIDDEN",
         "ROOM_NOT_FOUND",
-        "ROOM_LOCKED",
         "ROOM_FULL",
         "PROTOCOL_VIOLATION",
         "TOO_MANY_FAILED_JOINS",
