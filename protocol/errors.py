@@ -56,9 +56,14 @@ RETRYABLE_ERRORS = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABL
 
 
 class ProtocolError(Exception):
-    """A message or frame was refused; carries the code sent to the client."""
+    """A message or frame was refused; carries the code sent to the client.
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+    ``seq`` is the refused command's ``seq`` when the decoder could read one
+    from a frame that failed validation, so that the ``error`` names it.
+    """
+
+    def __init__(self, code: ErrorCode, detail: str, seq: int | None = None) -> None:
         super().__init__(f"{code.value}: {detail}")
         self.code = code
         self.detail = detail
+        self.seq = seq

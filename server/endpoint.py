@@ -262,7 +262,8 @@ async def _serve(services: Services, connection: Connection) -> None:
             connection.send(ack)
             METRICS.commands[(message.TYPE, "duplicate" if ack.duplicate else "applied")] += 1
         except ProtocolError as error:
-            connection.send(Error(error.code, error.detail, seq))
+            # A command that failed validation: the decoder read its seq from the raw map.
+            connection.send(Error(error.code, error.detail, error.seq if seq is None else seq))
             METRICS.commands[("refused", error.code.value)] += 1
             if error.code is ErrorCode.STORE_UNAVAILABLE:
                 continue  # not the client's fault; it keeps the command and retries

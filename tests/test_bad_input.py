@@ -204,7 +204,29 @@ async def test_script_in_a_note_is_stored_as_plain_text(room: Room) -> None:
         json.dumps(frame, ensure_ascii=False)
     )  # ~10 KB, under the frame limit
     error = await last_error(room.bystander)
-    assert error.code is ErrorCode.INVALID_FIELD and error.seq is None
+    # The refusal names the command, so the client can drop it from its outbox.
+    assert error.code is ErrorCode.INVALID_FIELD and error.seq == 99
+
+
+@pytest.mark.parametrize(
+    ("frame", "code", "seq"),
+    [
+        ({"type": "rate", "seq": 7, "norm_id": NORM}, ErrorCode.INVALID_FIELD, 7),  # missing value
+        ({"type": "rate", "seq": 8, "norm_id": NORM, "value": 5, "extra": 1}, ErrorCode.INVALID_FIELD, 8),
+        ({"type": "put_note", "seq": 9, "note_id": "x", "text": "hoi", "norm_id": None}, ErrorCode.INVALID_FIELD, 9),
+        ({"type": "rate", "seq": "7", "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),  # bad seq
+        ({"type": "rate", "seq": 0, "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),
+        ({"type": "rate", "seq": True, "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),
+        ({"type": "no_such_command", "seq": 7}, ErrorCode.UNKNOWN_TYPE, None),
+    ],
+)  # fmt: skip
+async def test_validation_refusals_carry_the_commands_seq(
+    room: Room, frame: dict[str, object], code: ErrorCode, seq: int | None
+) -> None:
+    await room.bystander.send_raw(json.dumps(frame))
+    error = await last_error(room.bystander)
+    assert (error.code, error.seq) == (code, seq)
+    await still_fine(room, 1)
 
 
 def _join(code: str) -> object:
