@@ -48,6 +48,22 @@ class CloseCode(IntEnum):
     RATE_LIMITED = 4529
 
 
+#: Longest close reason, in UTF-8 bytes: a close frame carries at most 125
+#: bytes, two of them the code (RFC 6455, 5.5).  A longer reason makes the
+#: websocket stack raise instead of closing.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to ``MAX_CLOSE_REASON_BYTES`` of UTF-8 on a character boundary
+    (a lone surrogate, which UTF-8 cannot carry, becomes "?")."""
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return encoded.decode("utf-8")
+    # "ignore" drops the bytes of a character the cut split in two.
+    return encoded[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+
+
 def should_reconnect(code: int) -> bool:
     """Whether a client should reconnect (with back-off) after this close code."""
     if 4500 <= code <= 4999:

@@ -250,3 +250,22 @@ async def test_many_bad_clients_at_once_do_not_stall_the_room(room: Room) -> Non
 
     await asyncio.gather(*(misbehave() for _ in range(8)))
     await still_fine(room, 9)
+
+
+@pytest.mark.parametrize("char", ["é", "€", "😀", "\ud800"])
+async def test_a_long_non_ascii_close_reason_closes_cleanly(room: Room, char: str) -> None:
+    """A refused join closes with its detail as reason; a detail over 123 UTF-8
+    bytes (a field name in the client's own text) is cut, never raised on."""
+    async with connect(room.server.ws_url, subprotocols=["kleur.v1.json"]) as ws:  # type: ignore[list-item]
+        frame = {"type": "join", "room": room.code, "role": "participant", "token": None,
+                 "join_token": None, char * 40: 1}  # fmt: skip
+        await ws.send(json.dumps(frame))
+        reply = JSON.decode_server(await ws.recv())
+        assert isinstance(reply, Error) and reply.code is ErrorCode.INVALID_FIELD
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == CloseCode.JOIN_EXPECTED
+        reason = ws.close_reason or ""
+        assert reason.startswith("join: unknown field")
+        assert 100 < len(reason.encode()) <= 123
+    await still_fine(room, 8)

@@ -1311,3 +1311,19 @@ def test_close_code_table() -> None:
         "STORE_UNAVAILABLE",
         "RATE_LIMITED",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "kort", "a" * 200, "é" * 100, "€" * 50, "😀" * 40, "a😀" * 30, "x\ud800" * 70],
+)
+def test_close_reason_is_cut_by_bytes_on_a_character_boundary(text: str) -> None:
+    from protocol.close_codes import MAX_CLOSE_REASON_BYTES, close_reason
+
+    reason = close_reason(text)
+    encoded = reason.encode("utf-8")  # strict: no lone surrogate is left
+    assert len(encoded) <= MAX_CLOSE_REASON_BYTES
+    expected = text.encode("utf-8", "replace")
+    assert expected.startswith(encoded)
+    # Cut as late as a character boundary allows: at most 3 bytes short.
+    assert len(encoded) >= min(len(expected), MAX_CLOSE_REASON_BYTES - 3)
