@@ -17,6 +17,10 @@ class ErrorCode(StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     #: A field is missing, extra, of the wrong type or out of its bounds.
     INVALID_FIELD = "invalid_field"
+    #: A free text that is empty, shows nothing (only spaces or invisible
+    #: characters such as a zero-width space) or holds a character that is not
+    #: text (a noncharacter such as U+FFFE, a lone surrogate).
+    INVALID_TEXT = "invalid_text"
     #: ``join`` was expected first, or sent twice.
     NOT_JOINED = "not_joined"
     ALREADY_JOINED = "already_joined"

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import msgpack
 import pytest
 from websockets.asyncio.client import connect
@@ -30,6 +31,7 @@ class Room:
     code: str
     facilitator: KleurClient
     bystander: KleurClient
+    facilitator_token: str = ""
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ async def room(kleur: ServerProcess) -> AsyncIterator[Room]:
     await facilitator.set_phase(Phase.RATING)
     bystander = KleurClient(kleur.ws_url, created["code"], Role.PARTICIPANT, codec=JSON)
     await bystander.connect()
-    yield Room(kleur, created["code"], facilitator, bystander)
+    yield Room(kleur, created["code"], facilitator, bystander, created["facilitator_token"])
     await bystander.close()
     await facilitator.close()
 
@@ -269,3 +271,39 @@ async def test_a_long_non_ascii_close_reason_closes_cleanly(room: Room, char: st
         assert reason.startswith("join: unknown field")
         assert 100 < len(reason.encode()) <= 123
     await still_fine(room, 8)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["idee \ufffe", "idee \uffff", "idee \ufdd0", "\U0001ffff", "\u200b\u200d\ufeff", " \u2060 ", "\u3164"],
+)  # fmt: skip
+async def test_texts_that_are_not_text_are_refused_and_exports_still_work(
+    room: Room, text: str
+) -> None:
+    await room.facilitator.set_phase(Phase.REVEAL)
+    await room.facilitator.set_phase(Phase.BRAINSTORM)
+    await room.bystander.wait_for(
+        lambda c: c.state is not None and c.state.phase is Phase.BRAINSTORM
+    )
+    # Sent as raw frames: the client library would not even build such a command.
+    bad = await joined(room)
+    note = {"type": "put_note", "seq": 5, "note_id": "bad-note-1", "text": text, "norm_id": None}
+    await bad.send_raw(msgpack.packb(note))
+    error = await last_error(bad)
+    assert (error.code, error.seq) == (ErrorCode.INVALID_TEXT, 5)
+    item = {"type": "put_agenda_item", "seq": 40, "item_id": "bad-item-1", "action": text,
+            "owner": "", "deadline": None, "norm_id": None, "note_id": None, "position": 0}  # fmt: skip
+    await room.facilitator.send_raw(msgpack.packb(item))
+    error = await last_error(room.facilitator)
+    assert (error.code, error.seq) == (ErrorCode.INVALID_TEXT, 40)
+    # The bystander's note goes on the wall, and every export of the room works
+    # (export.docx failed with 500 on a note with U+FFFE).
+    await room.bystander.put_note("Een vaste contactpersoon")
+    await room.facilitator.wait_dashboard(lambda d: len(d.notes) == 1)
+    headers = {"Authorization": f"Bearer {room.facilitator_token}"}
+    for fmt in ("docx", "md", "json"):
+        reply = httpx.get(
+            f"{room.server.http_url}/api/rooms/{room.code}/export.{fmt}", headers=headers
+        )
+        assert reply.status_code == 200, (fmt, reply.text)
+    await bad.close()

@@ -77,6 +77,7 @@ from protocol.messages import (
     WallNote,
     Welcome,
     WithdrawNote,
+    _shows_something,
     check_text,
     normalize_room_code,
     normalize_text,
@@ -114,7 +115,10 @@ seqs = st.integers(1, limits.MAX_SEQ)
 wire_ints = st.integers(-limits.MAX_SEQ, limits.MAX_SEQ)
 counts = st.integers(0, limits.MAX_SEQ)
 iso_dates = st.dates().map(lambda d: d.isoformat())
-_text_chars = st.characters(codec="utf-8", exclude_characters=_CONTROL_CHARS)
+# Unassigned code points (category Cn) hold the noncharacters, which check_text refuses.
+_text_chars = st.characters(
+    codec="utf-8", exclude_characters=_CONTROL_CHARS, exclude_categories=("Cn",)
+)
 
 
 def free_text(max_chars: int, *, allow_empty: bool = False) -> st.SearchStrategy[str]:
@@ -124,7 +128,9 @@ def free_text(max_chars: int, *, allow_empty: bool = False) -> st.SearchStrategy
         .map(lambda t: unicodedata.normalize("NFC", t))
         .filter(lambda t: len(t) <= max_chars)
     )
-    return text if allow_empty else text.filter(lambda t: bool(t.strip()))
+    # Text must show something: not only spaces and invisible characters.
+    shows = text.filter(lambda t: not t.strip() or _shows_something(t))
+    return shows if allow_empty else shows.filter(lambda t: bool(t.strip()))
 
 
 def small(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
@@ -976,8 +982,17 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**NOTE, "note_id": "a" * 7}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "note_id": "a" * 33}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "note_id": "note.0001"}, ErrorCode.INVALID_FIELD),
-        ({**NOTE, "text": ""}, ErrorCode.INVALID_FIELD),
-        ({**NOTE, "text": " \n\t "}, ErrorCode.INVALID_FIELD),
+        ({**NOTE, "text": ""}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": " \n\t "}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "\u200b\u200d\ufeff\u2060 "}, ErrorCode.INVALID_TEXT),  # invisible only
+        ({**NOTE, "text": "\u3164\u2800"}, ErrorCode.INVALID_TEXT),  # fillers only
+        ({**NOTE, "text": "idee \ufffe"}, ErrorCode.INVALID_TEXT),  # noncharacters
+        ({**NOTE, "text": "idee \uffff"}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "idee \ufdd0"}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "idee \U0010fffe"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "action": "actie \ufffe"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "owner": "\u200b"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "action": "\ufeff"}, ErrorCode.INVALID_TEXT),
         ({**NOTE, "text": "x" * (limits.MAX_NOTE_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "text": "e\u0301"}, ErrorCode.INVALID_FIELD),  # not NFC
         ({**NOTE, "text": "bel\x07"}, ErrorCode.INVALID_FIELD),
@@ -987,7 +1002,7 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**ITEM, "deadline": "2025-02-30"}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "deadline": "20250630"}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "deadline": "30-06-2025"}, ErrorCode.INVALID_FIELD),
-        ({**ITEM, "action": " "}, ErrorCode.INVALID_FIELD),
+        ({**ITEM, "action": " "}, ErrorCode.INVALID_TEXT),
         ({**ITEM, "owner": "o" * (limits.MAX_AGENDA_OWNER_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "position": -1}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "position": limits.MAX_AGENDA_ITEMS + 1}, ErrorCode.INVALID_FIELD),
@@ -1001,7 +1016,7 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**VOTE, "dots": -1}, ErrorCode.INVALID_FIELD),
         ({**VOTE, "dots": limits.MAX_DOTS_PER_PARTICIPANT + 1}, ErrorCode.INVALID_FIELD),
         ({**VOTE, "dots": True}, ErrorCode.INVALID_FIELD),
-        ({**GROUP, "title": ""}, ErrorCode.INVALID_FIELD),
+        ({**GROUP, "title": ""}, ErrorCode.INVALID_TEXT),
         ({**GROUP, "title": "t" * (limits.MAX_GROUP_TITLE_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**GROUP, "note_ids": "note-0001"}, ErrorCode.INVALID_FIELD),  # not a list
         ({**GROUP, "note_ids": ["short"]}, ErrorCode.INVALID_FIELD),
@@ -1016,6 +1031,17 @@ def test_refused_frames_carry_the_documented_code(
     codec: Codec, value: Any, code: ErrorCode
 ) -> None:
     assert refused(codec.decode_client, frame_for(codec, value)) is code
+
+
+def test_a_lone_surrogate_in_a_text_is_refused() -> None:
+    # Only JSON can carry one ("\\ud800"); msgpack's strings are UTF-8.  The
+    # decoder refuses it in any string; check_text, which texts from HTTP
+    # (a session's name) meet too, refuses it as text.
+    frame = json.dumps({**NOTE, "text": "idee \ud800"})
+    assert refused(JSON.decode_client, frame) is ErrorCode.INVALID_FIELD
+    with pytest.raises(ProtocolError) as error:
+        check_text("idee \ud800", "text", 500)
+    assert error.value.code is ErrorCode.INVALID_TEXT
 
 
 @BOTH
