@@ -46,6 +46,9 @@ class CloseCode(IntEnum):
     STORE_UNAVAILABLE = 4502
     #: Sustained flooding past the rate limit; reconnect later.
     RATE_LIMITED = 4529
+    #: This client address has too many connections open (or too many that
+    #: have not joined); sent before anything else.  Reconnect later.
+    TOO_MANY_CONNECTIONS = 4530
 
 
 #: Longest close reason, in UTF-8 bytes: a close frame carries at most 125

@@ -39,8 +39,9 @@ MAX_SEQ: Final = 2**53 - 1
 #: Seconds a new connection has to send its ``join`` before it is closed (4000).
 JOIN_TIMEOUT_SECONDS: Final = 10.0
 
-#: Per-connection token bucket: sustained messages per second and burst size.
-#: A phone rating 20 norms as fast as a thumb can is far below this.
+#: Token bucket per sender (a participant's pseudonym, a facilitator window),
+#: kept across reconnects: sustained messages per second and burst size.  A
+#: phone rating 20 norms as fast as a thumb can is far below this.
 RATE_LIMIT_PER_SECOND: Final = 20.0
 RATE_LIMIT_BURST: Final = 60
 

@@ -26,7 +26,7 @@ from server.commands import execute
 from server.connection import Connection, Identity
 from server.keys import new_token, participant_id, token_hash
 from server.metrics import METRICS
-from server.ratelimit import SlidingCounter, TokenBucket
+from server.ratelimit import SlidingCounter
 from server.services import Services
 from server.snapshots import now_ms
 
@@ -64,21 +64,35 @@ async def _receive_frame(websocket: WebSocket) -> bytes | str | None:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     codec = choose_codec(list(websocket.scope.get("subprotocols", [])))
-    if codec is None:
-        await websocket.accept()
+    key = client_key(websocket)
+    # Before any work: one address may not hold more sockets than its caps.
+    if not services.connection_caps.admit(key):
+        await websocket.accept(subprotocol=None if codec is None else codec.subprotocol)
         await websocket.close(
-            CloseCode.UNSUPPORTED_SUBPROTOCOL, "offer kleur.v1.msgpack or kleur.v1.json"
+            CloseCode.TOO_MANY_CONNECTIONS, "too many connections from this address; try later"
         )
         return
-    await websocket.accept(subprotocol=codec.subprotocol)
-    connection = Connection(websocket, codec)
+    joined = False
     try:
-        if await _join(services, connection):
-            await _serve(services, connection)
+        if codec is None:
+            await websocket.accept()
+            await websocket.close(
+                CloseCode.UNSUPPORTED_SUBPROTOCOL, "offer kleur.v1.msgpack or kleur.v1.json"
+            )
+            return
+        await websocket.accept(subprotocol=codec.subprotocol)
+        connection = Connection(websocket, codec)
+        try:
+            if await _join(services, connection):
+                services.connection_caps.joined(key)
+                joined = True
+                await _serve(services, connection)
+        finally:
+            services.hub.remove(connection)
+            connection.close(CloseCode.NORMAL, "")
+            await connection.wait_written(timeout=5)
     finally:
-        services.hub.remove(connection)
-        connection.close(CloseCode.NORMAL, "")
-        await connection.wait_written(timeout=5)
+        services.connection_caps.release(key, joined=joined)
 
 
 async def _holds_credential(services: Services, join: Join) -> bool:
@@ -242,10 +256,21 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     )
 
 
+def _sender_key(identity: Identity) -> str:
+    """Who a command bucket belongs to: a participant's pseudonym (unique over
+    rooms), a facilitator window's room and device, or a room's projectors."""
+    if identity.role is Role.PARTICIPANT:
+        return f"p:{identity.pid}"
+    if identity.role is Role.FACILITATOR:
+        return f"f:{identity.room}:{identity.device}"
+    return f"d:{identity.room}"
+
+
 async def _serve(services: Services, connection: Connection) -> None:
     identity = connection.identity
     assert identity is not None
-    bucket = TokenBucket(limits.RATE_LIMIT_PER_SECOND, limits.RATE_LIMIT_BURST)
+    # The sender's bucket, not the connection's: reconnecting does not refill it.
+    sender = _sender_key(identity)
     errors = SlidingCounter(limits.MAX_ERRORS_PER_WINDOW, limits.ERROR_WINDOW_SECONDS)
     while not connection.closing:
         frame = await _receive_frame(connection.websocket)
@@ -256,7 +281,7 @@ async def _serve(services: Services, connection: Connection) -> None:
             # Decode first, so that even a refusal for speed names the command.
             message = connection.codec.decode_client(frame)
             seq = message.seq if isinstance(message, Command) else None
-            if not bucket.take():
+            if not services.command_buckets.take(sender):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
             ack = await execute(services, identity, message)
             connection.send(ack)

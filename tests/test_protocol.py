@@ -1336,6 +1336,7 @@ def test_close_code_table() -> None:
         "SLOW_CONSUMER",
         "STORE_UNAVAILABLE",
         "RATE_LIMITED",
+        "TOO_MANY_CONNECTIONS",
     }
 
 
