@@ -67,6 +67,10 @@ MAX_PARTICIPANTS_PER_ROOM: Final = 5000
 
 #: Notes a participant may have at once, and agenda items per room.
 MAX_NOTES_PER_PARTICIPANT: Final = 50
+#: Notes per room, ever (a withdrawn note keeps its place as a tombstone):
+#: far more than a table writes, and a bound on what one room may make the
+#: server store, send on every dashboard and compare for suggestions.
+MAX_NOTES_PER_ROOM: Final = 1000
 MAX_AGENDA_ITEMS: Final = 100
 
 #: Dashboard snapshots per room per second, at most (updates are coalesced);

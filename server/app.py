@@ -120,6 +120,8 @@ def create_app(settings: Settings) -> Starlette:
             interval=settings.dashboard_interval_seconds,
             max_interval=settings.dashboard_max_interval_seconds,
             min_group_size=settings.min_group_size,
+            suggestion_max_notes=settings.suggestion_max_notes,
+            suggestion_min_interval=settings.suggestion_min_interval_seconds,
         )
         stream = RoomStream(
             redis,

@@ -75,6 +75,12 @@ class Settings:
     #: window and projector, kept across reconnects); the least recently used
     #: goes first beyond this.  About 200 bytes each.
     max_command_buckets: int = 100_000
+    #: Note-merge suggestions compare only a room's newest this many notes
+    #: (their cost grows with the square of the notes: ~20 ms for 300) ...
+    suggestion_max_notes: int = 300
+    #: ... and are computed at most once per this many seconds per room, so
+    #: that one room's notes cannot keep a CPU from the other rooms.
+    suggestion_min_interval_seconds: float = 2.0
     #: A folder with the operator's own templates (``*.toml``), loaded at start
     #: next to the shipped ones and checked the same way; none by default.
     template_dir: str | None = None

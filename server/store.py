@@ -286,6 +286,7 @@ class RoomStore:
                 _allowed("put_note"),
                 limits.MAX_NOTES_PER_PARTICIPANT,
                 self.ttl,
+                limits.MAX_NOTES_PER_ROOM,
             ],
         )
 

@@ -222,6 +222,18 @@ def test_a_participant_has_at_most_max_notes() -> None:
     room.do(c.PutNote("p1", "n1", "a, beter", None, 3, max_notes=1))  # an edit is no new note
 
 
+def test_a_room_has_at_most_max_room_notes_withdrawn_ones_included() -> None:
+    room = Room(Phase.RATING)
+    room.do(c.PutNote("p1", "n1", "a", None, 1, max_room_notes=2))
+    room.do(c.PutNote("p2", "n2", "b", None, 1, max_room_notes=2))
+    refused(room.state, c.PutNote("p3", "n3", "c", None, 1, max_room_notes=2), "too_many")
+    room.do(c.PutNote("p1", "n1", "a, beter", None, 2, max_room_notes=2))  # an edit is no new note
+    room.do(c.WithdrawNote("p2", "n2", 2))
+    # A tombstone keeps its place: withdrawing does not make room for a new id.
+    refused(room.state, c.PutNote("p3", "n3", "c", None, 1, max_room_notes=2), "too_many")
+    room.do(c.PutNote("p2", "n2", "b weer", None, 3, max_room_notes=2))  # put again: same id
+
+
 def test_moderation_holds_new_notes_and_changed_texts() -> None:
     room = Room(Phase.RATING, moderation=True)
     assert room.note("p1", "n1").notes["n1"].pending
