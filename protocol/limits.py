@@ -50,12 +50,15 @@ RATE_LIMIT_BURST: Final = 60
 MAX_ERRORS_PER_WINDOW: Final = 30
 ERROR_WINDOW_SECONDS: Final = 60.0
 
-#: Failed joins (unknown room, bad join token) per client address per minute
-#: before further joins from it are refused: stops guessing room codes.  Not
-#: lower: a conference hall's phones may all share one address behind NAT,
-#: and people mistype codes.  With 32**6 codes and 500 open rooms, 30 guesses
-#: a minute find one about once in 50 days per address; a locked room then
-#: still needs the join token from the QR link.
+#: Failed joins (unknown room, locked room without the join token, wrong
+#: facilitator or display token) per client address per minute before further
+#: guesses from it are refused (4029); a join with a credential (facilitator,
+#: display or join token, a participant token that joined before) is never
+#: refused for this.  Not lower: a conference hall's phones may all share one
+#: address behind NAT, and people mistype codes.  With 32**6 = 1,073,741,824
+#: codes and 500 open rooms, 30 guesses a minute find an open room after
+#: 1,073,741,824 / (500 x 30) = about 71,583 minutes on average: about 50 days
+#: from one address; a locked room then still needs the join token.
 MAX_FAILED_JOINS_PER_MINUTE: Final = 30
 
 #: Outgoing messages queued for one connection before it counts as too slow
@@ -73,14 +76,16 @@ MAX_NOTES_PER_PARTICIPANT: Final = 50
 MAX_NOTES_PER_ROOM: Final = 1000
 MAX_AGENDA_ITEMS: Final = 100
 
-#: Dashboard snapshots per room per second, at most (updates are coalesced);
-#: the default of the server setting ``dashboard_interval_seconds``.  At 4 a
+#: Dashboard snapshots per room per second, at most (updates are coalesced):
+#: only the default of the server setting ``dashboard_interval_seconds``, which
+#: is what the server uses; ``GET /api/protocol`` reports the setting.  At 4 a
 #: second a rating could wait 250 ms for the next snapshot by design alone;
 #: at 10 the wait is at most 100 ms (docs/benchmarks.md).
 DASHBOARD_MAX_PER_SECOND: Final = 10
 
-#: Smallest group whose figures (by organisation type) are ever shown; the
-#: default of the server setting ``min_group_size``.
+#: Smallest group whose figures (by organisation type) are ever shown: only
+#: the default of the server setting ``min_group_size``, which is what the
+#: server uses; ``GET /api/protocol`` reports the setting.
 MIN_GROUP_SIZE: Final = 3
 
 #: Dot voting: most dots one participant may ever be given, and the default.

@@ -115,12 +115,16 @@ def check_text(value: str, path: str, max_chars: int, *, allow_empty: bool = Fal
 
 
 def normalize_text(value: str) -> str:
-    """Text as a client should send it: control characters dropped, NFC, trimmed.
+    """Text as a client should send it: control characters and characters that
+    are not text dropped, NFC, trimmed; "" when nothing visible is left.
 
     Dropping comes first: removing a character between a letter and its
     combining mark after NFC would leave text that is not NFC.
     """
-    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
+    kept = _NOT_FOR_TEXT.sub("", _CONTROL.sub("", value))
+    cleaned = unicodedata.normalize("NFC", kept).strip()
+    # A text that shows nothing (zero-width characters only) is empty.
+    return cleaned if _shows_something(cleaned) else ""
 
 
 # ---------------------------------------------------------------- base classes

@@ -422,7 +422,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "set_follow_up_status",
-            [keys.meta, keys.followup],
+            [keys.meta, keys.followup, keys.previous],
             [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl, device],
         )
 

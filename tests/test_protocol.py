@@ -1354,3 +1354,19 @@ def test_close_reason_is_cut_by_bytes_on_a_character_boundary(text: str) -> None
     assert expected.startswith(encoded)
     # Cut as late as a character boundary allows: at most 3 bytes short.
     assert len(encoded) >= min(len(expected), MAX_CLOSE_REASON_BYTES - 3)
+
+
+def test_the_json_size_check_counts_bytes_not_characters() -> None:
+    # Under MAX_FRAME_BYTES in characters, over it in UTF-8 bytes.
+    text = "€" * (limits.MAX_FRAME_BYTES // 3 + 10)
+    frame = json.dumps({**NOTE, "text": text}, ensure_ascii=False)
+    assert len(frame) < limits.MAX_FRAME_BYTES < len(frame.encode())
+    with pytest.raises(ProtocolError) as error:
+        JSON.decode_client(frame)
+    assert (error.value.code, error.value.detail) == (ErrorCode.BAD_FRAME, "frame too large")
+    # The same number of ASCII characters is within the limit (then refused for its length).
+    ascii_frame = json.dumps({**NOTE, "text": "e" * len(text)})
+    assert len(ascii_frame.encode()) < limits.MAX_FRAME_BYTES
+    with pytest.raises(ProtocolError) as ascii_error:
+        JSON.decode_client(ascii_frame)
+    assert ascii_error.value.detail != "frame too large"

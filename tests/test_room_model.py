@@ -3,6 +3,7 @@ holds the scripts to the same rules)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -439,9 +440,27 @@ def test_an_item_is_promoted_only_from_a_note_or_group_in_the_room() -> None:
 
 def test_follow_up_statuses_are_set_per_index() -> None:
     room = Room()
+    earlier = {
+        "room": "OLDROOM",
+        "medians": {},
+        "items": [["bellen", "", None], ["mailen", "", None]],
+    }
+    room.state = dataclasses.replace(room.state, previous=json.dumps(earlier))
     room.do(c.SetFollowUpStatus(0, FollowUpStatus.DONE, room.seq(FAC), FAC))
     room.do(c.SetFollowUpStatus(0, FollowUpStatus.DROPPED, room.seq(FAC), FAC))
-    assert room.state.followup == {0: "dropped"}
+    room.do(c.SetFollowUpStatus(1, FollowUpStatus.DONE, room.seq(FAC), FAC))
+    assert room.state.followup == {0: "dropped", 1: "done"}
+    # Beyond the earlier scan's items: refused, and nothing stored.
+    refused(
+        room.state, c.SetFollowUpStatus(2, FollowUpStatus.DONE, room.seq(FAC), FAC), "unknown_item"
+    )
+
+
+def test_follow_up_status_needs_an_earlier_scan() -> None:
+    room = Room()
+    refused(
+        room.state, c.SetFollowUpStatus(0, FollowUpStatus.DONE, room.seq(FAC), FAC), "unknown_item"
+    )
 
 
 # -- the stored form -------------------------------------------------------

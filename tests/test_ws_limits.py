@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -157,3 +158,22 @@ async def test_reconnecting_does_not_refill_the_command_bucket(kleur: ServerProc
     assert max(waits) < 2.0, waits
     for client in (facilitator, bystander):
         await client.close()
+
+
+def test_api_protocol_reports_the_settings_in_use(
+    redis_server: RedisServer, tmp_path: Path, kleur: ServerProcess
+) -> None:
+    """min_group_size and the dashboard rate are server settings whose defaults
+    live in protocol.limits: /api/protocol reports the values in use."""
+    served = httpx.get(f"{kleur.http_url}/api/protocol").json()["limits"]
+    assert served["min_group_size"] == limits.MIN_GROUP_SIZE
+    assert served["dashboard_max_per_second"] == limits.DASHBOARD_MAX_PER_SECOND
+    tuned = ServerProcess(redis_server.url, tmp_path / "kleur-tuned.log",
+                          min_group_size="5", dashboard_interval_seconds="0.25")  # fmt: skip
+    tuned.start()
+    try:
+        served = httpx.get(f"{tuned.http_url}/api/protocol").json()["limits"]
+    finally:
+        tuned.stop()
+    assert served["min_group_size"] == 5
+    assert served["dashboard_max_per_second"] == 4
