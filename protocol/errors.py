@@ -47,7 +47,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ITEM = "unknown_item"
     #: Too many notes or agenda items.
     TOO_MANY = "too_many"
-    #: Sending faster than the per-connection rate limit; retry later.
+    #: Sending faster than the sender's rate limit (kept across reconnects); retry later.
     RATE_LIMITED = "rate_limited"
     #: Redis could not be reached: nothing was stored, retry (the client keeps
     #: the message in its outbox).
