@@ -21,6 +21,7 @@ from protocol.codec import MSGPACK
 from protocol.messages import Ack, Error, Join, Rate
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
+from server.ratelimit import CommandBuckets, ConnectionCaps
 from tests.support import ServerProcess
 
 NORM = "reele-werkervaring"
@@ -177,3 +178,28 @@ def test_api_protocol_reports_the_settings_in_use(
         tuned.stop()
     assert served["min_group_size"] == 5
     assert served["dashboard_max_per_second"] == 4
+
+
+def test_command_buckets_are_kept_per_sender_within_a_bound() -> None:
+    now = [0.0]
+    buckets = CommandBuckets(rate=1.0, burst=2, max_keys=2, clock=lambda: now[0])
+    assert [buckets.take("a") for _ in range(3)] == [True, True, False]
+    assert buckets.take("b") and buckets.take("a") is False  # "a" is still empty
+    assert buckets.take("c")  # a third sender: the least recently used ("b") goes
+    assert len(buckets) == 2
+    now[0] += 1.0
+    assert buckets.take("a") and not buckets.take("a")  # refilled by its rate only
+
+
+def test_connection_caps_count_open_and_unjoined_per_address() -> None:
+    caps = ConnectionCaps(max_per_client=3, max_unjoined_per_client=2)
+    assert caps.admit("x") and caps.admit("x") and not caps.admit("x")  # two not joined
+    assert caps.admit("y")  # another address is not affected
+    caps.joined("x")
+    assert caps.admit("x") and caps.counts("x") == (3, 2)
+    caps.joined("x")
+    assert not caps.admit("x")  # three open
+    caps.release("x", joined=True)
+    caps.release("x", joined=True)
+    caps.release("x", joined=False)
+    assert caps.counts("x") == (0, 0)
