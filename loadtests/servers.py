@@ -401,8 +401,10 @@ def kleur_stack(
             env = {
                 "KLEUR_REDIS_URL": redis_server.url,
                 "KLEUR_REDIS_CLUSTER": "1" if cluster else "0",
-                # The runner creates hundreds of rooms from one address.
+                # The runner creates hundreds of rooms, and opens thousands of
+                # connections (6,500 in many-rooms), from one address.
                 "KLEUR_ROOMS_PER_HOUR_PER_CLIENT": "1000000",
+                "KLEUR_MAX_CONNECTIONS_PER_CLIENT": "1000000",
             }
             for i in range(processes):
                 server = ServerProcess(

@@ -25,12 +25,11 @@ class CloseCode(IntEnum):
     JOIN_EXPECTED = 4000
     #: The client offered no subprotocol the server speaks.
     UNSUPPORTED_SUBPROTOCOL = 4002
-    #: Wrong facilitator token or participant token.
-    FORBIDDEN = 4003
-    #: The room does not exist or has expired.
+    #: The room code is not open for joining: no such room (or it expired),
+    #: the room is locked and no valid join token was given, or the
+    #: facilitator or display token is wrong.  One code for all of these, so
+    #: that a guesser learns nothing about which room codes exist.
     ROOM_NOT_FOUND = 4004
-    #: The room is locked and no valid join token was given.
-    ROOM_LOCKED = 4005
     #: The room is full.
     ROOM_FULL = 4006
     #: Too many protocol errors: the client is broken or hostile.
@@ -47,6 +46,25 @@ class CloseCode(IntEnum):
     STORE_UNAVAILABLE = 4502
     #: Sustained flooding past the rate limit; reconnect later.
     RATE_LIMITED = 4529
+    #: This client address has too many connections open (or too many that
+    #: have not joined); sent before anything else.  Reconnect later.
+    TOO_MANY_CONNECTIONS = 4530
+
+
+#: Longest close reason, in UTF-8 bytes: a close frame carries at most 125
+#: bytes, two of them the code (RFC 6455, 5.5).  A longer reason makes the
+#: websocket stack raise instead of closing.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to ``MAX_CLOSE_REASON_BYTES`` of UTF-8 on a character boundary
+    (a lone surrogate, which UTF-8 cannot carry, becomes "?")."""
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return encoded.decode("utf-8")
+    # "ignore" drops the bytes of a character the cut split in two.
+    return encoded[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
 
 
 def should_reconnect(code: int) -> bool:

@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 import msgpack
 
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.limits import MAX_FRAME_BYTES
+from protocol.limits import MAX_FRAME_BYTES, MAX_SEQ
 from protocol.messages import (
     CLIENT_MESSAGES,
     SERVER_MESSAGES,
     ClientMessage,
+    Command,
     Message,
     ServerMessage,
     unknown_type,
@@ -39,6 +40,18 @@ def _size(frame: bytes | str) -> int:
     if len(frame) * 4 <= MAX_FRAME_BYTES:
         return len(frame)
     return len(frame.encode("utf-8", "surrogatepass"))
+
+
+def _raw_seq(cls: type, data: dict[Any, Any]) -> int | None:
+    """The ``seq`` of a command that failed validation, read from the raw map,
+    when it is itself valid: the refusal then names the command (section 5 of
+    docs/protocol.md), so the client can drop it from its outbox."""
+    if not issubclass(cls, Command):
+        return None
+    seq = data.get("seq")
+    if type(seq) is int and 1 <= seq <= MAX_SEQ:
+        return seq
+    return None
 
 
 def _reject_constant(name: str) -> object:
@@ -98,10 +111,13 @@ class Codec:
             raise unknown_type(tag)
         try:
             message: M = from_fields(cls, data, tag)
-        except ProtocolError:
+        except ProtocolError as error:
+            error.seq = _raw_seq(cls, data)
             raise
         except (TypeError, ValueError) as exc:  # a constructor check we did not foresee
-            raise ProtocolError(ErrorCode.INVALID_FIELD, f"{tag}: {exc}") from None
+            raise ProtocolError(
+                ErrorCode.INVALID_FIELD, f"{tag}: {exc}", _raw_seq(cls, data)
+            ) from None
         return message
 
     def decode_client(self, frame: bytes | str) -> ClientMessage:

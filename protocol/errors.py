@@ -17,6 +17,10 @@ class ErrorCode(StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     #: A field is missing, extra, of the wrong type or out of its bounds.
     INVALID_FIELD = "invalid_field"
+    #: A free text that is empty, shows nothing (only spaces or invisible
+    #: characters such as a zero-width space) or holds a character that is not
+    #: text (a noncharacter such as U+FFFE, a lone surrogate).
+    INVALID_TEXT = "invalid_text"
     #: ``join`` was expected first, or sent twice.
     NOT_JOINED = "not_joined"
     ALREADY_JOINED = "already_joined"
@@ -43,7 +47,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ITEM = "unknown_item"
     #: Too many notes or agenda items.
     TOO_MANY = "too_many"
-    #: Sending faster than the per-connection rate limit; retry later.
+    #: Sending faster than the sender's rate limit (kept across reconnects); retry later.
     RATE_LIMITED = "rate_limited"
     #: Redis could not be reached: nothing was stored, retry (the client keeps
     #: the message in its outbox).
@@ -56,9 +60,14 @@ RETRYABLE_ERRORS = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABL
 
 
 class ProtocolError(Exception):
-    """A message or frame was refused; carries the code sent to the client."""
+    """A message or frame was refused; carries the code sent to the client.
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+    ``seq`` is the refused command's ``seq`` when the decoder could read one
+    from a frame that failed validation, so that the ``error`` names it.
+    """
+
+    def __init__(self, code: ErrorCode, detail: str, seq: int | None = None) -> None:
         super().__init__(f"{code.value}: {detail}")
         self.code = code
         self.detail = detail
+        self.seq = seq

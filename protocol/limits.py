@@ -39,8 +39,9 @@ MAX_SEQ: Final = 2**53 - 1
 #: Seconds a new connection has to send its ``join`` before it is closed (4000).
 JOIN_TIMEOUT_SECONDS: Final = 10.0
 
-#: Per-connection token bucket: sustained messages per second and burst size.
-#: A phone rating 20 norms as fast as a thumb can is far below this.
+#: Token bucket per sender (a participant's pseudonym, a facilitator window),
+#: kept across reconnects: sustained messages per second and burst size.  A
+#: phone rating 20 norms as fast as a thumb can is far below this.
 RATE_LIMIT_PER_SECOND: Final = 20.0
 RATE_LIMIT_BURST: Final = 60
 
@@ -49,12 +50,15 @@ RATE_LIMIT_BURST: Final = 60
 MAX_ERRORS_PER_WINDOW: Final = 30
 ERROR_WINDOW_SECONDS: Final = 60.0
 
-#: Failed joins (unknown room, bad join token) per client address per minute
-#: before further joins from it are refused: stops guessing room codes.  Not
-#: lower: a conference hall's phones may all share one address behind NAT,
-#: and people mistype codes.  With 32**6 codes and 500 open rooms, 30 guesses
-#: a minute find one about once in 50 days per address; a locked room then
-#: still needs the join token from the QR link.
+#: Failed joins (unknown room, locked room without the join token, wrong
+#: facilitator or display token) per client address per minute before further
+#: guesses from it are refused (4029); a join with a credential (facilitator,
+#: display or join token, a participant token that joined before) is never
+#: refused for this.  Not lower: a conference hall's phones may all share one
+#: address behind NAT, and people mistype codes.  With 32**6 = 1,073,741,824
+#: codes and 500 open rooms, 30 guesses a minute find an open room after
+#: 1,073,741,824 / (500 x 30) = about 71,583 minutes on average: about 50 days
+#: from one address; a locked room then still needs the join token.
 MAX_FAILED_JOINS_PER_MINUTE: Final = 30
 
 #: Outgoing messages queued for one connection before it counts as too slow
@@ -66,16 +70,22 @@ MAX_PARTICIPANTS_PER_ROOM: Final = 5000
 
 #: Notes a participant may have at once, and agenda items per room.
 MAX_NOTES_PER_PARTICIPANT: Final = 50
+#: Notes per room, ever (a withdrawn note keeps its place as a tombstone):
+#: far more than a table writes, and a bound on what one room may make the
+#: server store, send on every dashboard and compare for suggestions.
+MAX_NOTES_PER_ROOM: Final = 1000
 MAX_AGENDA_ITEMS: Final = 100
 
-#: Dashboard snapshots per room per second, at most (updates are coalesced);
-#: the default of the server setting ``dashboard_interval_seconds``.  At 4 a
+#: Dashboard snapshots per room per second, at most (updates are coalesced):
+#: only the default of the server setting ``dashboard_interval_seconds``, which
+#: is what the server uses; ``GET /api/protocol`` reports the setting.  At 4 a
 #: second a rating could wait 250 ms for the next snapshot by design alone;
 #: at 10 the wait is at most 100 ms (docs/benchmarks.md).
 DASHBOARD_MAX_PER_SECOND: Final = 10
 
-#: Smallest group whose figures (by organisation type) are ever shown; the
-#: default of the server setting ``min_group_size``.
+#: Smallest group whose figures (by organisation type) are ever shown: only
+#: the default of the server setting ``min_group_size``, which is what the
+#: server uses; ``GET /api/protocol`` reports the setting.
 MIN_GROUP_SIZE: Final = 3
 
 #: Before the reveal the control view shows a norm's answers in steps of this

@@ -71,20 +71,60 @@ def check_seq(value: int) -> None:
     _check(1 <= value <= limits.MAX_SEQ, "seq", "must be a positive integer")
 
 
+#: Lone surrogates (JSON's "\\ud800" decodes to one; UTF-8 and msgpack cannot
+#: carry it) and Unicode's 66 noncharacters (U+FDD0..U+FDEF and the last two
+#: code points of every plane: U+FFFE, U+FFFF, U+1FFFE, ...), which are for a
+#: program's internal use, never for interchange (an ``export.docx`` with one
+#: is not valid XML).
+_NOT_FOR_TEXT = re.compile(
+    "[\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
+#: Characters that show nothing although they are not whitespace: fillers
+#: (Hangul, braille blank, Mongolian vowel separator).  Format characters
+#: (category Cf: zero-width space and joiners, BOM, soft hyphen, bidi marks)
+#: are found by category.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def _shows_something(value: str) -> bool:
+    return any(
+        not char.isspace() and char not in _BLANK_LOOKING and unicodedata.category(char) != "Cf"
+        for char in value
+    )
+
+
 def check_text(value: str, path: str, max_chars: int, *, allow_empty: bool = False) -> None:
+    """The one check of every free text a client sends (notes, agenda actions
+    and owners, group titles, a session's name and region)."""
+    if _NOT_FOR_TEXT.search(value):
+        raise ProtocolError(
+            ErrorCode.INVALID_TEXT, f"{path}: contains a character that is not text"
+        )
     _check(unicodedata.is_normalized("NFC", value), path, "must be NFC-normalised text")
-    _check(allow_empty or bool(value.strip()), path, "must not be empty")
     _check(len(value) <= max_chars, path, f"longer than {max_chars} characters")
     _check(not _CONTROL.search(value), path, "contains control characters")
+    if allow_empty and not value.strip():
+        return  # only whitespace counts as empty here
+    if not _shows_something(value):
+        raise ProtocolError(
+            ErrorCode.INVALID_TEXT,
+            f"{path}: must show something (not only spaces or invisible characters)",
+        )
 
 
 def normalize_text(value: str) -> str:
-    """Text as a client should send it: control characters dropped, NFC, trimmed.
+    """Text as a client should send it: control characters and characters that
+    are not text dropped, NFC, trimmed; "" when nothing visible is left.
 
     Dropping comes first: removing a character between a letter and its
     combining mark after NFC would leave text that is not NFC.
     """
-    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
+    kept = _NOT_FOR_TEXT.sub("", _CONTROL.sub("", value))
+    cleaned = unicodedata.normalize("NFC", kept).strip()
+    # A text that shows nothing (zero-width characters only) is empty.
+    return cleaned if _shows_something(cleaned) else ""
 
 
 # ---------------------------------------------------------------- base classes

@@ -25,7 +25,7 @@ from protocol.close_codes import CloseCode
 from server import pages, routes
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
-from server.ratelimit import SlidingCounter
+from server.ratelimit import CommandBuckets, ConnectionCaps, SlidingCounter
 from server.redis_client import RedisClient, make_node_client, make_redis_client
 from server.security import OriginCheck, SecurityHeaders
 from server.services import Services
@@ -125,6 +125,8 @@ def create_app(settings: Settings) -> Starlette:
             interval=settings.dashboard_interval_seconds,
             max_interval=settings.dashboard_max_interval_seconds,
             min_group_size=settings.min_group_size,
+            suggestion_max_notes=settings.suggestion_max_notes,
+            suggestion_min_interval=settings.suggestion_min_interval_seconds,
         )
         stream = RoomStream(
             redis,
@@ -149,6 +151,14 @@ def create_app(settings: Settings) -> Starlette:
             templates=templates,
             failed_joins=SlidingCounter(limits.MAX_FAILED_JOINS_PER_MINUTE, 60.0),
             rooms_created=SlidingCounter(settings.rooms_per_hour_per_client, 3600.0),
+            connection_caps=ConnectionCaps(
+                settings.max_connections_per_client, settings.max_unjoined_connections_per_client
+            ),
+            command_buckets=CommandBuckets(
+                limits.RATE_LIMIT_PER_SECOND,
+                limits.RATE_LIMIT_BURST,
+                settings.max_command_buckets,
+            ),
         )
         tune_garbage_collector(settings.gc_young_threshold)
         tasks = [

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agenda.templates import Template
 from protocol import limits
-from protocol.close_codes import CloseCode
+from protocol.close_codes import CloseCode, close_reason
 from protocol.codec import Codec
 from protocol.messages import ServerMessage
 from protocol.phases import Role
@@ -76,7 +76,7 @@ class Connection:
     def close(self, code: int, reason: str) -> None:
         """Close after the frames already queued (the writer sends the close)."""
         if self._close is None:
-            self._close = (code, reason[:120])
+            self._close = (code, close_reason(reason))
             METRICS.closes[int(code)] += 1
             if code == CloseCode.SLOW_CONSUMER:
                 # The client resyncs on reconnect: drop the backlog it cannot take.

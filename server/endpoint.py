@@ -26,7 +26,7 @@ from server.commands import execute
 from server.connection import Connection, Identity
 from server.keys import issued_here, participant_id, participant_token, token_hash
 from server.metrics import METRICS
-from server.ratelimit import SlidingCounter, TokenBucket
+from server.ratelimit import SlidingCounter
 from server.services import Services
 from server.snapshots import now_ms
 
@@ -35,13 +35,15 @@ log = logging.getLogger("kleur.ws")
 #: Close code for each refusal of a join.
 _JOIN_CLOSE = {
     ErrorCode.ROOM_NOT_FOUND: CloseCode.ROOM_NOT_FOUND,
-    ErrorCode.ROOM_LOCKED: CloseCode.ROOM_LOCKED,
     ErrorCode.ROOM_FULL: CloseCode.ROOM_FULL,
-    ErrorCode.BAD_TOKEN: CloseCode.FORBIDDEN,
     ErrorCode.STORE_UNAVAILABLE: CloseCode.STORE_UNAVAILABLE,
 }
-#: Join refusals that count as a guess (room codes, tokens).
+#: Join refusals that count as a guess (room codes, tokens).  All of them get
+#: one and the same answer (``NOT_OPEN``): a guesser must not learn that a code
+#: exists but is locked, or that a room exists behind a wrong token.
 _GUESSES = {ErrorCode.ROOM_NOT_FOUND, ErrorCode.ROOM_LOCKED, ErrorCode.BAD_TOKEN}
+#: The one answer to a guess.
+NOT_OPEN = "this room code is not open for joining"
 
 
 def client_key(websocket: WebSocket) -> str:
@@ -62,28 +64,64 @@ async def _receive_frame(websocket: WebSocket) -> bytes | str | None:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     codec = choose_codec(list(websocket.scope.get("subprotocols", [])))
-    if codec is None:
-        await websocket.accept()
+    key = client_key(websocket)
+    # Before any work: one address may not hold more sockets than its caps.
+    if not services.connection_caps.admit(key):
+        await websocket.accept(subprotocol=None if codec is None else codec.subprotocol)
         await websocket.close(
-            CloseCode.UNSUPPORTED_SUBPROTOCOL, "offer kleur.v1.msgpack or kleur.v1.json"
+            CloseCode.TOO_MANY_CONNECTIONS, "too many connections from this address; try later"
         )
         return
-    await websocket.accept(subprotocol=codec.subprotocol)
-    connection = Connection(websocket, codec)
+    joined = False
     try:
-        if await _join(services, connection):
-            await _serve(services, connection)
+        if codec is None:
+            await websocket.accept()
+            await websocket.close(
+                CloseCode.UNSUPPORTED_SUBPROTOCOL, "offer kleur.v1.msgpack or kleur.v1.json"
+            )
+            return
+        await websocket.accept(subprotocol=codec.subprotocol)
+        connection = Connection(websocket, codec)
+        try:
+            if await _join(services, connection):
+                services.connection_caps.joined(key)
+                joined = True
+                await _serve(services, connection)
+        finally:
+            services.hub.remove(connection)
+            connection.close(CloseCode.NORMAL, "")
+            await connection.wait_written(timeout=5)
     finally:
-        services.hub.remove(connection)
-        connection.close(CloseCode.NORMAL, "")
-        await connection.wait_written(timeout=5)
+        services.connection_caps.release(key, joined=joined)
+
+
+async def _holds_credential(services: Services, join: Join) -> bool:
+    """Whether the join proves it is no guess: the room's facilitator or display
+    token, its join token (the QR link's ``t``) or the token of a participant
+    who joined before.  Asked only of an address that guessed too often."""
+    if join.token is None and join.join_token is None:
+        return False  # nothing to check: no Redis read for a bare guess
+    meta = await services.store.room_meta(join.room)
+    if meta is None:
+        return False
+    if join.role is Role.FACILITATOR:
+        assert join.token is not None  # Join checks this
+        return hmac.compare_digest(token_hash(join.token), meta.facilitator_hash)
+    if join.role is Role.PRESENTER:
+        assert join.token is not None  # Join checks this
+        expected = meta.display_token.encode()
+        return bool(expected) and hmac.compare_digest(join.token.encode(), expected)
+    if join.join_token is not None and hmac.compare_digest(
+        join.join_token.encode(), meta.join_token.encode()
+    ):
+        return True
+    return join.token is not None and await services.store.is_participant(
+        join.room, participant_id(join.room, join.token)
+    )
 
 
 async def _join(services: Services, connection: Connection) -> bool:
     key = client_key(connection.websocket)
-    if services.failed_joins.exceeded(key):
-        connection.close(CloseCode.TOO_MANY_FAILED_JOINS, "too many failed joins; wait a minute")
-        return False
     try:
         frame = await asyncio.wait_for(
             _receive_frame(connection.websocket), limits.JOIN_TIMEOUT_SECONDS
@@ -97,6 +135,15 @@ async def _join(services: Services, connection: Connection) -> bool:
         message = connection.codec.decode_client(frame)
         if not isinstance(message, Join):
             raise ProtocolError(ErrorCode.NOT_JOINED, "the first message must be join")
+        # The throttle is for guesses only: behind one NAT a whole hall shares
+        # an address, and one guesser there must not lock out the people who
+        # came with a token.  A throttled guess gets the throttle's answer
+        # whether or not its room exists.
+        if services.failed_joins.exceeded(key) and not await _holds_credential(services, message):
+            connection.close(
+                CloseCode.TOO_MANY_FAILED_JOINS, "too many failed joins; wait a minute"
+            )
+            return False
         if message.role is Role.FACILITATOR:
             welcome = await _join_facilitator(services, connection, message)
         elif message.role is Role.PRESENTER:
@@ -104,10 +151,11 @@ async def _join(services: Services, connection: Connection) -> bool:
         else:
             welcome = await _join_participant(services, connection, message)
     except ProtocolError as error:
-        connection.send(Error(error.code, error.detail, None))
         METRICS.joins[error.code.value] += 1
         if error.code in _GUESSES:
             services.failed_joins.add(key)
+            error = ProtocolError(ErrorCode.ROOM_NOT_FOUND, NOT_OPEN)
+        connection.send(Error(error.code, error.detail, None))
         connection.close(_JOIN_CLOSE.get(error.code, CloseCode.JOIN_EXPECTED), error.detail)
         return False
     connection.send(welcome)
@@ -212,10 +260,21 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     )
 
 
+def _sender_key(identity: Identity) -> str:
+    """Who a command bucket belongs to: a participant's pseudonym (unique over
+    rooms), a facilitator window's room and device, or a room's projectors."""
+    if identity.role is Role.PARTICIPANT:
+        return f"p:{identity.pid}"
+    if identity.role is Role.FACILITATOR:
+        return f"f:{identity.room}:{identity.device}"
+    return f"d:{identity.room}"
+
+
 async def _serve(services: Services, connection: Connection) -> None:
     identity = connection.identity
     assert identity is not None
-    bucket = TokenBucket(limits.RATE_LIMIT_PER_SECOND, limits.RATE_LIMIT_BURST)
+    # The sender's bucket, not the connection's: reconnecting does not refill it.
+    sender = _sender_key(identity)
     errors = SlidingCounter(limits.MAX_ERRORS_PER_WINDOW, limits.ERROR_WINDOW_SECONDS)
     while not connection.closing:
         frame = await _receive_frame(connection.websocket)
@@ -226,13 +285,14 @@ async def _serve(services: Services, connection: Connection) -> None:
             # Decode first, so that even a refusal for speed names the command.
             message = connection.codec.decode_client(frame)
             seq = message.seq if isinstance(message, Command) else None
-            if not bucket.take():
+            if not services.command_buckets.take(sender):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
             ack = await execute(services, identity, message)
             connection.send(ack)
             METRICS.commands[(message.TYPE, "duplicate" if ack.duplicate else "applied")] += 1
         except ProtocolError as error:
-            connection.send(Error(error.code, error.detail, seq))
+            # A command that failed validation: the decoder read its seq from the raw map.
+            connection.send(Error(error.code, error.detail, error.seq if seq is None else seq))
             METRICS.commands[("refused", error.code.value)] += 1
             if error.code is ErrorCode.STORE_UNAVAILABLE:
                 continue  # not the client's fault; it keeps the command and retries

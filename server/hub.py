@@ -98,8 +98,12 @@ class Hub:
         interval: float,
         min_group_size: int,
         max_interval: float | None = None,
+        suggestion_max_notes: int = 300,
+        suggestion_min_interval: float = 2.0,
     ) -> None:
         self.store = store
+        self.suggestion_max_notes = suggestion_max_notes
+        self.suggestion_min_interval = suggestion_min_interval
         #: A room's views go out at most once per ``interval`` seconds, and
         #: less often (up to ``max_interval``) while the process is overloaded.
         self.base_interval = interval
@@ -126,7 +130,13 @@ class Hub:
                 code,
                 identity.template,
                 RoomMirror(code),
-                RoomViews(code, identity.template, self.min_group_size),
+                RoomViews(
+                    code,
+                    identity.template,
+                    self.min_group_size,
+                    suggestion_max_notes=self.suggestion_max_notes,
+                    suggestion_min_interval=self.suggestion_min_interval,
+                ),
             )
             if self.stream is not None:
                 self.stream.watch(code)  # the first read follows its confirmation
@@ -301,6 +311,18 @@ class Hub:
             room.dashboard_version = data.version
             broadcast(room.facilitators, snapshot)
             METRICS.dashboards_sent += 1
+            due = room.views.suggestions_due
+            if due is not None:
+                # Suggestions were kept for their minimum interval: send the
+                # dashboard again once they may be computed.
+                room.views.suggestions_due = None
+                delay = max(0.0, due - time.monotonic())
+                asyncio.get_running_loop().call_later(delay, self._resend_dashboard, room)
+
+    def _resend_dashboard(self, room: LocalRoom) -> None:
+        if self.rooms.get(room.code) is room:
+            room.dashboard_version = -1
+            self.mark_dirty(room.code)
 
     def send_dashboard_now(self, connection: Connection) -> None:
         """A newly joined facilitator or presenter gets a snapshot at once (on the next refresh)."""

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from agenda.phases import rules_table
 from protocol.schema import protocol_schema
+from server.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "client" / "static"
 LANGUAGES = ("nl", "en")
@@ -68,11 +69,27 @@ async def presenter_page(request: Request) -> Response:
     return _render("presenter.html", request)
 
 
+def _per_second(interval: float) -> float:
+    """Events a second at one per ``interval``: a whole number when it is one (10, not 10.0)."""
+    rate = 1 / interval
+    return round(rate) if abs(rate - round(rate)) < 1e-9 else rate
+
+
 @cache
-def _protocol_document() -> dict[str, object]:
+def _protocol_document(settings: Settings | None = None) -> dict[str, object]:
+    """The protocol document as served; with the default settings when none are given."""
+    settings = settings or Settings()
     # The message definitions from protocol/, the phase rules from agenda/: both generated.
-    return {**protocol_schema(), **rules_table()}
+    schema = protocol_schema()
+    # Two limits are server settings (their defaults live in protocol.limits):
+    # pages get the values this server uses, so the two never disagree.
+    schema["limits"] = {
+        **schema["limits"],
+        "min_group_size": settings.min_group_size,
+        "dashboard_max_per_second": _per_second(settings.dashboard_interval_seconds),
+    }
+    return {**schema, **rules_table()}
 
 
 async def protocol_json(request: Request) -> Response:
-    return JSONResponse(_protocol_document())
+    return JSONResponse(_protocol_document(request.app.state.services.settings))

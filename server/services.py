@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from agenda.templates import Template
 from server.hub import Hub
-from server.ratelimit import SlidingCounter
+from server.ratelimit import CommandBuckets, ConnectionCaps, SlidingCounter
 from server.redis_client import RedisClient
 from server.settings import Settings
 from server.store import RoomStore
@@ -23,3 +23,5 @@ class Services:
     templates: dict[str, Template]
     failed_joins: SlidingCounter
     rooms_created: SlidingCounter
+    connection_caps: ConnectionCaps
+    command_buckets: CommandBuckets

@@ -67,6 +67,24 @@ class Settings:
     gc_young_threshold: int = 50_000
     #: Rooms one client address may create per hour.
     rooms_per_hour_per_client: int = 60
+    # -- limits per client address and per sender (issue 11) -----------------
+    #: Open websocket connections one client address may have: the knob for
+    #: big halls, whose phones may all share one address behind NAT.  4,000
+    #: leaves room for a hall of 2,000 phones each reconnecting once.
+    max_connections_per_client: int = 4000
+    #: Of those, connections that have not (yet) joined a room: a phone joins
+    #: within a second of connecting, so even a hall arriving at once has few.
+    max_unjoined_connections_per_client: int = 200
+    #: Command token buckets kept in memory (one per participant, facilitator
+    #: window and projector, kept across reconnects); the least recently used
+    #: goes first beyond this.  About 200 bytes each.
+    max_command_buckets: int = 100_000
+    #: Note-merge suggestions compare only a room's newest this many notes
+    #: (their cost grows with the square of the notes: ~20 ms for 300) ...
+    suggestion_max_notes: int = 300
+    #: ... and are computed at most once per this many seconds per room, so
+    #: that one room's notes cannot keep a CPU from the other rooms.
+    suggestion_min_interval_seconds: float = 2.0
     #: A folder with the operator's own templates (``*.toml``), loaded at start
     #: next to the shipped ones and checked the same way; none by default.
     template_dir: str | None = None

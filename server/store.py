@@ -301,6 +301,7 @@ class RoomStore:
                 _allowed("put_note"),
                 limits.MAX_NOTES_PER_PARTICIPANT,
                 self.ttl,
+                limits.MAX_NOTES_PER_ROOM,
             ],
         )
 
@@ -488,7 +489,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "set_follow_up_status",
-            [keys.meta, keys.followup],
+            [keys.meta, keys.followup, keys.previous],
             [index, status.value, seq, _allowed("set_follow_up_status"), self.ttl, device],
         )
 

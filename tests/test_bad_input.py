@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import msgpack
 import pytest
 from websockets.asyncio.client import connect
@@ -30,6 +31,7 @@ class Room:
     code: str
     facilitator: KleurClient
     bystander: KleurClient
+    facilitator_token: str = ""
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ async def room(kleur: ServerProcess) -> AsyncIterator[Room]:
     await facilitator.set_phase(Phase.RATING)
     bystander = KleurClient(kleur.ws_url, created["code"], Role.PARTICIPANT, codec=JSON)
     await bystander.connect()
-    yield Room(kleur, created["code"], facilitator, bystander)
+    yield Room(kleur, created["code"], facilitator, bystander, created["facilitator_token"])
     await bystander.close()
     await facilitator.close()
 
@@ -151,8 +153,9 @@ async def test_wrong_facilitator_token_is_refused(room: Room) -> None:
     impostor = KleurClient(room.server.ws_url, room.code, Role.FACILITATOR, token="x" * 32)
     with pytest.raises(JoinRefused) as refused:
         await impostor.connect()
-    assert refused.value.code is ErrorCode.BAD_TOKEN
-    assert refused.value.close_code == CloseCode.FORBIDDEN
+    # The same answer as a wrong room code (docs/protocol.md section 3).
+    assert refused.value.code is ErrorCode.ROOM_NOT_FOUND
+    assert refused.value.close_code == CloseCode.ROOM_NOT_FOUND
     await still_fine(room, 4)
 
 
@@ -203,7 +206,29 @@ async def test_script_in_a_note_is_stored_as_plain_text(room: Room) -> None:
         json.dumps(frame, ensure_ascii=False)
     )  # ~10 KB, under the frame limit
     error = await last_error(room.bystander)
-    assert error.code is ErrorCode.INVALID_FIELD and error.seq is None
+    # The refusal names the command, so the client can drop it from its outbox.
+    assert error.code is ErrorCode.INVALID_FIELD and error.seq == 99
+
+
+@pytest.mark.parametrize(
+    ("frame", "code", "seq"),
+    [
+        ({"type": "rate", "seq": 7, "norm_id": NORM}, ErrorCode.INVALID_FIELD, 7),  # missing value
+        ({"type": "rate", "seq": 8, "norm_id": NORM, "value": 5, "extra": 1}, ErrorCode.INVALID_FIELD, 8),
+        ({"type": "put_note", "seq": 9, "note_id": "x", "text": "hoi", "norm_id": None}, ErrorCode.INVALID_FIELD, 9),
+        ({"type": "rate", "seq": "7", "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),  # bad seq
+        ({"type": "rate", "seq": 0, "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),
+        ({"type": "rate", "seq": True, "norm_id": NORM, "value": 5}, ErrorCode.INVALID_FIELD, None),
+        ({"type": "no_such_command", "seq": 7}, ErrorCode.UNKNOWN_TYPE, None),
+    ],
+)  # fmt: skip
+async def test_validation_refusals_carry_the_commands_seq(
+    room: Room, frame: dict[str, object], code: ErrorCode, seq: int | None
+) -> None:
+    await room.bystander.send_raw(json.dumps(frame))
+    error = await last_error(room.bystander)
+    assert (error.code, error.seq) == (code, seq)
+    await still_fine(room, 1)
 
 
 def _join(code: str) -> object:
@@ -227,3 +252,58 @@ async def test_many_bad_clients_at_once_do_not_stall_the_room(room: Room) -> Non
 
     await asyncio.gather(*(misbehave() for _ in range(8)))
     await still_fine(room, 9)
+
+
+@pytest.mark.parametrize("char", ["é", "€", "😀", "\ud800"])
+async def test_a_long_non_ascii_close_reason_closes_cleanly(room: Room, char: str) -> None:
+    """A refused join closes with its detail as reason; a detail over 123 UTF-8
+    bytes (a field name in the client's own text) is cut, never raised on."""
+    async with connect(room.server.ws_url, subprotocols=["kleur.v1.json"]) as ws:  # type: ignore[list-item]
+        frame = {"type": "join", "room": room.code, "role": "participant", "token": None,
+                 "join_token": None, char * 40: 1}  # fmt: skip
+        await ws.send(json.dumps(frame))
+        reply = JSON.decode_server(await ws.recv())
+        assert isinstance(reply, Error) and reply.code is ErrorCode.INVALID_FIELD
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == CloseCode.JOIN_EXPECTED
+        reason = ws.close_reason or ""
+        assert reason.startswith("join: unknown field")
+        assert 100 < len(reason.encode()) <= 123
+    await still_fine(room, 8)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["idee \ufffe", "idee \uffff", "idee \ufdd0", "\U0001ffff", "\u200b\u200d\ufeff", " \u2060 ", "\u3164"],
+)  # fmt: skip
+async def test_texts_that_are_not_text_are_refused_and_exports_still_work(
+    room: Room, text: str
+) -> None:
+    await room.facilitator.set_phase(Phase.REVEAL)
+    await room.facilitator.set_phase(Phase.BRAINSTORM)
+    await room.bystander.wait_for(
+        lambda c: c.state is not None and c.state.phase is Phase.BRAINSTORM
+    )
+    # Sent as raw frames: the client library would not even build such a command.
+    bad = await joined(room)
+    note = {"type": "put_note", "seq": 5, "note_id": "bad-note-1", "text": text, "norm_id": None}
+    await bad.send_raw(msgpack.packb(note))
+    error = await last_error(bad)
+    assert (error.code, error.seq) == (ErrorCode.INVALID_TEXT, 5)
+    item = {"type": "put_agenda_item", "seq": 40, "item_id": "bad-item-1", "action": text,
+            "owner": "", "deadline": None, "norm_id": None, "note_id": None, "position": 0}  # fmt: skip
+    await room.facilitator.send_raw(msgpack.packb(item))
+    error = await last_error(room.facilitator)
+    assert (error.code, error.seq) == (ErrorCode.INVALID_TEXT, 40)
+    # The bystander's note goes on the wall, and every export of the room works
+    # (export.docx failed with 500 on a note with U+FFFE).
+    await room.bystander.put_note("Een vaste contactpersoon")
+    await room.facilitator.wait_dashboard(lambda d: len(d.notes) == 1)
+    headers = {"Authorization": f"Bearer {room.facilitator_token}"}
+    for fmt in ("docx", "md", "json"):
+        reply = httpx.get(
+            f"{room.server.http_url}/api/rooms/{room.code}/export.{fmt}", headers=headers
+        )
+        assert reply.status_code == 200, (fmt, reply.text)
+    await bad.close()

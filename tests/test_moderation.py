@@ -13,6 +13,7 @@ import pytest
 import segno
 
 from client.kleur_client import CommandRefused, JoinRefused, KleurClient
+from protocol.close_codes import CloseCode
 from protocol.errors import ErrorCode
 from protocol.phases import Phase, Role
 from tests.support import ServerProcess
@@ -90,7 +91,9 @@ async def test_presenter_is_read_only_and_needs_its_token(kleur: ServerProcess) 
     code = room["code"]
     with pytest.raises(JoinRefused) as wrong:
         await KleurClient(kleur.ws_url, code, Role.PRESENTER, token="x" * 32).connect()
-    assert wrong.value.code is ErrorCode.BAD_TOKEN
+    # The same answer as a wrong room code: a guesser learns nothing.
+    assert wrong.value.code is ErrorCode.ROOM_NOT_FOUND
+    assert wrong.value.close_code == CloseCode.ROOM_NOT_FOUND
     # The facilitator token is not a display token either way round.
     with pytest.raises(JoinRefused):
         await KleurClient(

@@ -3,7 +3,7 @@
 ``set_phase.lua`` is a compare-and-set; on ``conflict`` the server reads the phase anew and
 tries again (``server/commands.py::_set_phase``).  The script must not use up the device's
 ``seq`` before it knows the change applies, or the retry is acknowledged as a duplicate
-without having changed anything (docs/protocol.md §14, item 3, before this fix).
+without having changed anything (as it did before commit 81a36aa).
 
 Real Redis, two real ``kleur serve`` processes, real websocket clients.
 """

@@ -79,6 +79,7 @@ from protocol.messages import (
     WallNote,
     Welcome,
     WithdrawNote,
+    _shows_something,
     check_text,
     normalize_room_code,
     normalize_text,
@@ -116,7 +117,10 @@ seqs = st.integers(1, limits.MAX_SEQ)
 wire_ints = st.integers(-limits.MAX_SEQ, limits.MAX_SEQ)
 counts = st.integers(0, limits.MAX_SEQ)
 iso_dates = st.dates().map(lambda d: d.isoformat())
-_text_chars = st.characters(codec="utf-8", exclude_characters=_CONTROL_CHARS)
+# Unassigned code points (category Cn) hold the noncharacters, which check_text refuses.
+_text_chars = st.characters(
+    codec="utf-8", exclude_characters=_CONTROL_CHARS, exclude_categories=("Cn",)
+)
 
 
 def free_text(max_chars: int, *, allow_empty: bool = False) -> st.SearchStrategy[str]:
@@ -126,7 +130,9 @@ def free_text(max_chars: int, *, allow_empty: bool = False) -> st.SearchStrategy
         .map(lambda t: unicodedata.normalize("NFC", t))
         .filter(lambda t: len(t) <= max_chars)
     )
-    return text if allow_empty else text.filter(lambda t: bool(t.strip()))
+    # Text must show something: not only spaces and invisible characters.
+    shows = text.filter(lambda t: not t.strip() or _shows_something(t))
+    return shows if allow_empty else shows.filter(lambda t: bool(t.strip()))
 
 
 def small(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, ...]]:
@@ -986,8 +992,17 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**NOTE, "note_id": "a" * 7}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "note_id": "a" * 33}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "note_id": "note.0001"}, ErrorCode.INVALID_FIELD),
-        ({**NOTE, "text": ""}, ErrorCode.INVALID_FIELD),
-        ({**NOTE, "text": " \n\t "}, ErrorCode.INVALID_FIELD),
+        ({**NOTE, "text": ""}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": " \n\t "}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "\u200b\u200d\ufeff\u2060 "}, ErrorCode.INVALID_TEXT),  # invisible only
+        ({**NOTE, "text": "\u3164\u2800"}, ErrorCode.INVALID_TEXT),  # fillers only
+        ({**NOTE, "text": "idee \ufffe"}, ErrorCode.INVALID_TEXT),  # noncharacters
+        ({**NOTE, "text": "idee \uffff"}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "idee \ufdd0"}, ErrorCode.INVALID_TEXT),
+        ({**NOTE, "text": "idee \U0010fffe"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "action": "actie \ufffe"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "owner": "\u200b"}, ErrorCode.INVALID_TEXT),
+        ({**ITEM, "action": "\ufeff"}, ErrorCode.INVALID_TEXT),
         ({**NOTE, "text": "x" * (limits.MAX_NOTE_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**NOTE, "text": "e\u0301"}, ErrorCode.INVALID_FIELD),  # not NFC
         ({**NOTE, "text": "bel\x07"}, ErrorCode.INVALID_FIELD),
@@ -997,7 +1012,7 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**ITEM, "deadline": "2025-02-30"}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "deadline": "20250630"}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "deadline": "30-06-2025"}, ErrorCode.INVALID_FIELD),
-        ({**ITEM, "action": " "}, ErrorCode.INVALID_FIELD),
+        ({**ITEM, "action": " "}, ErrorCode.INVALID_TEXT),
         ({**ITEM, "owner": "o" * (limits.MAX_AGENDA_OWNER_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "position": -1}, ErrorCode.INVALID_FIELD),
         ({**ITEM, "position": limits.MAX_AGENDA_ITEMS + 1}, ErrorCode.INVALID_FIELD),
@@ -1011,7 +1026,7 @@ def test_a_binary_frame_on_the_json_codec_is_a_bad_frame() -> None:
         ({**VOTE, "dots": -1}, ErrorCode.INVALID_FIELD),
         ({**VOTE, "dots": limits.MAX_DOTS_PER_PARTICIPANT + 1}, ErrorCode.INVALID_FIELD),
         ({**VOTE, "dots": True}, ErrorCode.INVALID_FIELD),
-        ({**GROUP, "title": ""}, ErrorCode.INVALID_FIELD),
+        ({**GROUP, "title": ""}, ErrorCode.INVALID_TEXT),
         ({**GROUP, "title": "t" * (limits.MAX_GROUP_TITLE_CHARS + 1)}, ErrorCode.INVALID_FIELD),
         ({**GROUP, "note_ids": "note-0001"}, ErrorCode.INVALID_FIELD),  # not a list
         ({**GROUP, "note_ids": ["short"]}, ErrorCode.INVALID_FIELD),
@@ -1026,6 +1041,17 @@ def test_refused_frames_carry_the_documented_code(
     codec: Codec, value: Any, code: ErrorCode
 ) -> None:
     assert refused(codec.decode_client, frame_for(codec, value)) is code
+
+
+def test_a_lone_surrogate_in_a_text_is_refused() -> None:
+    # Only JSON can carry one ("\\ud800"); msgpack's strings are UTF-8.  The
+    # decoder refuses it in any string; check_text, which texts from HTTP
+    # (a session's name) meet too, refuses it as text.
+    frame = json.dumps({**NOTE, "text": "idee \ud800"})
+    assert refused(JSON.decode_client, frame) is ErrorCode.INVALID_FIELD
+    with pytest.raises(ProtocolError) as error:
+        check_text("idee \ud800", "text", 500)
+    assert error.value.code is ErrorCode.INVALID_TEXT
 
 
 @BOTH
@@ -1310,9 +1336,7 @@ def test_close_code_table() -> None:
     assert {c.name for c in no} == {
         "JOIN_EXPECTED",
         "UNSUPPORTED_SUBPROTOCOL",
-        "FORBIDDEN",
         "ROOM_NOT_FOUND",
-        "ROOM_LOCKED",
         "ROOM_FULL",
         "PROTOCOL_VIOLATION",
         "TOO_MANY_FAILED_JOINS",
@@ -1322,4 +1346,37 @@ def test_close_code_table() -> None:
         "SLOW_CONSUMER",
         "STORE_UNAVAILABLE",
         "RATE_LIMITED",
+        "TOO_MANY_CONNECTIONS",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "kort", "a" * 200, "é" * 100, "€" * 50, "😀" * 40, "a😀" * 30, "x\ud800" * 70],
+)
+def test_close_reason_is_cut_by_bytes_on_a_character_boundary(text: str) -> None:
+    from protocol.close_codes import MAX_CLOSE_REASON_BYTES, close_reason
+
+    reason = close_reason(text)
+    encoded = reason.encode("utf-8")  # strict: no lone surrogate is left
+    assert len(encoded) <= MAX_CLOSE_REASON_BYTES
+    expected = text.encode("utf-8", "replace")
+    assert expected.startswith(encoded)
+    # Cut as late as a character boundary allows: at most 3 bytes short.
+    assert len(encoded) >= min(len(expected), MAX_CLOSE_REASON_BYTES - 3)
+
+
+def test_the_json_size_check_counts_bytes_not_characters() -> None:
+    # Under MAX_FRAME_BYTES in characters, over it in UTF-8 bytes.
+    text = "€" * (limits.MAX_FRAME_BYTES // 3 + 10)
+    frame = json.dumps({**NOTE, "text": text}, ensure_ascii=False)
+    assert len(frame) < limits.MAX_FRAME_BYTES < len(frame.encode())
+    with pytest.raises(ProtocolError) as error:
+        JSON.decode_client(frame)
+    assert (error.value.code, error.value.detail) == (ErrorCode.BAD_FRAME, "frame too large")
+    # The same number of ASCII characters is within the limit (then refused for its length).
+    ascii_frame = json.dumps({**NOTE, "text": "e" * len(text)})
+    assert len(ascii_frame.encode()) < limits.MAX_FRAME_BYTES
+    with pytest.raises(ProtocolError) as ascii_error:
+        JSON.decode_client(ascii_frame)
+    assert ascii_error.value.detail != "frame too large"

@@ -3,6 +3,7 @@ holds the scripts to the same rules)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -263,6 +264,18 @@ def test_a_participant_has_at_most_max_notes() -> None:
     room.do(c.PutNote("p1", "n1", "a, beter", None, 3, max_notes=1))  # an edit is no new note
 
 
+def test_a_room_has_at_most_max_room_notes_withdrawn_ones_included() -> None:
+    room = Room(Phase.RATING)
+    room.do(c.PutNote("p1", "n1", "a", None, 1, max_room_notes=2))
+    room.do(c.PutNote("p2", "n2", "b", None, 1, max_room_notes=2))
+    refused(room.state, c.PutNote("p3", "n3", "c", None, 1, max_room_notes=2), "too_many")
+    room.do(c.PutNote("p1", "n1", "a, beter", None, 2, max_room_notes=2))  # an edit is no new note
+    room.do(c.WithdrawNote("p2", "n2", 2))
+    # A tombstone keeps its place: withdrawing does not make room for a new id.
+    refused(room.state, c.PutNote("p3", "n3", "c", None, 1, max_room_notes=2), "too_many")
+    room.do(c.PutNote("p2", "n2", "b weer", None, 3, max_room_notes=2))  # put again: same id
+
+
 def test_moderation_holds_new_notes_and_changed_texts() -> None:
     room = Room(Phase.RATING, moderation=True)
     assert room.note("p1", "n1").notes["n1"].pending
@@ -468,9 +481,27 @@ def test_an_item_is_promoted_only_from_a_note_or_group_in_the_room() -> None:
 
 def test_follow_up_statuses_are_set_per_index() -> None:
     room = Room()
+    earlier = {
+        "room": "OLDROOM",
+        "medians": {},
+        "items": [["bellen", "", None], ["mailen", "", None]],
+    }
+    room.state = dataclasses.replace(room.state, previous=json.dumps(earlier))
     room.do(c.SetFollowUpStatus(0, FollowUpStatus.DONE, room.seq(FAC), FAC))
     room.do(c.SetFollowUpStatus(0, FollowUpStatus.DROPPED, room.seq(FAC), FAC))
-    assert room.state.followup == {0: "dropped"}
+    room.do(c.SetFollowUpStatus(1, FollowUpStatus.DONE, room.seq(FAC), FAC))
+    assert room.state.followup == {0: "dropped", 1: "done"}
+    # Beyond the earlier scan's items: refused, and nothing stored.
+    refused(
+        room.state, c.SetFollowUpStatus(2, FollowUpStatus.DONE, room.seq(FAC), FAC), "unknown_item"
+    )
+
+
+def test_follow_up_status_needs_an_earlier_scan() -> None:
+    room = Room()
+    refused(
+        room.state, c.SetFollowUpStatus(0, FollowUpStatus.DONE, room.seq(FAC), FAC), "unknown_item"
+    )
 
 
 # -- the stored form -------------------------------------------------------

@@ -7,9 +7,11 @@ import asyncio
 import statistics
 
 import httpx
+import pytest
 
 from agenda.templates import load_builtin_templates
-from client.kleur_client import KleurClient
+from client.kleur_client import CommandRefused, KleurClient
+from protocol.errors import ErrorCode
 from protocol.messages import Dashboard
 from protocol.phases import FollowUpStatus, Phase, Role
 from tests.support import ServerProcess
@@ -153,6 +155,14 @@ async def test_two_rounds_groups_promotion_and_follow_up(kleur: ServerProcess) -
     await facilitator2.wait_dashboard(
         lambda d: d.previous is not None and d.previous.items[0].status is FollowUpStatus.DONE
     )
+    # The earlier scan had one item: an index beyond it is refused (it would never show).
+    with pytest.raises(CommandRefused) as beyond:
+        await facilitator2.command(lambda seq: _status(seq, 1, FollowUpStatus.DONE))
+    assert beyond.value.error.code is ErrorCode.UNKNOWN_ITEM
+    # And a room that follows up no scan has no items to give a status.
+    with pytest.raises(CommandRefused) as no_scan:
+        await facilitator.command(lambda seq: _status(seq, 0, FollowUpStatus.DONE))
+    assert no_scan.value.error.code is ErrorCode.UNKNOWN_ITEM
     await facilitator2.set_phase(Phase.RATING)
     phone = KleurClient(kleur.ws_url, later["code"], Role.PARTICIPANT)
     await phone.connect()

@@ -14,8 +14,10 @@ import redis
 import segno
 
 from agenda.templates import load_builtin_templates
-from client.kleur_client import KleurClient
+from client.kleur_client import JoinRefused, KleurClient
+from protocol.close_codes import CloseCode
 from protocol.codec import JSON, MSGPACK
+from protocol.errors import ErrorCode
 from protocol.messages import Dashboard, Rate, RoomState
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
@@ -324,9 +326,17 @@ async def test_locked_room_needs_the_join_token(kleur: ServerProcess) -> None:
     await early.connect()
     await facilitator.set_lock(True)
     guesser = KleurClient(kleur.ws_url, code, Role.PARTICIPANT)
-    with pytest.raises(Exception, match="room_locked") as refused:
+    with pytest.raises(JoinRefused) as refused:
         await guesser.connect()
-    assert getattr(refused.value, "close_code", None) == 4005
+    # The same answer as a code that does not exist: a guesser cannot tell them apart.
+    assert refused.value.code is ErrorCode.ROOM_NOT_FOUND
+    assert refused.value.close_code == CloseCode.ROOM_NOT_FOUND
+    nowhere = KleurClient(
+        kleur.ws_url, "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY", Role.PARTICIPANT
+    )
+    with pytest.raises(JoinRefused) as missing:
+        await nowhere.connect()
+    assert str(missing.value) == str(refused.value)  # code, close code and text
     with_link = KleurClient(kleur.ws_url, code, Role.PARTICIPANT, join_token=join_token)
     await with_link.connect()
     # Someone who joined before the lock comes back in with its own token.

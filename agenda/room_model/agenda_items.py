@@ -7,6 +7,7 @@ A removed item keeps its record (``removed``), so it may come back.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from agenda.room_model.commands import PutAgendaItem, RemoveAgendaItem, SetFollowUpStatus
 from agenda.room_model.state import (
@@ -105,10 +106,22 @@ def remove_agenda_item(state: RoomState, command: RemoveAgendaItem) -> Result:
     return OK, bump(dataclasses.replace(noted, agenda=put(noted.agenda, command.item_id, removed)))
 
 
+def _earlier_items(state: RoomState) -> int:
+    """How many agenda items the earlier scan this room follows up had (0: none)."""
+    if not state.previous:
+        return 0
+    items = json.loads(state.previous).get("items") or ()
+    return len(items)
+
+
 def set_follow_up_status(state: RoomState, command: SetFollowUpStatus) -> Result:
+    """A status for one of the earlier scan's agenda items, by its index: refused
+    for an index it did not have (or in a room that follows up no scan)."""
     refused = phase_refusal(state, "set_follow_up_status")
     if refused:
         return refused, state
+    if command.index >= _earlier_items(state):
+        return UNKNOWN_ITEM, state
     noted = facilitator_seq(state, command.device, command.seq)
     if noted is None:
         return DUP, state

@@ -62,6 +62,8 @@ class PutNote:
     norm: str | None
     seq: int
     max_notes: int = limits.MAX_NOTES_PER_PARTICIPANT
+    #: Note ids a room may hold (withdrawn ones included).
+    max_room_notes: int = limits.MAX_NOTES_PER_ROOM
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,8 @@ def put_note(state: RoomState, command: PutNote) -> Result:
     mine = state.mine.get(command.pid, frozenset())
     if command.note_id not in mine and len(mine) >= command.max_notes:
         return TOO_MANY, state
+    if old is None and len(state.notes) >= command.max_room_notes:
+        return TOO_MANY, state
     note = Note(command.text, command.norm or "", hidden, command.seq, False, pending, created)
     state = dataclasses.replace(
         state,

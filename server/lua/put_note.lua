@@ -1,6 +1,7 @@
 -- Create or edit a participant's own note.  The author lives only in `owners`
 -- and `mine`, which no view (and no stream message) ever reads.
--- KEYS: meta, notes, owners, mine, seqs   ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl
+-- KEYS: meta, notes, owners, mine, seqs
+-- ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl, max notes in the room
 local meta, notes, owners, mine, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[6])
 if err then return err end
@@ -36,6 +37,8 @@ if redis.call('SISMEMBER', mine, ARGV[2]) == 0
     and redis.call('SCARD', mine) >= tonumber(ARGV[7]) then
   return 'too_many'
 end
+-- A new note id: the room holds at most so many (withdrawn ones included).
+if not raw and redis.call('HLEN', notes) >= tonumber(ARGV[9]) then return 'too_many' end
 local ttl = tonumber(ARGV[8])
 hset(notes, ARGV[2], cjson.encode({
   text = ARGV[4], norm = ARGV[5], hidden = hidden, pending = pending, seq = ARGV[3],
