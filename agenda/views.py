@@ -16,7 +16,7 @@ from agenda.phases import is_revealed
 from agenda.privacy import publishable_groups
 from agenda.stats import median
 from agenda.templates import Template
-from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT
+from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT, DEFAULT_EXPECTED_PEOPLE
 from protocol.messages import (
     AgendaItem,
     Analysis,
@@ -91,6 +91,12 @@ class RoomData:
     moderation: bool = False
     #: The room state's epoch (new when the room was rebuilt in Redis).
     epoch: str = ""
+    #: People the facilitator expects (``participants`` counts admitted devices).
+    expected_people: int = DEFAULT_EXPECTED_PEOPLE
+    #: Whether new devices beyond that, or after the first round opened, wait.
+    admission: bool = True
+    #: The codes of the devices waiting to be admitted, sorted.
+    waiting: tuple[str, ...] = ()
 
 
 def on_wall(note: WallNote) -> bool:

@@ -101,6 +101,11 @@ class RoomKeys:
         return self._key("seqs")
 
     @property
+    def waiting(self) -> str:
+        """pid -> device code: devices waiting for the facilitator to admit them."""
+        return self._key("waiting")
+
+    @property
     def stream(self) -> str:
         """The room's pub/sub channel: every stored change, with its version."""
         return self._key("stream")
@@ -128,4 +133,5 @@ class RoomKeys:
             self.seqs,
             self.previous,
             self.followup,
+            self.waiting,
         ]

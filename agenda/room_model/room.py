@@ -1,28 +1,24 @@
-"""The room itself: creating it, joining it, and the facilitator's phase, lock and timer.
+"""The room itself: creating it, and the facilitator's phase, lock and timer.
 
-(``create_room.lua``, ``join.lua``, ``set_phase.lua``, ``set_lock.lua``, ``set_timer.lua``.)
+(Joining is ``admission``.)
+
+(``create_room.lua``, ``set_phase.lua``, ``set_lock.lua``, ``set_timer.lua``.)
 """
 
 from __future__ import annotations
 
-import dataclasses
-
-from agenda.room_model.commands import CreateRoom, Join, SetLock, SetPhase, SetTimer
+from agenda.room_model.commands import CreateRoom, SetLock, SetPhase, SetTimer
 from agenda.room_model.state import (
     CONFLICT,
     DUP,
     EXISTS,
     OK,
-    ROOM_FULL,
-    ROOM_LOCKED,
     Meta,
-    Person,
     RoomState,
     bump,
     change_meta,
     facilitator_seq,
     phase_refusal,
-    put,
 )
 from protocol.phases import Phase
 
@@ -44,21 +40,9 @@ def create_room(state: RoomState | None, command: CreateRoom) -> tuple[str, Room
         session_name=command.session_name,
         session_region=command.session_region,
         session_date=command.session_date,
+        expected=command.expected,
     )
     return OK, RoomState(meta, previous=command.previous)
-
-
-def join(state: RoomState, command: Join) -> Result:
-    """A new participant is counted (a locked room wants its join token); a known one
-    only comes back.  Joining is possible in every phase."""
-    if command.pid in state.people:
-        return OK, state
-    if state.meta.locked and command.join_token != state.meta.join:
-        return ROOM_LOCKED, state
-    if len(state.people) >= command.max_participants:
-        return ROOM_FULL, state
-    state = dataclasses.replace(state, people=put(state.people, command.pid, Person()))
-    return OK, bump(state)
 
 
 def set_phase(state: RoomState, command: SetPhase) -> Result:
