@@ -226,6 +226,9 @@ def dashboard(
         session=data.session,
         moderation=data.moderation,
         epoch=data.epoch,
+        expected_people=data.expected_people,
+        admission=data.admission,
+        waiting=data.waiting,
     )
 
 
@@ -269,6 +272,7 @@ def presenter(
         previous=full.previous,
         second_norms=full.second_norms,
         epoch=full.epoch,
+        expected_people=full.expected_people,
     )
 
 
@@ -335,6 +339,7 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         pending_notes=tuple(n.note_id for n in _wall(data) if n.pending and not n.hidden),
         epoch=data.epoch,
         version=data.version,
+        waiting=data.waiting,
     )
 
 

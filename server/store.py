@@ -121,6 +121,7 @@ class RoomStore:
         previous: PreviousData | None = None,
         session: SessionInfo | None = None,
         expected_people: int = limits.DEFAULT_EXPECTED_PEOPLE,
+        admission: bool = True,
     ) -> CreatedRoom:
         facilitator_token, join_token, display_token = new_token(), new_token(), new_token()
         for _ in range(20):
@@ -140,6 +141,7 @@ class RoomStore:
                     display_token,
                     new_epoch(),
                     expected_people,
+                    "1" if admission else "0",
                 ],
             )
             if status == "ok":
@@ -511,9 +513,12 @@ class RoomStore:
             if norm in index:
                 row = ratings.setdefault(pid, [None] * len(index))
                 row[index[norm]] = value_out(split_seq(stored)[1])
+        # Only the room's people: a device waiting to be admitted is not counted
+        # (it cannot rate either; this keeps the breakdown right if it ever had).
         votes = [
-            Vote(split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
+            Vote(split_seq(people[pid])[1] or None, tuple(row))
             for pid, row in ratings.items()
+            if pid in people
         ]
         return sorted(
             votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])

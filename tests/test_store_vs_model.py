@@ -284,6 +284,7 @@ class StoreVsModel(RuleBasedStateMachine):
         voting=st.booleans(),
         expected=st.integers(1, 4),
         early=st.integers(0, 3),
+        admission=st.sampled_from([True, True, False]),
     )  # fmt: skip
     def create(
         self,
@@ -295,6 +296,7 @@ class StoreVsModel(RuleBasedStateMachine):
         voting: bool,
         expected: int,
         early: int,
+        admission: bool,
     ) -> None:
         """A new room, walked to a random phase, maybe with people and notes in it
         (so that 50 steps reach what needs several steps first)."""
@@ -305,6 +307,7 @@ class StoreVsModel(RuleBasedStateMachine):
                 PREVIOUS if previous else None,
                 SESSION if session else None,
                 expected_people=expected,
+                admission=admission,
             )
         )
         self.code = created.code
@@ -317,6 +320,7 @@ class StoreVsModel(RuleBasedStateMachine):
             disp=created.display_token,
             epoch=meta.epoch,
             expected=expected,
+            admission=admission,
             previous=json.dumps(dataclasses.asdict(PREVIOUS)) if previous else None,
             **(
                 {"session_name": SESSION.name, "session_region": SESSION.region,

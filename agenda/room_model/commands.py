@@ -27,6 +27,7 @@ class CreateRoom:
     session_region: str = ""
     session_date: str = ""
     expected: int = limits.DEFAULT_EXPECTED_PEOPLE
+    admission: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ def create_room(state: RoomState | None, command: CreateRoom) -> tuple[str, Room
         session_region=command.session_region,
         session_date=command.session_date,
         expected=command.expected,
+        admission=command.admission,
     )
     return OK, RoomState(meta, previous=command.previous)
 
