@@ -102,4 +102,9 @@ def test_the_expected_number_and_the_switch_work_from_the_control_view(
     switch.uncheck()  # admits everyone waiting
     expect(dashboard.get_by_test_id("devices-count")).to_have_text("2 van 3 apparaten")
     expect(extra.get_by_test_id("phase")).to_have_attribute("data-phase", "lobby")
+    # The projector says how many devices there are against the people expected.
+    projector = big_screen(browser).new_page()
+    fail_on_page_errors(projector, errors)
+    projector.goto(room["display_url"])
+    expect(projector.get_by_test_id("participants")).to_have_text("2 apparaten, 3 mensen verwacht")
     assert not errors, errors
