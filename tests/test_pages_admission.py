@@ -108,3 +108,22 @@ def test_the_expected_number_and_the_switch_work_from_the_control_view(
     projector.goto(room["display_url"])
     expect(projector.get_by_test_id("participants")).to_have_text("2 apparaten, 3 mensen verwacht")
     assert not errors, errors
+
+
+def test_the_phone_shows_the_org_type_as_fixed_once_rating_began(
+    kleur: ServerProcess, browser: Browser
+) -> None:
+    room = kleur.create_room()
+    errors: list[str] = []
+    dashboard = open_dashboard(browser, room, errors)
+    page = open_phone(browser, room, errors)
+    page.get_by_test_id("org-gemeente").check()
+    expect(dashboard.get_by_test_id("devices-count")).to_have_text("1 van 12 apparaten")
+    dashboard.get_by_test_id("phase-to-rating").click()
+    expect(page.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+    fixed = page.get_by_test_id("org-fixed")
+    expect(fixed).to_contain_text("ligt vast")
+    expect(page.get_by_test_id("org-uwv")).to_have_count(0)  # no picker to change it with
+    fixed.scroll_into_view_if_needed()
+    shot(page, "phone-org-fixed")
+    assert not errors, errors
