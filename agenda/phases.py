@@ -44,6 +44,9 @@ ALLOWED_PHASES: dict[str, frozenset[Phase]] = {
     "remove_note_group": frozenset({Phase.REVEAL, Phase.BRAINSTORM, Phase.AGENDA}),
     "set_timer": _OPEN,
     "set_follow_up_status": _OPEN,
+    "set_expected_people": _OPEN,
+    "set_admission": _OPEN,
+    "admit": _OPEN,
 }
 
 #: Phases in which the rating distributions are shown.
@@ -72,6 +75,13 @@ def check_allowed(message_type: str, phase: Phase) -> None:
         raise ProtocolError(
             ErrorCode.WRONG_PHASE, f"{message_type} is not possible in phase {phase.value}"
         )
+
+
+def rounds_started(phase: Phase) -> bool:
+    """Whether the first rating round has opened: the lobby leads only to rating
+    (or straight to closed), and nothing leads back to it.  From then on a new
+    device waits for the facilitator and organisation types are fixed."""
+    return phase is not Phase.LOBBY
 
 
 def is_revealed(phase: Phase) -> bool:

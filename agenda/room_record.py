@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from agenda.views import PreviousData, RoomData
+from protocol.limits import DEFAULT_EXPECTED_PEOPLE
 from protocol.messages import AgendaItem, NormResult, NoteGroup, SessionInfo, WallNote
 from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import from_fields
@@ -34,7 +35,9 @@ DONT_KNOW: Final = "dk"
 #: template's second question; ":" never occurs in a norm id (a slug).
 SECOND_QUESTION_SUFFIX: Final = ":second"
 #: The hashes a record mirrors (the key's last part in Redis).
-MIRRORED: Final = ("meta", "orgs", "tally", "notes", "agenda", "groups", "votes", "followup")
+MIRRORED: Final = (
+    "meta", "orgs", "tally", "notes", "agenda", "groups", "votes", "followup", "waiting"
+)  # fmt: skip
 #: The pseudo-field a delta uses for the number of participants.
 PEOPLE: Final = "people"
 
@@ -168,6 +171,7 @@ def room_data(record: RoomRecord) -> RoomData:
         hashes.get("agenda", {}),
         hashes.get("groups", {}),
         hashes.get("votes", {}),
+        hashes.get("waiting", {}),
     )
     if record.previous:
         raw = json.loads(record.previous)
@@ -202,6 +206,7 @@ def _parse(
     agenda: Mapping[str, str],
     groups: Mapping[str, str],
     votes: Mapping[str, str],
+    waiting: Mapping[str, str],
 ) -> RoomData:
     round_ = int(meta["round"])
     by_round = _tallies_by_round(tally, round_)
@@ -247,6 +252,10 @@ def _parse(
         session=_session(meta),
         moderation=meta.get("moderation") == "1",
         epoch=meta.get("epoch", ""),
+        # A room stored before admission existed lets everyone in, as it did.
+        expected_people=int(meta.get("expected") or DEFAULT_EXPECTED_PEOPLE),
+        admission=meta.get("admission") == "1",
+        waiting=tuple(sorted(waiting)),
     )
 
 

@@ -17,7 +17,7 @@ from agenda.privacy import publishable_groups
 from agenda.progress import rating_progress
 from agenda.stats import median
 from agenda.templates import Template
-from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT
+from protocol.limits import DEFAULT_DOTS_PER_PARTICIPANT, DEFAULT_EXPECTED_PEOPLE
 from protocol.messages import (
     AgendaItem,
     Analysis,
@@ -92,6 +92,12 @@ class RoomData:
     moderation: bool = False
     #: The room state's epoch (new when the room was rebuilt in Redis).
     epoch: str = ""
+    #: People the facilitator expects (``participants`` counts admitted devices).
+    expected_people: int = DEFAULT_EXPECTED_PEOPLE
+    #: Whether new devices beyond that, or after the first round opened, wait.
+    admission: bool = True
+    #: The codes of the devices waiting to be admitted, sorted.
+    waiting: tuple[str, ...] = ()
 
 
 def on_wall(note: WallNote) -> bool:
@@ -226,6 +232,9 @@ def dashboard(
             if revealed
             else rating_progress(data.tallies, template, data.participants, per_norm=True)
         ),
+        expected_people=data.expected_people,
+        admission=data.admission,
+        waiting=data.waiting,
     )
 
 
@@ -272,6 +281,7 @@ def presenter(
         second_norms=(full.second_norms if full.revealed or full.second_norms is None else ()),
         epoch=full.epoch,
         progress=(None if full.progress is None else dataclasses.replace(full.progress, norms=())),
+        expected_people=full.expected_people,
     )
 
 
@@ -338,6 +348,7 @@ def room_state(data: RoomData, template: Template) -> RoomState:
         pending_notes=tuple(n.note_id for n in _wall(data) if n.pending and not n.hidden),
         epoch=data.epoch,
         version=data.version,
+        waiting=data.waiting,
     )
 
 

@@ -23,6 +23,7 @@ from protocol.codec import MSGPACK, Codec
 from protocol.errors import ErrorCode
 from protocol.messages import (
     Ack,
+    Admit,
     Command,
     Dashboard,
     DotVote,
@@ -38,7 +39,9 @@ from protocol.messages import (
     RemoveNoteGroup,
     RoomState,
     ServerMessage,
+    SetAdmission,
     SetDotVoting,
+    SetExpectedPeople,
     SetLock,
     SetModeration,
     SetOrgType,
@@ -273,6 +276,16 @@ class KleurClient:
 
     async def set_lock(self, locked: bool) -> Ack:
         return await self.command(lambda seq: SetLock(seq, locked))
+
+    async def set_expected_people(self, expected: int) -> Ack:
+        return await self.command(lambda seq: SetExpectedPeople(seq, expected))
+
+    async def set_admission(self, enabled: bool) -> Ack:
+        return await self.command(lambda seq: SetAdmission(seq, enabled))
+
+    async def admit(self, code: str) -> Ack:
+        """Admit the waiting device whose phone shows ``code``."""
+        return await self.command(lambda seq: Admit(seq, code))
 
     async def hide_note(self, note_id: str, hidden: bool = True) -> Ack:
         return await self.command(lambda seq: HideNote(seq, note_id, hidden))

@@ -75,6 +75,7 @@ from loadtests.servers import (
     rss_kb,
     self_cpu_seconds,
 )
+from protocol import limits
 from protocol.codec import CODECS, JSON, MSGPACK
 from server.serving import OPTIONS_SUMMARY
 from server.store import RoomStore
@@ -582,12 +583,20 @@ def _failures(results: list[Any], stats: Stats, kind: str) -> int:
 # -------------------------------------------------------------------- rooms
 
 
-async def create_rooms(http_urls: list[str], count: int) -> list[RoomTarget]:
+async def create_rooms(http_urls: list[str], count: int, people: int) -> list[RoomTarget]:
+    # Every simulated phone is one of the people expected (a room expecting fewer
+    # would make the rest wait for a facilitator the load test does not play).
+    fits = people <= limits.MAX_EXPECTED_PEOPLE
+    request = {
+        "template": TEMPLATE_ID,
+        "expected_people": people if fits else limits.MAX_EXPECTED_PEOPLE,
+        "admission": fits,
+    }
     async with httpx.AsyncClient(timeout=30) as client:
 
         async def one(index: int) -> RoomTarget:
             base = http_urls[index % len(http_urls)]
-            response = await client.post(f"{base}/api/rooms", json={"template": TEMPLATE_ID})
+            response = await client.post(f"{base}/api/rooms", json=request)
             if response.status_code != 201:
                 raise RuntimeError(f"creating a room: {response.status_code} {response.text}")
             body = response.json()
@@ -618,7 +627,7 @@ async def drive(
     label = spec.name if len(spec.processes) == 1 else f"{spec.name} ×{processes}"
     with Progress(label, stats, total, options.progress) as progress:
         progress.set("rooms")
-        rooms = await create_rooms(stack.http_urls, spec.rooms)
+        rooms = await create_rooms(stack.http_urls, spec.rooms, spec.participants_per_room)
         dashboards = [Dashboard(room, urls[room.index % len(urls)], wire, stats) for room in rooms]
         progress.set("dashboards")
         results = await bounded((d.join() for d in dashboards), CONNECT_CONCURRENCY)

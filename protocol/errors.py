@@ -45,6 +45,13 @@ class ErrorCode(StrEnum):
     UNKNOWN_ORG_TYPE = "unknown_org_type"
     #: A note or agenda item that does not exist (or is not the sender's).
     UNKNOWN_ITEM = "unknown_item"
+    #: The device waits for the facilitator to admit it (more devices than
+    #: people expected, or it came after the first rating round opened): it may
+    #: not rate, write notes or put dots yet.
+    NOT_ADMITTED = "not_admitted"
+    #: Organisation types are fixed once the first rating round opened (a
+    #: device that has none may still pick one, once).
+    ORG_TYPE_FIXED = "org_type_fixed"
     #: Too many notes or agenda items.
     TOO_MANY = "too_many"
     #: Sending faster than the sender's rate limit (kept across reconnects); retry later.

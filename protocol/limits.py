@@ -68,6 +68,20 @@ SEND_QUEUE_MAX: Final = 64
 #: Participants per room.
 MAX_PARTICIPANTS_PER_ROOM: Final = 5000
 
+#: People the facilitator expects at the table: the default when a room is
+#: created, and the bounds of what may be given (the start page and
+#: ``set_expected_people``).  Devices beyond it wait to be admitted.
+DEFAULT_EXPECTED_PEOPLE: Final = 12
+MIN_EXPECTED_PEOPLE: Final = 1
+MAX_EXPECTED_PEOPLE: Final = 500
+#: Devices that may wait to be admitted at once: a flood of new devices fills
+#: this list (then ``room_full``), never the room.
+MAX_WAITING_DEVICES: Final = 50
+#: A waiting device's code, shown on its phone and in the facilitator's
+#: waiting list: short, neutral (derived from the pseudonym), no 0/O or 1/I.
+DEVICE_CODE_LENGTH: Final = 3
+DEVICE_CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
 #: Notes a participant may have at once, and agenda items per room.
 MAX_NOTES_PER_PARTICIPANT: Final = 50
 #: Notes per room, ever (a withdrawn note keeps its place as a tombstone):

@@ -28,6 +28,7 @@ _CLIENT_ID = re.compile(rf"[A-Za-z0-9_-]{{{limits.ID_MIN_CHARS},{limits.ID_MAX_C
 _TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{limits.TOKEN_MIN_CHARS},{limits.TOKEN_MAX_CHARS}}}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _ROOM_CODE = re.compile(rf"[{limits.ROOM_CODE_ALPHABET}]{{{limits.ROOM_CODE_LENGTH}}}")
+_DEVICE_CODE = re.compile(rf"[{limits.DEVICE_CODE_ALPHABET}]{{{limits.DEVICE_CODE_LENGTH}}}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Patterns are used with ``fullmatch``: ``$`` would let a trailing newline through.
 #: Control characters other than newline and tab are refused in free text.
@@ -46,6 +47,10 @@ def _check(condition: bool, path: str, why: str) -> None:
 
 def check_room_code(value: str, path: str = "room") -> None:
     _check(bool(_ROOM_CODE.fullmatch(value)), path, "not a room code")
+
+
+def check_device_code(value: str, path: str) -> None:
+    _check(bool(_DEVICE_CODE.fullmatch(value)), path, "not a device code")
 
 
 def check_client_id(value: str, path: str) -> None:
@@ -277,6 +282,46 @@ class SetLock(Command):
     TYPE: ClassVar[str] = "set_lock"
     SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
     locked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetExpectedPeople(Command):
+    """How many people the facilitator expects: devices beyond it wait to be admitted."""
+
+    TYPE: ClassVar[str] = "set_expected_people"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    expected: int
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        _check(
+            limits.MIN_EXPECTED_PEOPLE <= self.expected <= limits.MAX_EXPECTED_PEOPLE,
+            "expected",
+            f"must be {limits.MIN_EXPECTED_PEOPLE} to {limits.MAX_EXPECTED_PEOPLE}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SetAdmission(Command):
+    """Admission on (default): new devices beyond the expected number, and any new
+    device once the first rating round opened, wait.  Off: all waiting are admitted."""
+
+    TYPE: ClassVar[str] = "set_admission"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Admit(Command):
+    """Admit the waiting device whose phone shows ``code``."""
+
+    TYPE: ClassVar[str] = "admit"
+    SENDERS: ClassVar[frozenset[Role]] = FACILITATOR
+    code: str
+
+    def __post_init__(self) -> None:
+        check_seq(self.seq)
+        check_device_code(self.code, "code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -770,6 +815,9 @@ class RoomState(ServerMessage):
     #: the state's content changed, so the version may skip.
     epoch: str = ""
     version: int = 0
+    #: The codes of the devices waiting to be admitted: a waiting phone knows it
+    #: is in once its code is gone (codes are unique among waiting devices).
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -792,6 +840,13 @@ class Welcome(ServerMessage):
     #: The server's clock (ms since the epoch), to show countdowns right.
     server_time: int
     state: RoomState
+    #: False while this device waits for the facilitator to admit it.
+    admitted: bool = True
+    #: The code this waiting device shows (and the facilitator admits it by), or ''.
+    device_code: str = ""
+    #: Organisation types are fixed (the first rating round opened): one that
+    #: has none may still pick one, once.
+    org_type_fixed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -857,6 +912,12 @@ class Dashboard(ServerMessage):
     #: (what the control view shows; ``norms`` keeps the exact counts for the
     #: facilitator's own tools).  None after the reveal.
     progress: RatingProgress | None = None
+    #: People the facilitator expects (``participants``: the devices admitted).
+    expected_people: int = limits.DEFAULT_EXPECTED_PEOPLE
+    #: Whether new devices beyond that, or after the first round opened, wait.
+    admission: bool = True
+    #: The codes of the devices waiting to be admitted (never anything else of them).
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,6 +955,7 @@ class Presenter(ServerMessage):
     epoch: str = ""
     #: As in ``Dashboard``, without the per-norm steps.
     progress: RatingProgress | None = None
+    expected_people: int = limits.DEFAULT_EXPECTED_PEOPLE
 
 
 CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
@@ -916,6 +978,9 @@ CLIENT_MESSAGES: dict[str, type[ClientMessage]] = {
         RemoveNoteGroup,
         SetTimer,
         SetFollowUpStatus,
+        SetExpectedPeople,
+        SetAdmission,
+        Admit,
     )
 }
 

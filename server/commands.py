@@ -19,6 +19,7 @@ from agenda.templates import Template
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     Ack,
+    Admit,
     AgendaItem,
     ClientMessage,
     Command,
@@ -32,7 +33,9 @@ from protocol.messages import (
     Rate,
     RemoveAgendaItem,
     RemoveNoteGroup,
+    SetAdmission,
     SetDotVoting,
+    SetExpectedPeople,
     SetFollowUpStatus,
     SetLock,
     SetModeration,
@@ -115,6 +118,12 @@ async def _store(services: Services, who: Identity, message: Command) -> Stored:
             )
         case RemoveNoteGroup(seq=seq, group_id=group_id):
             return await store.remove_note_group(code, group_id, seq, who.device)
+        case SetExpectedPeople(seq=seq, expected=expected):
+            return await store.set_expected_people(code, expected, seq, who.device)
+        case SetAdmission(seq=seq, enabled=enabled):
+            return await store.set_admission(code, enabled, seq, who.device)
+        case Admit(seq=seq, code=device_code):
+            return await store.admit(code, device_code, seq, who.device)
         case SetTimer(seq=seq, seconds=seconds):
             ends_at = None if seconds is None else now_ms() + seconds * 1000
             return await store.set_timer(code, ends_at, seq, who.device)

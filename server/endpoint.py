@@ -15,6 +15,7 @@ import logging
 from starlette.websockets import WebSocket
 
 from agenda import views
+from agenda.phases import rounds_started
 from agenda.templates import Template
 from protocol import limits
 from protocol.close_codes import CloseCode
@@ -257,6 +258,9 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
         max_seq=joined.max_seq,
         server_time=now_ms(),
         state=state,
+        admitted=joined.admitted,
+        device_code=joined.device_code,
+        org_type_fixed=rounds_started(joined.phase),
     )
 
 

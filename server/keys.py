@@ -129,6 +129,11 @@ class RoomKeys:
         return self._key("seqs")
 
     @property
+    def waiting(self) -> str:
+        """pid -> device code: devices waiting for the facilitator to admit them."""
+        return self._key("waiting")
+
+    @property
     def stream(self) -> str:
         """The room's pub/sub channel: every stored change, with its version."""
         return self._key("stream")
@@ -163,4 +168,5 @@ class RoomKeys:
             self.previous,
             self.followup,
             self.analysis,
+            self.waiting,
         ]

@@ -100,8 +100,17 @@ async def create_room(request: Request) -> Response:
     session = _session_info(body)
     if isinstance(session, Response):
         return session
+    expected = body.get("expected_people", limits.DEFAULT_EXPECTED_PEOPLE)
+    low, high = limits.MIN_EXPECTED_PEOPLE, limits.MAX_EXPECTED_PEOPLE
+    if type(expected) is not int or not low <= expected <= high:
+        return _error(400, ErrorCode.INVALID_FIELD, f"expected_people must be {low} to {high}")
+    admission = body.get("admission", True)
+    if not isinstance(admission, bool):
+        return _error(400, ErrorCode.INVALID_FIELD, "admission must be true or false")
     try:
-        room = await services.store.create_room(template_id, previous, session)
+        room = await services.store.create_room(
+            template_id, previous, session, expected_people=expected, admission=admission
+        )
     except ProtocolError as error:
         return _error(503, error.code, error.detail)
     services.rooms_created.add(client)
@@ -115,6 +124,8 @@ async def create_room(request: Request) -> Response:
             "facilitator_url": f"{base}/f/{room.code}#{room.facilitator_token}",
             "facilitator_token": room.facilitator_token,
             "session": dataclasses.asdict(session),
+            "expected_people": expected,
+            "admission": admission,
             # For the projector: read-only, sees only what the whole room may see.
             "display_url": f"{base}/p/{room.code}#{room.display_token}",
         },

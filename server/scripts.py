@@ -84,6 +84,8 @@ _STATUS_DETAIL: Final = {
     "too_many": "limit reached",
     "voting_open": "no new notes while dot voting is open",
     "in_group": "this note is part of a group: put your dots on the group",
+    "not_admitted": "wait until the facilitator lets this device in",
+    "org_type_fixed": "the organisation type is fixed once the first round has opened",
 }
 
 #: Script statuses that are a more specific case of an error code.

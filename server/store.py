@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from agenda.insights import Vote
+from agenda.room_model.admission import device_codes
 from agenda.room_record import (
     DONT_KNOW,
     RoomRecord,
@@ -94,6 +95,10 @@ class JoinResult:
     max_seq: int
     #: The room's change when this join added a participant (the count moved).
     change: str | None = None
+    #: False while the device waits for the facilitator to admit it.
+    admitted: bool = True
+    #: The waiting device's code (shown on its phone and to the facilitator), or ''.
+    device_code: str = ""
 
 
 def _questions_asked(template: Template) -> list[tuple[Norm, Question]]:
@@ -130,6 +135,8 @@ class RoomStore:
         template_id: str,
         previous: PreviousData | None = None,
         session: SessionInfo | None = None,
+        expected_people: int = limits.DEFAULT_EXPECTED_PEOPLE,
+        admission: bool = True,
     ) -> CreatedRoom:
         facilitator_token, join_token, display_token = new_token(), new_token(), new_token()
         for _ in range(20):
@@ -148,6 +155,8 @@ class RoomStore:
                     *(("", "", "") if session is None else dataclasses.astuple(session)),
                     display_token,
                     new_epoch(),
+                    expected_people,
+                    "1" if admission else "0",
                 ],
             )
             if status == "ok":
@@ -191,6 +200,7 @@ class RoomStore:
     ) -> JoinResult:
         keys = RoomKeys(code)
         asked = _questions_asked(template)
+        codes = device_codes(pid)
         reply = await self._run(
             "join",
             [
@@ -201,20 +211,30 @@ class RoomStore:
                 keys.mine(pid),
                 keys.dots(pid),
                 keys.seqs,
+                keys.waiting,
             ]
             + [
                 k
                 for k in keys.fixed
-                if k not in (keys.meta, keys.people, keys.ballots, keys.notes, keys.seqs)
+                if k
+                not in (keys.meta, keys.people, keys.ballots, keys.notes, keys.seqs, keys.waiting)
             ],
-            [pid, join_token or "", limits.MAX_PARTICIPANTS_PER_ROOM, self.ttl]
+            [
+                pid,
+                join_token or "",
+                limits.MAX_PARTICIPANTS_PER_ROOM,
+                self.ttl,
+                limits.MAX_WAITING_DEVICES,
+                len(codes),
+                *codes,
+            ]
             + [norm_key(norm.id, question) for norm, question in asked],
         )
         status = reply[0]
         if status != "ok":
             raise refusal(status)
         (_, phase, round_, locked, version, person, ballot, note_ids, note_blobs, dot_pairs,
-         last_seq, change) = reply  # fmt: skip
+         last_seq, change, waiting_code) = reply  # fmt: skip
         org_seq, org = split_seq(person)
         ratings = []
         for (norm, question), stored in zip(asked, ballot, strict=True):
@@ -257,6 +277,8 @@ class RoomStore:
             dots=tuple(sorted(dots, key=lambda d: d.note_id)),
             max_seq=max_seq,
             change=str(change) if change else None,
+            admitted=not waiting_code,
+            device_code=str(waiting_code or ""),
         )
 
     async def rate(
@@ -273,7 +295,7 @@ class RoomStore:
         stored = DONT_KNOW if value is None else str(value)
         return await self._status(
             "rate",
-            [keys.meta, keys.ballots, keys.tally, keys.seqs],
+            [keys.meta, keys.ballots, keys.tally, keys.seqs, keys.people],
             [pid, norm_key(norm_id, question), stored, seq, self.ttl, round_, _allowed("rate")],
         )
 
@@ -281,7 +303,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "set_org",
-            [keys.meta, keys.people, keys.orgs, keys.seqs],
+            [keys.meta, keys.people, keys.orgs, keys.seqs, keys.waiting],
             [pid, org_type or "", seq, _allowed("set_org_type"), self.ttl],
         )
 
@@ -291,7 +313,7 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "put_note",
-            [keys.meta, keys.notes, keys.owners, keys.mine(pid), keys.seqs],
+            [keys.meta, keys.notes, keys.owners, keys.mine(pid), keys.seqs, keys.people],
             [
                 pid,
                 note_id,
@@ -317,7 +339,15 @@ class RoomStore:
         keys = RoomKeys(code)
         return await self._status(
             "dot_vote",
-            [keys.meta, keys.notes, keys.votes, keys.dots(pid), keys.seqs, keys.groups],
+            [
+                keys.meta,
+                keys.notes,
+                keys.votes,
+                keys.dots(pid),
+                keys.seqs,
+                keys.groups,
+                keys.people,
+            ],
             [note_id, dots, seq, _allowed("dot_vote"), self.ttl, pid],
         )
 
@@ -431,6 +461,31 @@ class RoomStore:
             ["1" if locked else "0", seq, _allowed("set_lock"), device],
         )
 
+    # -- admission ---------------------------------------------------------
+    async def set_expected_people(self, code: str, expected: int, seq: int, device: str) -> Stored:
+        return await self._status(
+            "set_expected_people",
+            [RoomKeys(code).meta],
+            [expected, seq, _allowed("set_expected_people"), device],
+        )
+
+    async def set_admission(self, code: str, enabled: bool, seq: int, device: str) -> Stored:
+        keys = RoomKeys(code)
+        return await self._status(
+            "set_admission",
+            [keys.meta, keys.people, keys.waiting],
+            ["1" if enabled else "0", seq, _allowed("set_admission"), self.ttl, device],
+        )
+
+    async def admit(self, code: str, device_code: str, seq: int, device: str) -> Stored:
+        keys = RoomKeys(code)
+        return await self._status(
+            "admit",
+            [keys.meta, keys.people, keys.waiting],
+            [device_code, seq, _allowed("admit"), self.ttl, device],
+            {"unknown_item": "no device with this code is waiting"},
+        )
+
     async def hide_note(
         self, code: str, note_id: str, hidden: bool, seq: int, device: str
     ) -> Stored:
@@ -534,12 +589,13 @@ class RoomStore:
                 keys.votes,
                 keys.previous,
                 keys.followup,
+                keys.waiting,
             ],
             [],
         )
         if not reply:
             return None
-        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup = reply
+        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup, waiting = reply
         return RoomRecord(
             meta=public_meta(_pairs(meta)),
             people=int(people),
@@ -551,6 +607,7 @@ class RoomStore:
                 "groups": _pairs(groups),
                 "votes": _pairs(votes),
                 "followup": _pairs(followup),
+                "waiting": dict.fromkeys(waiting, "1"),
             },
             previous=previous or None,
         )
@@ -576,9 +633,12 @@ def _votes(
         if norm in index:
             row = ratings.setdefault(pid, [None] * len(index))
             row[index[norm]] = value_out(split_seq(stored)[1])
+    # Only the room's people: a device waiting to be admitted is not counted
+    # (it cannot rate either; this keeps the breakdown right if it ever had).
     votes = [
-        Vote(split_seq(people.get(pid, "0|"))[1] or None, tuple(row))
+        Vote(split_seq(people[pid])[1] or None, tuple(row))
         for pid, row in ratings.items()
+        if pid in people
     ]
     return sorted(
         votes, key=lambda v: (v.org_type or "", [(-1 if x is None else x) for x in v.ratings])

@@ -88,8 +88,21 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
 
-    def create_room(self, template: str = "participatiescan") -> dict[str, str]:
-        response = httpx.post(f"{self.http_url}/api/rooms", json={"template": template})
+    def create_room(
+        self,
+        template: str = "participatiescan",
+        *,
+        admission: bool = False,
+        expected_people: int | None = None,
+    ) -> dict[str, str]:
+        """A room made over HTTP.  ``admission`` is off unless asked for: the
+        tests of other features let phones join after the first round opened
+        (as every room did before admission of devices existed), and do not
+        play the facilitator admitting them; the admission tests turn it on."""
+        body: dict[str, object] = {"template": template, "admission": admission}
+        if expected_people is not None:
+            body["expected_people"] = expected_people
+        response = httpx.post(f"{self.http_url}/api/rooms", json=body)
         assert response.status_code == 201, response.text
         room: dict[str, str] = response.json()
         return room

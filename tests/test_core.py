@@ -43,6 +43,7 @@ from protocol.codec import JSON, MSGPACK
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import (
     CLIENT_MESSAGES,
+    Admit,
     AgendaItem,
     Analysis,
     ClientMessage,
@@ -58,7 +59,9 @@ from protocol.messages import (
     RemoveAgendaItem,
     RemoveNoteGroup,
     RoomAgendaItem,
+    SetAdmission,
     SetDotVoting,
+    SetExpectedPeople,
     SetFollowUpStatus,
     SetLock,
     SetModeration,
@@ -200,6 +203,9 @@ def valid_messages(template: Template) -> list[ClientMessage]:
         SetTimer(18, None),
         SetFollowUpStatus(19, 0, FollowUpStatus.DONE),
         PutAgendaItem(20, "item-0003", "actie", "", None, None, None, 2, "group-001", "2025-09-01"),
+        SetExpectedPeople(21, 12),
+        SetAdmission(22, False),
+        Admit(23, "K7Q"),
     ]
 
 
@@ -243,6 +249,9 @@ def test_who_sends_what() -> None:
         "set_timer",
         "set_follow_up_status",
         "set_moderation",
+        "set_expected_people",
+        "set_admission",
+        "admit",
     }
     # The projector only joins: it sends no command at all.
     presenter = {t for t, cls in CLIENT_MESSAGES.items() if Role.PRESENTER in cls.SENDERS}

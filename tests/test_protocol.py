@@ -30,6 +30,7 @@ from protocol.messages import (
     CLIENT_MESSAGES,
     SERVER_MESSAGES,
     Ack,
+    Admit,
     AgendaItem,
     Analysis,
     BreakdownEntry,
@@ -67,7 +68,9 @@ from protocol.messages import (
     RoomState,
     ServerMessage,
     SessionInfo,
+    SetAdmission,
     SetDotVoting,
+    SetExpectedPeople,
     SetFollowUpStatus,
     SetLock,
     SetModeration,
@@ -112,6 +115,12 @@ slugs = st.builds(
 room_codes = st.text(
     limits.ROOM_CODE_ALPHABET, min_size=limits.ROOM_CODE_LENGTH, max_size=limits.ROOM_CODE_LENGTH
 )
+device_codes = st.text(
+    limits.DEVICE_CODE_ALPHABET,
+    min_size=limits.DEVICE_CODE_LENGTH,
+    max_size=limits.DEVICE_CODE_LENGTH,
+)
+expected_people = st.integers(limits.MIN_EXPECTED_PEOPLE, limits.MAX_EXPECTED_PEOPLE)
 seqs = st.integers(1, limits.MAX_SEQ)
 #: Any integer the wire carries (``wire._check_int``), and counts and versions.
 wire_ints = st.integers(-limits.MAX_SEQ, limits.MAX_SEQ)
@@ -310,6 +319,7 @@ room_states = st.builds(
     pending_notes=small(client_ids),
     epoch=room_epochs,
     version=counts,
+    waiting=small(device_codes),
 )
 
 
@@ -354,6 +364,9 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
     SetLock: st.builds(SetLock, seq=seqs, locked=st.booleans()),
     HideNote: st.builds(HideNote, seq=seqs, note_id=client_ids, hidden=st.booleans()),
     SetModeration: st.builds(SetModeration, seq=seqs, enabled=st.booleans()),
+    SetExpectedPeople: st.builds(SetExpectedPeople, seq=seqs, expected=expected_people),
+    SetAdmission: st.builds(SetAdmission, seq=seqs, enabled=st.booleans()),
+    Admit: st.builds(Admit, seq=seqs, code=device_codes),
     PutAgendaItem: st.builds(
         PutAgendaItem,
         seq=seqs,
@@ -405,6 +418,9 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         max_seq=st.integers(0, limits.MAX_SEQ),
         server_time=epoch_ms,
         state=room_states,
+        admitted=st.booleans(),
+        device_code=st.just("") | device_codes,
+        org_type_fixed=st.booleans(),
     ),
     Ack: st.builds(Ack, seq=seqs, duplicate=st.booleans()),
     Error: st.builds(Error, code=st.sampled_from(ErrorCode), detail=any_text, seq=st.none() | seqs),
@@ -433,6 +449,9 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         moderation=st.booleans(),
         epoch=room_epochs,
         progress=st.none() | rating_progresses,
+        expected_people=expected_people,
+        admission=st.booleans(),
+        waiting=small(device_codes),
     ),
     Presenter: st.builds(
         Presenter,
@@ -455,6 +474,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         second_norms=st.none() | small(norm_results),
         epoch=room_epochs,
         progress=st.none() | rating_progresses,
+        expected_people=expected_people,
     ),
 }
 
@@ -1380,3 +1400,26 @@ def test_the_json_size_check_counts_bytes_not_characters() -> None:
     with pytest.raises(ProtocolError) as ascii_error:
         JSON.decode_client(ascii_frame)
     assert ascii_error.value.detail != "frame too large"
+
+
+# -------------------------------------------------------------- admission
+
+
+@pytest.mark.parametrize("codec", [MSGPACK, JSON], ids=["msgpack", "json"])
+def test_admission_commands_check_their_fields(codec: Codec) -> None:
+    admit = Admit(seq=3, code="K7Q")
+    assert codec.decode_client(codec.encode(admit)) == admit
+    for bad in ("k7q", "K7", "K7QQ", "O0I"):  # lower case, length, letters never used
+        with pytest.raises(ProtocolError) as caught:
+            Admit(seq=1, code=bad)
+        assert caught.value.code is ErrorCode.INVALID_FIELD
+    for number in (limits.MIN_EXPECTED_PEOPLE - 1, limits.MAX_EXPECTED_PEOPLE + 1):
+        with pytest.raises(ProtocolError):
+            SetExpectedPeople(seq=1, expected=number)
+    assert {Role.FACILITATOR} == SetAdmission(seq=1, enabled=False).SENDERS
+
+
+def test_a_welcome_says_whether_the_device_waits() -> None:
+    welcome = a_welcome(admitted=False, device_code="K7Q")
+    for codec in (MSGPACK, JSON):
+        assert codec.decode_server(codec.encode(welcome)) == welcome

@@ -47,6 +47,10 @@ class Room:
         self.state = ok(None, c.CreateRoom("team-health", "fachash", "jointoken", "disp", "e1"))
         if not moderation:
             self.do(c.SetModeration(False, self.seq(FAC), FAC))
+        if phase is not Phase.LOBBY:
+            # The people at the table come in before the first round (later
+            # ones wait to be admitted: see the admission tests).
+            self.join("p1", "p2")
         self.to(phase)
 
     def seq(self, actor: str) -> int:
@@ -70,8 +74,12 @@ class Room:
             self.do(c.SetPhase(meta.phase, change.phase, change.round, self.seq(FAC), FAC))
 
     def join(self, *pids: str) -> None:
+        """Join, and admit whoever has to wait (the facilitator's click)."""
         for pid in pids:
             self.do(c.Join(pid))
+            code = self.state.waiting.get(pid)
+            if code is not None:
+                self.do(c.Admit(code, self.seq(FAC), FAC))
 
     def note(self, pid: str, note_id: str, text: str = "meer overleg") -> RoomState:
         return self.do(c.PutNote(pid, note_id, text, None, self.seq(pid)))
@@ -354,6 +362,7 @@ def test_a_group_names_only_notes_on_the_wall_and_groups_are_limited() -> None:
 
 def voting_room() -> Room:
     room = Room(Phase.RATING)
+    room.join("p9")
     for note_id in ("n1", "n2", "n3"):
         room.note("p9", note_id)
     room.to(Phase.BRAINSTORM)
@@ -513,7 +522,7 @@ def test_the_stored_form_names_every_key_and_leaves_out_empty_ones() -> None:
     room.note("p1", "n1")
     stored = stored_form(room.state)
     assert set(stored) == {"meta", "people", "notes", "owners", "seqs", "mine:p1"}
-    assert stored["people"] == {"p1": "0|"} and stored["mine:p1"] == frozenset({"n1"})
+    assert stored["people"] == {"p1": "0|", "p2": "0|"} and stored["mine:p1"] == frozenset({"n1"})
     assert json.loads(stored["notes"]["n1"])["seq"] == "1"  # type: ignore[index]
 
 
@@ -523,3 +532,95 @@ def test_the_record_reads_as_the_views_read_a_room(phase: Phase) -> None:
     data = room_data(record(room.state))
     assert data.phase is phase and data.version == room.state.meta.version
     assert data.moderation is False and data.voting_state is DotVoting.CLOSED
+
+
+# -- admission -------------------------------------------------------------
+
+
+def expecting(n: int) -> Room:
+    room = Room()
+    room.do(c.SetExpectedPeople(n, room.seq(FAC), FAC))
+    return room
+
+
+def test_devices_beyond_the_expected_number_wait_and_are_not_counted() -> None:
+    room = expecting(2)
+    for pid in ("p1", "p2", "p3"):
+        room.do(c.Join(pid))
+    assert set(room.state.people) == {"p1", "p2"} and set(room.state.waiting) == {"p3"}
+    version = room.state.meta.version
+    room.do(c.Join("p3"))  # coming back while waiting: still waiting, nothing changed
+    assert set(room.state.waiting) == {"p3"} and room.state.meta.version == version
+    assert room_data(record(room.state)).participants == 2
+    assert room_data(record(room.state)).waiting == (room.state.waiting["p3"],)
+
+
+def test_every_new_device_waits_once_the_first_round_opened() -> None:
+    room = Room(Phase.RATING)  # p1 and p2 came in the lobby; 12 expected
+    room.do(c.Join("p3"))
+    assert "p3" in room.state.waiting and "p3" not in room.state.people
+
+
+def test_a_waiting_device_may_not_rate_write_or_pick_a_type() -> None:
+    room = Room(Phase.RATING)
+    room.do(c.Join("p3"))
+    refused(room.state, c.Rate("p3", "speed", 10, 1, 1), "not_admitted")
+    refused(room.state, c.PutNote("p3", "n1", "nep", None, 1), "not_admitted")
+    refused(room.state, c.SetOrg("p3", "design", 1), "not_admitted")
+    refused(room.state, c.SetOrg("p404", "design", 1), "not_joined")
+
+
+def test_the_facilitator_admits_one_device_by_its_code() -> None:
+    room = Room(Phase.RATING)
+    room.do(c.Join("p3"))
+    room.do(c.Join("p4"))
+    code = room.state.waiting["p3"]
+    assert len(code) == 3 and code != room.state.waiting["p4"]
+    seq = room.seq(FAC)
+    room.do(c.Admit(code, seq, FAC))
+    assert "p3" in room.state.people and set(room.state.waiting) == {"p4"}
+    refused(room.state, c.Admit(code, seq, FAC), "dup")  # resent after a reconnect
+    refused(room.state, c.Admit("ZZZ", room.seq(FAC), FAC), "unknown_item")
+    room.do(c.Rate("p3", "speed", 7, 1, 1))
+
+
+def test_admission_off_admits_everyone_waiting_and_lets_new_devices_in() -> None:
+    room = expecting(1)
+    room.join("p1")
+    room.do(c.Join("p2"))
+    assert "p2" in room.state.waiting
+    room.do(c.SetAdmission(False, room.seq(FAC), FAC))
+    assert set(room.state.people) == {"p1", "p2"} and not room.state.waiting
+    room.do(c.Join("p3"))
+    assert "p3" in room.state.people
+    room.do(c.SetAdmission(True, room.seq(FAC), FAC))
+    room.do(c.Join("p4"))
+    assert "p4" in room.state.waiting
+
+
+def test_the_waiting_list_is_bounded() -> None:
+    room = expecting(1)
+    room.join("p1")
+    room.do(c.Join("p2", max_waiting=1))
+    refused(room.state, c.Join("p3", max_waiting=1), "room_full")
+
+
+def test_org_types_are_fixed_when_the_first_round_opens() -> None:
+    room = Room()
+    room.join("p1", "p2")
+    room.do(c.SetOrg("p1", "design", room.seq("p1")))
+    room.to(Phase.RATING)
+    refused(room.state, c.SetOrg("p1", "product", room.seq("p1")), "org_type_fixed")
+    refused(room.state, c.SetOrg("p1", None, room.seq("p1")), "org_type_fixed")
+    room.do(c.SetOrg("p1", "design", room.seq("p1")))  # the same type again is no change
+    # One who has none (say admitted late, by the facilitator) may pick one, once.
+    room.do(c.SetOrg("p2", "product", room.seq("p2")))
+    refused(room.state, c.SetOrg("p2", "design", room.seq("p2")), "org_type_fixed")
+    assert room.state.orgs == {"design": 1, "product": 1}
+
+
+def test_a_device_code_comes_from_the_pseudonym_alone() -> None:
+    from agenda.room_model.admission import device_codes
+
+    assert device_codes("p1") == device_codes("p1") != device_codes("p2")
+    assert all(len(code) == 3 for code in device_codes("p1"))

@@ -75,6 +75,7 @@ SMALL_LIMITS = {
     "MAX_NOTES_PER_PARTICIPANT": 2,
     "MAX_NOTE_GROUPS": 1,
     "MAX_AGENDA_ITEMS": 2,
+    "MAX_WAITING_DEVICES": 2,
 }
 #: Whether a command first walks the room to a phase that allows it (else
 #: most commands meet the wrong phase, and the steps after them never happen).
@@ -173,6 +174,12 @@ async def _call(store: RoomStore, code: str, command: c.Command) -> Any:
         case c.Join(pid=pid, join_token=token):
             await store.join_participant(code, pid, token or None, TEMPLATE)
             return None
+        case c.SetExpectedPeople(expected=expected, seq=seq, device=device):
+            return await store.set_expected_people(code, expected, seq, device)
+        case c.SetAdmission(enabled=enabled, seq=seq, device=device):
+            return await store.set_admission(code, enabled, seq, device)
+        case c.Admit(code=device_code, seq=seq, device=device):
+            return await store.admit(code, device_code, seq, device)
         case c.SetOrg(pid=pid, org=org, seq=seq):
             return await store.set_org_type(code, pid, org, seq)
         case c.Rate(pid=pid, norm=norm, value=value, seq=seq, round=round_):
@@ -275,6 +282,9 @@ class StoreVsModel(RuleBasedStateMachine):
         moderation=st.booleans(),
         seed=st.booleans(),
         voting=st.booleans(),
+        expected=st.integers(1, 4),
+        early=st.integers(0, 3),
+        admission=st.sampled_from([True, True, False]),
     )  # fmt: skip
     def create(
         self,
@@ -284,13 +294,20 @@ class StoreVsModel(RuleBasedStateMachine):
         moderation: bool,
         seed: bool,
         voting: bool,
+        expected: int,
+        early: int,
+        admission: bool,
     ) -> None:
         """A new room, walked to a random phase, maybe with people and notes in it
         (so that 50 steps reach what needs several steps first)."""
         store = self.harness.store
         created = self.harness.run(
             store.create_room(
-                TEMPLATE.id, PREVIOUS if previous else None, SESSION if session else None
+                TEMPLATE.id,
+                PREVIOUS if previous else None,
+                SESSION if session else None,
+                expected_people=expected,
+                admission=admission,
             )
         )
         self.code = created.code
@@ -302,6 +319,8 @@ class StoreVsModel(RuleBasedStateMachine):
             join=created.join_token,
             disp=created.display_token,
             epoch=meta.epoch,
+            expected=expected,
+            admission=admission,
             previous=json.dumps(dataclasses.asdict(PREVIOUS)) if previous else None,
             **(
                 {"session_name": SESSION.name, "session_region": SESSION.region,
@@ -314,18 +333,26 @@ class StoreVsModel(RuleBasedStateMachine):
         fac = DEVICES[0]
         if not moderation:
             self.step(c.SetModeration(False, self.seq(fac, 0), fac))
+        for pid in PIDS[:early]:  # at the table before the first round (some may wait)
+            self.step(self._join(pid))
         path = [RoomPhase.RATING, RoomPhase.REVEAL, RoomPhase.BRAINSTORM, RoomPhase.AGENDA]
         for target in path[: path.index(start) + 1 if start in path else 0]:
             self._move(target, fac, 0)
             if seed and target is RoomPhase.RATING:
                 for pid, note_id in zip(PIDS[:3], NOTE_IDS, strict=False):
-                    self.step(c.Join(pid, "", limits.MAX_PARTICIPANTS_PER_ROOM))
+                    self.step(self._join(pid))
+                    if pid in self.room.waiting:
+                        self.step(c.Admit(self.room.waiting[pid], self.seq(fac, 0), fac))
                     seq = self.seq(pid, 0)
                     most = limits.MAX_NOTES_PER_PARTICIPANT
                     self.step(c.PutNote(pid, note_id, "meer overleg", None, seq, most))
                     self.step(c.HideNote(note_id, False, self.seq(fac, 0), fac))
         if voting and start in (RoomPhase.BRAINSTORM, RoomPhase.AGENDA):
             self.step(c.SetDotVoting(DotVoting.OPEN, 3, 2, self.seq(fac, 0), fac))
+
+    @staticmethod
+    def _join(pid: str, token: str = "") -> c.Join:
+        return c.Join(pid, token, limits.MAX_PARTICIPANTS_PER_ROOM, limits.MAX_WAITING_DEVICES)
 
     def steer(self, message_type: str, steer: bool) -> None:
         """Move the room, the shortest way, to a phase in which ``message_type`` is
@@ -370,7 +397,31 @@ class StoreVsModel(RuleBasedStateMachine):
     @rule(pid=st.sampled_from(PIDS), token=st.sampled_from(["none", "right", "wrong"]))
     def join(self, pid: str, token: str) -> None:
         given = {"none": "", "right": self.join_token, "wrong": "not-the-token"}[token]
-        self.step(c.Join(pid, given, limits.MAX_PARTICIPANTS_PER_ROOM))
+        self.step(self._join(pid, given))
+
+    @rule(expected=st.integers(1, 4), device=st.sampled_from(DEVICES), back=SEQ_BACK)
+    def set_expected_people(self, expected: int, device: str, back: int) -> None:
+        self.step(c.SetExpectedPeople(expected, self.seq(device, back), device))
+
+    @rule(
+        enabled=st.sampled_from([True, True, False]),
+        device=st.sampled_from(DEVICES),
+        back=SEQ_BACK,
+    )
+    def set_admission(self, enabled: bool, device: str, back: int) -> None:
+        self.step(c.SetAdmission(enabled, self.seq(device, back), device))
+
+    @rule(
+        pick=st.integers(0, 3),
+        unknown=st.sampled_from([False] * 5 + [True]),
+        device=st.sampled_from(DEVICES),
+        back=SEQ_BACK,
+    )
+    def admit(self, pick: int, unknown: bool, device: str, back: int) -> None:
+        """Mostly a device that waits; sometimes a code nobody has."""
+        codes = sorted(self.room.waiting.values())
+        code = "ZZZ" if unknown or not codes else codes[pick % len(codes)]
+        self.step(c.Admit(code, self.seq(device, back), device))
 
     @rule(pid=st.sampled_from(PIDS), shift=st.sampled_from([1, 2, 0]), back=SEQ_BACK)
     def set_org(self, pid: str, shift: int, back: int) -> None:
@@ -682,12 +733,13 @@ def test_a_planted_difference_is_found(
 def _room_in(harness: Harness, *phases: RoomPhase) -> str:
     store = harness.store
     code = harness.run(store.create_room(TEMPLATE.id)).code
+    # Joined in the lobby: a device new after the first round waits to be admitted.
+    harness.run(store.join_participant(code, "p-anna", None, TEMPLATE))
     previous, round_ = RoomPhase.LOBBY, 1
     for seq, phase in enumerate(phases, start=1):
         change = next_phase(previous, phase, round_)
         harness.run(store.set_phase(code, previous, change.phase, change.round, seq, "fac"))
         previous, round_ = change.phase, change.round
-    harness.run(store.join_participant(code, "p-anna", None, TEMPLATE))
     return code
 
 

@@ -11,9 +11,10 @@ Which command is allowed in which phase comes from ``agenda.phases`` (the
 one table); the phase move itself is computed there too (``next_phase``) and
 arrives here as ``SetPhase(expected, phase, round)``, as the script gets it.
 
-Modules: ``state`` (the values), ``commands``, ``room`` (create, join, phase,
-lock, timer), ``ratings``, ``notes`` (notes, moderation, groups), ``dots``,
-``agenda_items``, ``stored`` (the state as Redis's strings).
+Modules: ``state`` (the values), ``commands``, ``room`` (create, phase, lock,
+timer), ``admission`` (join, the waiting list), ``ratings``, ``notes`` (notes,
+moderation, groups), ``dots``, ``agenda_items``, ``stored`` (the state as
+Redis's strings).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agenda.room_model import agenda_items, dots, notes, ratings, room
+from agenda.room_model import admission, agenda_items, dots, notes, ratings, room
 from agenda.room_model.commands import (
+    Admit,
     Command,
     CreateRoom,
     DotVote,
@@ -34,7 +36,9 @@ from agenda.room_model.commands import (
     Rate,
     RemoveAgendaItem,
     RemoveNoteGroup,
+    SetAdmission,
     SetDotVoting,
+    SetExpectedPeople,
     SetFollowUpStatus,
     SetLock,
     SetModeration,
@@ -46,7 +50,7 @@ from agenda.room_model.commands import (
 from agenda.room_model.state import ROOM_NOT_FOUND, RoomState
 
 _STEPS: dict[type[Any], Callable[[RoomState, Any], tuple[str, RoomState]]] = {
-    Join: room.join,
+    Join: admission.join,
     SetPhase: room.set_phase,
     SetLock: room.set_lock,
     SetTimer: room.set_timer,
@@ -63,6 +67,9 @@ _STEPS: dict[type[Any], Callable[[RoomState, Any], tuple[str, RoomState]]] = {
     PutAgendaItem: agenda_items.put_agenda_item,
     RemoveAgendaItem: agenda_items.remove_agenda_item,
     SetFollowUpStatus: agenda_items.set_follow_up_status,
+    SetExpectedPeople: admission.set_expected_people,
+    SetAdmission: admission.set_admission,
+    Admit: admission.admit,
 }
 
 

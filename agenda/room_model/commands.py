@@ -26,6 +26,8 @@ class CreateRoom:
     session_name: str = ""
     session_region: str = ""
     session_date: str = ""
+    expected: int = limits.DEFAULT_EXPECTED_PEOPLE
+    admission: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,33 @@ class Join:
     #: The join token the participant gave ('' for none).
     join_token: str = ""
     max_participants: int = limits.MAX_PARTICIPANTS_PER_ROOM
+    max_waiting: int = limits.MAX_WAITING_DEVICES
+
+
+@dataclass(frozen=True, slots=True)
+class SetExpectedPeople:
+    expected: int
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetAdmission:
+    """Admission on: new devices beyond the expected number, or after the first
+    rating round opened, wait.  Off: every waiting device is admitted."""
+
+    enabled: bool
+    seq: int
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    """Admit the waiting device with this code."""
+
+    code: str
+    seq: int
+    device: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,5 +217,6 @@ class SetFollowUpStatus:
 Command = (
     CreateRoom | Join | SetOrg | Rate | PutNote | WithdrawNote | DotVote | SetPhase | SetLock
     | SetTimer | SetModeration | HideNote | PutNoteGroup | RemoveNoteGroup | SetDotVoting
-    | PutAgendaItem | RemoveAgendaItem | SetFollowUpStatus
+    | PutAgendaItem | RemoveAgendaItem | SetFollowUpStatus | SetExpectedPeople | SetAdmission
+    | Admit
 )  # fmt: skip

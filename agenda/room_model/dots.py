@@ -21,6 +21,7 @@ from agenda.room_model.state import (
     RoomState,
     Stamped,
     add,
+    admission_refusal,
     bump,
     change_meta,
     facilitator_seq,
@@ -64,7 +65,7 @@ def dot_vote(state: RoomState, command: DotVote) -> Result:
     A pending note is on nobody's screen but the facilitator's: no dots on it,
     as on a hidden or withdrawn one (taking dots back is always possible).
     """
-    refused = phase_refusal(state, "dot_vote")
+    refused = phase_refusal(state, "dot_vote") or admission_refusal(state, command.pid)
     if refused:
         return refused, state
     if state.meta.voting is not DotVoting.OPEN:

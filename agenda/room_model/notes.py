@@ -26,6 +26,7 @@ from agenda.room_model.state import (
     Group,
     Note,
     RoomState,
+    admission_refusal,
     bump,
     change_meta,
     drop,
@@ -50,7 +51,7 @@ def put_note(state: RoomState, command: PutNote) -> Result:
     place, which the tombstone does not keep), pending again under moderation,
     and still hidden if the facilitator had hidden it.
     """
-    refused = phase_refusal(state, "put_note")
+    refused = phase_refusal(state, "put_note") or admission_refusal(state, command.pid)
     if refused:
         return refused, state
     # Adding notes closes when dot voting opens: the wall people vote on stays put.

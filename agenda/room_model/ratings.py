@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 
+from agenda.phases import rounds_started
 from agenda.room_model.commands import Rate, SetOrg
 from agenda.room_model.state import (
     DONT_KNOW,
     DUP,
+    NOT_ADMITTED,
     NOT_JOINED,
     OK,
+    ORG_TYPE_FIXED,
     WRONG_PHASE,
     Person,
     RoomState,
     Stamped,
     add,
+    admission_refusal,
     bump,
     participant_seq,
     phase_refusal,
@@ -38,6 +42,9 @@ def rate(state: RoomState, command: Rate) -> Result:
     round_ = state.meta.round
     if command.round != round_:
         return WRONG_PHASE, state
+    refused = admission_refusal(state, command.pid)
+    if refused:
+        return refused, state
     value = DONT_KNOW if command.value is None else str(command.value)
     key = (round_, command.pid, command.norm)
     old = state.ballots.get(key)
@@ -61,10 +68,15 @@ def set_org(state: RoomState, command: SetOrg) -> Result:
         return refused, state
     person = state.people.get(command.pid)
     if person is None:
-        return NOT_JOINED, state
+        return (NOT_ADMITTED if command.pid in state.waiting else NOT_JOINED), state
     if person.seq >= command.seq:
         return DUP, state
     org = command.org or ""
+    # Fixed once rating began: a change then would show, in the breakdown, which
+    # norms a person rated.  A device without one (admitted late, by the
+    # facilitator) may pick it once.
+    if rounds_started(state.meta.phase) and org != person.org and (person.org or not org):
+        return ORG_TYPE_FIXED, state
     state = participant_seq(state, command.pid, command.seq)
     state = dataclasses.replace(
         state, people=put(state.people, command.pid, Person(command.seq, org))

@@ -1,28 +1,25 @@
-"""The room itself: creating it, joining it, and the facilitator's phase, lock and timer.
+"""The room itself: creating it, and the facilitator's phase, lock and timer;
+closing anonymises it.  (Joining is ``admission``.)
 
-(``create_room.lua``, ``join.lua``, ``set_phase.lua``, ``set_lock.lua``, ``set_timer.lua``.)
+(``create_room.lua``, ``set_phase.lua``, ``set_lock.lua``, ``set_timer.lua``.)
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from agenda.room_model.commands import CreateRoom, Join, SetLock, SetPhase, SetTimer
+from agenda.room_model.commands import CreateRoom, SetLock, SetPhase, SetTimer
 from agenda.room_model.state import (
     CONFLICT,
     DUP,
     EXISTS,
     OK,
-    ROOM_FULL,
-    ROOM_LOCKED,
     Meta,
-    Person,
     RoomState,
     bump,
     change_meta,
     facilitator_seq,
     phase_refusal,
-    put,
 )
 from protocol.phases import Phase
 
@@ -44,26 +41,10 @@ def create_room(state: RoomState | None, command: CreateRoom) -> tuple[str, Room
         session_name=command.session_name,
         session_region=command.session_region,
         session_date=command.session_date,
+        expected=command.expected,
+        admission=command.admission,
     )
     return OK, RoomState(meta, previous=command.previous)
-
-
-def join(state: RoomState, command: Join) -> Result:
-    """A new participant is counted (a locked room wants its join token); a known one
-    only comes back.  Joining is possible in every phase; a closed room records
-    no one (it keeps no participants) but still wants a locked room's join token."""
-    if state.meta.phase is Phase.CLOSED:
-        if state.meta.locked and command.join_token != state.meta.join:
-            return ROOM_LOCKED, state
-        return OK, state
-    if command.pid in state.people:
-        return OK, state
-    if state.meta.locked and command.join_token != state.meta.join:
-        return ROOM_LOCKED, state
-    if len(state.people) >= command.max_participants:
-        return ROOM_FULL, state
-    state = dataclasses.replace(state, people=put(state.people, command.pid, Person()))
-    return OK, bump(state)
 
 
 def set_phase(state: RoomState, command: SetPhase) -> Result:
@@ -86,6 +67,7 @@ def anonymised(state: RoomState, analysis: str) -> RoomState:
     """The room as closing leaves it: only aggregates, nothing that links a
     participant to a rating, an organisation type, a note or a dot.
 
+    The waiting list goes too (a device code is derived from a pseudonym).
     Kept: the tallies, organisation counts, dots per item, notes without their
     author (and without the author device's seq; a withdrawn note's tombstone
     goes), groups, the agenda, the number of participants and the analysis.
@@ -103,6 +85,7 @@ def anonymised(state: RoomState, analysis: str) -> RoomState:
         mine={},
         dots={},
         seqs={},
+        waiting={},
         notes=notes,
         analysis=analysis or None,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from agenda.phases import check_allowed
+from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.phases import DotVoting, Phase
 
@@ -39,6 +40,8 @@ TOO_MANY: Final = ErrorCode.TOO_MANY.value
 NOT_JOINED: Final = ErrorCode.NOT_JOINED.value
 ROOM_LOCKED: Final = ErrorCode.ROOM_LOCKED.value
 ROOM_FULL: Final = ErrorCode.ROOM_FULL.value
+NOT_ADMITTED: Final = ErrorCode.NOT_ADMITTED.value
+ORG_TYPE_FIXED: Final = ErrorCode.ORG_TYPE_FIXED.value
 
 #: A "don't know" rating, as stored.
 DONT_KNOW: Final = "dk"
@@ -86,6 +89,11 @@ class Meta:
     session_date: str = ""
     moderation: bool = True
     epoch: str = ""
+    #: People the facilitator expects; devices beyond it wait (with admission on).
+    expected: int = limits.DEFAULT_EXPECTED_PEOPLE
+    #: Whether new devices beyond ``expected``, or after the first rating round
+    #: opened, wait for the facilitator to admit them.
+    admission: bool = True
     #: Highest command seq applied, per facilitator device.
     fseq: Mapping[str, int] = field(default_factory=dict)
     #: How many participants a closed room had (its ``people`` are deleted at
@@ -168,8 +176,10 @@ class RoomState:
     """Everything Redis holds of one room."""
 
     meta: Meta
-    #: pid -> its organisation type.
+    #: pid -> its organisation type: the admitted devices, the only ones counted.
     people: Mapping[str, Person] = field(default_factory=dict)
+    #: pid -> its device code: devices waiting for the facilitator to admit them.
+    waiting: Mapping[str, str] = field(default_factory=dict)
     #: organisation type -> participants who chose it.
     orgs: Mapping[str, int] = field(default_factory=dict)
     #: (round, pid, norm key) -> the participant's rating.
@@ -213,6 +223,12 @@ def phase_refusal(state: RoomState, message_type: str) -> str | None:
     except ProtocolError as error:
         return error.code.value
     return None
+
+
+def admission_refusal(state: RoomState, pid: str) -> str | None:
+    """``not_admitted`` for a device that is not (yet) one of the room's people:
+    a waiting device may not rate, write notes or put dots."""
+    return None if pid in state.people else NOT_ADMITTED
 
 
 def facilitator_seq(state: RoomState, device: str, seq: int) -> RoomState | None:

@@ -46,6 +46,8 @@ def meta_fields(meta: Meta) -> dict[str, str]:
         "session_date": meta.session_date,
         "moderation": _flag(meta.moderation),
         "epoch": meta.epoch,
+        "expected": str(meta.expected),
+        "admission": _flag(meta.admission),
     }
     fields.update({f"fseq:{device}": str(seq) for device, seq in meta.fseq.items()})
     if meta.participants is not None:
@@ -96,6 +98,7 @@ def stored_form(state: RoomState) -> dict[str, StoredValue]:
     keys: dict[str, StoredValue] = {
         "meta": meta_fields(state.meta),
         "people": {pid: f"{p.seq}|{p.org}" for pid, p in state.people.items()},
+        "waiting": dict(state.waiting),
         "orgs": {org: str(n) for org, n in state.orgs.items()},
         "ballots": {
             f"{r}|{pid}|{norm}": f"{b.seq}|{b.value}" for (r, pid, norm), b in state.ballots.items()
@@ -138,6 +141,8 @@ def record(state: RoomState) -> RoomRecord:
         hashes={
             name: hash_of(name)
             for name in ("orgs", "tally", "notes", "agenda", "groups", "votes", "followup")
-        },
+        }
+        # The waiting list by device code only: no pseudonym in a record.
+        | {"waiting": {code: "1" for code in state.waiting.values()}},
         previous=state.previous,
     )

@@ -94,7 +94,8 @@ function renderHeader(snap) {
   setText(phase, phaseName(snap.phase));
   phase.setAttribute("data-phase", snap.phase);
   const people = $("people");
-  setText(people, plural("presenter.people", snap.participants));
+  // Admitted devices against the people expected: more devices than people is visible.
+  setText(people, app.t("presenter.devices_expected", { n: snap.participants, m: snap.expected_people }));
   people.setAttribute("data-count", String(snap.participants));
   tickTimer();
 }

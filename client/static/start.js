@@ -27,7 +27,7 @@ const app = {
   createError: null,
   busy: false,
   // About the session (in every export): name, region, date.
-  session: { name: "", region: "", date: today() },
+  session: { name: "", region: "", date: today(), expected: "" },
   // A follow-up scan: the earlier scan's JSON export, parsed, and what it says.
   previous: null,
   previousName: "",
@@ -126,6 +126,17 @@ async function submitCreate(event) {
     if (value) body[field] = value;
   }
   if (app.previous) body.previous = app.previous;
+  // People expected at the table: more devices than that wait for the facilitator.
+  const { min_expected_people: low, max_expected_people: high, default_expected_people: usual } = app.schema.limits;
+  const expected = app.session.expected.trim() === "" ? usual : Number(app.session.expected);
+  if (!Number.isInteger(expected) || expected < low || expected > high) {
+    app.busy = false;
+    app.createError = t("start.session.expected_bounds", { min: low, max: high });
+    render();
+    $("session-expected")?.focus();
+    return;
+  }
+  body.expected_people = expected;
   try {
     const response = await fetch("/api/rooms", {
       method: "POST",
@@ -225,6 +236,14 @@ function sessionFields() {
     field("name", "text", { "aria-describedby": "session-hint" }),
     field("region", "text"),
     field("date", "date"),
+    field("expected", "number", {
+      min: String(app.schema.limits.min_expected_people),
+      max: String(app.schema.limits.max_expected_people),
+      placeholder: String(app.schema.limits.default_expected_people),
+      inputmode: "numeric",
+      "aria-describedby": "expected-hint",
+    }),
+    el("p", { class: "hint", id: "expected-hint" }, t("start.session.expected_hint", { n: app.schema.limits.default_expected_people })),
   );
 }
 

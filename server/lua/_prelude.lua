@@ -66,6 +66,18 @@ local function record_people(people)
   delta[#delta + 1] = { 'people', '', tostring(redis.call('HLEN', people)) }
 end
 
+-- A device came on or left the waiting list: the stream and the mirrors know
+-- it by its device code only (the pseudonym stays in Redis).
+local function record_waiting(code, waiting)
+  delta[#delta + 1] = { 'waiting', code, waiting and '1' or false }
+end
+
+-- Whether a participant is one of the room's people (admitted); a device
+-- that waits for the facilitator may not rate, write notes or put dots.
+local function admitted(people, pid)
+  return redis.call('HEXISTS', people, pid) == 1
+end
+
 -- The change's version: once per script that changed the room.  `epoch` may
 -- be given when the script already read it (one command fewer).
 local bumped = nil

@@ -4,10 +4,11 @@
 -- it atomically, and the participant never spends more than it has.  Dots on a
 -- note the facilitator hid (or its author withdrew), or on a group since
 -- removed, no longer count against the participant, and can always be taken back.
--- KEYS: meta, notes, votes, dots(pid), seqs, groups   ARGV: item id, dots, seq, allowed, ttl, pid
+-- KEYS: meta, notes, votes, dots(pid), seqs, groups, people   ARGV: item id, dots, seq, allowed, ttl, pid
 local meta, notes, votes, mydots, seqs, groups = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local err = phase_error(meta, ARGV[4])
 if err then return err end
+if not admitted(KEYS[7], ARGV[6]) then return 'not_admitted' end
 local m = redis.call('HMGET', meta, 'voting', 'dots', 'maxnote')
 if m[1] ~= 'open' then return 'wrong_phase' end
 

@@ -1,10 +1,11 @@
 -- Create or edit a participant's own note.  The author lives only in `owners`
 -- and `mine`, which no view (and no stream message) ever reads.
--- KEYS: meta, notes, owners, mine, seqs
+-- KEYS: meta, notes, owners, mine, seqs, people
 -- ARGV: pid, note id, seq, text, norm ('' none), allowed, max notes, ttl, max notes in the room
 local meta, notes, owners, mine, seqs = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local err = phase_error(meta, ARGV[6])
 if err then return err end
+if not admitted(KEYS[6], ARGV[1]) then return 'not_admitted' end
 -- Adding notes closes when dot voting opens: the wall people vote on stays put.
 local m = redis.call('HMGET', meta, 'voting', 'version', 'moderation')
 if m[1] == 'open' then return 'voting_open' end

@@ -1,5 +1,5 @@
 -- Upsert one rating and move the tally with it, atomically.
--- KEYS: meta, ballots, tally, seqs
+-- KEYS: meta, ballots, tally, seqs, people
 -- ARGV: pid, norm, value ('dk' = don't know), seq, ttl, round, allowed phases
 -- The hot path of a session: one HMGET for everything it needs of meta, and an
 -- EXPIRE only where this write may have created a key (a new field).
@@ -9,6 +9,7 @@ if not m[1] then return 'room_not_found' end
 if not string.find(ARGV[7], ',' .. m[1] .. ',', 1, true) then return 'wrong_phase' end
 local round = m[2]
 if round ~= ARGV[6] then return 'wrong_phase' end
+if not admitted(KEYS[5], ARGV[1]) then return 'not_admitted' end
 local field = round .. '|' .. ARGV[1] .. '|' .. ARGV[2]
 local seq = tonumber(ARGV[4])
 local ttl = tonumber(ARGV[5])

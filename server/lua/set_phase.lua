@@ -1,6 +1,6 @@
 -- Compare-and-set of the phase: the server computed the move from `expected`
 -- with the pure transition table; if another process moved first, 'conflict'.
--- KEYS: meta, people, ballots, ..., analysis (RoomKeys.fixed), then on closing
+-- KEYS: meta, people, ballots, ..., analysis, waiting (RoomKeys.fixed), then on closing
 --   every participant's mine and dots keys
 -- ARGV: expected, new phase, new round, seq, ttl, analysis (JSON, on closing),
 --   the room's version the analysis was computed at ('' unless closing), device
@@ -37,8 +37,9 @@ if closing then
         (string.gsub(meta, ':meta$', ':dots:' .. pid)))
     end
   end
-  for i = 15, #KEYS do redis.call('DEL', KEYS[i]) end
-  redis.call('DEL', people, ballots, owners, seqs)
+  for i = 16, #KEYS do redis.call('DEL', KEYS[i]) end
+  -- The waiting list too: a device code is derived from a pseudonym.
+  redis.call('DEL', people, ballots, owners, seqs, KEYS[15])
   -- A note keeps its text, norm, flags and place on the wall; its seq (the
   -- author device's counter) goes, and a withdrawn note's tombstone with it.
   local all = redis.call('HGETALL', notes)

@@ -1,5 +1,6 @@
 // Which panel is built by whom, and render(): every panel from one snapshot.
 
+import { buildAdmission, renderAdmission } from "./admission.js";
 import { buildAgenda, renderAgenda } from "./agenda.js";
 import { announce } from "./commands.js";
 import { phaseName } from "./format.js";
@@ -15,6 +16,7 @@ import { buildWall, renderWall } from "./wall.js";
 
 const BUILDERS = {
   join: () => buildJoin(),
+  admission: () => buildAdmission(),
   rating: () => buildRating(),
   results: () => buildResults(),
   wall: () => buildWall(),
@@ -41,6 +43,7 @@ export function render() {
   document.body.setAttribute("data-phase", snap.phase);
   renderHeader(snap);
   renderJoin(snap);
+  renderAdmission(snap);
   renderRating(snap);
   renderResults(snap);
   renderModeration(snap);

@@ -16,7 +16,7 @@ import {
   themesOf,
 } from "./state.js";
 import { renderBreakdownMatrix, renderOpinionGroups, renderThemes } from "./tables.js";
-import { $, button, h, keyed, place, setAttr, showPanel, tr } from "./view.js";
+import { $, button, h, keyed, place, setAttr, setText, showPanel, tr } from "./view.js";
 
 export function buildResults() {
   keyed("results").clear();
@@ -36,6 +36,8 @@ export function buildResults() {
     });
   $("results").replaceChildren(
     h("h2", { id: "results-title", class: "panel__title" }, tr("results.title")),
+    // Who the figures are about: admitted devices only, against the people expected.
+    h("p", { class: "panel__count", id: "results-devices", "data-testid": "results-devices" }),
     h(
       "div",
       { class: "results__bar" },
@@ -129,6 +131,7 @@ export function resultRow(norm) {
 export function renderResults(snap, resorted = false) {
   const visible = REVEALED.has(snap.phase) && snap.norms.every((n) => n.counts);
   if (!showPanel("results", visible)) return;
+  setText($("results-devices"), tr("devices_expected", { n: snap.participants, m: snap.expected_people }));
   const analysis = snap.analysis || null;
   const insightById = new Map(analysis ? analysis.norms.map((n) => [n.norm_id, n]) : []);
   const breakdown = breakdownByNorm(analysis);

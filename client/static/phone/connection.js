@@ -43,6 +43,8 @@ export function onWelcome(welcome) {
   }
   storage("round", String(welcome.state.round));
   app.welcome = welcome;
+  // Waiting for the facilitator (more devices than people expected, or late)?
+  app.admission = { admitted: welcome.admitted !== false, code: welcome.device_code || "" };
   app.skew = welcome.server_time - Date.now();
   app.fatal = null;
   const c = app.confirmed;
@@ -104,6 +106,13 @@ export function onMessage(message, command) {
 function roomState(state, { fromWelcome = false } = {}) {
   const before = app.state;
   app.state = state;
+  // Admitted once the code left the waiting list (codes are unique among the
+  // waiting devices); nobody is ever sent back, so this never turns back.
+  const admission = app.admission;
+  if (admission && !admission.admitted && !(state.waiting || []).includes(admission.code)) {
+    admission.admitted = true;
+    if (!fromWelcome) setNotice("phone.waiting.admitted", {}, "ok");
+  }
   const newRound = Boolean(before) && before.round !== state.round;
   if (newRound && !fromWelcome) {
     app.confirmed.ratings.clear();

@@ -47,6 +47,20 @@ export function orgSection(v, open) {
   const types = app.template.org_types || [];
   if (!types.length || !allowedIn(app, "set_org_type", app.state.phase)) return null;
   const chosen = v.org;
+  // Fixed once the first round opened (a change would show what one rated);
+  // one who has none may still pick one, once (asked before the first norm).
+  if (app.state.phase !== "lobby" && chosen) {
+    const label = (types.find((org) => org.id === chosen) || { label: chosen }).label;
+    return section("org", ["fixed", chosen, app.template.language, app.lang], () =>
+      el(
+        "section",
+        { class: "card card-quiet", "data-testid": "org-fixed" },
+        el("h2", {}, t("phone.org.title")),
+        el("p", {}, el("strong", { lang: app.template.language }, label)),
+        el("p", { class: "hint" }, t("phone.org.fixed")),
+      ),
+    );
+  }
   const noneChecked = chosen === null && app.confirmed.orgChosen;
   const data = [types, chosen, noneChecked, open, app.template.language];
   return section("org", data, () => {

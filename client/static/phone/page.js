@@ -31,6 +31,10 @@ export function render() {
   }
   const v = view(app);
   const phase = app.state.phase;
+  if (app.admission && !app.admission.admitted && phase !== "closed") {
+    patch([waitingScreen(app.admission.code)]);
+    return;
+  }
   const sections = [];
   switch (phase) {
     case "lobby":
@@ -77,6 +81,20 @@ function focusPhaseHeading() {
   const target = $("phase-title");
   if (target) target.focus({ preventScroll: true });
   window.scrollTo({ top: 0 });
+}
+
+/** Not admitted yet: the code the facilitator admits this device by. */
+function waitingScreen(code) {
+  return section("waiting", [code, app.lang], () =>
+    el(
+      "section",
+      { class: "card", "aria-labelledby": "waiting-title", "data-testid": "waiting" },
+      el("h1", { id: "waiting-title", tabindex: "-1" }, t("phone.waiting.title")),
+      el("p", {}, t("phone.waiting.text")),
+      el("p", { class: "device-code", "data-testid": "device-code", "aria-label": t("phone.waiting.code_label", { code: code.split("").join(" ") }) }, code),
+      el("p", { class: "hint" }, t("phone.waiting.why")),
+    ),
+  );
 }
 
 function fatalScreen(fatal) {
