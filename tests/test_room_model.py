@@ -274,6 +274,7 @@ def test_a_participant_has_at_most_max_notes() -> None:
 
 def test_a_room_has_at_most_max_room_notes_withdrawn_ones_included() -> None:
     room = Room(Phase.RATING)
+    room.join("p3")
     room.do(c.PutNote("p1", "n1", "a", None, 1, max_room_notes=2))
     room.do(c.PutNote("p2", "n2", "b", None, 1, max_room_notes=2))
     refused(room.state, c.PutNote("p3", "n3", "c", None, 1, max_room_notes=2), "too_many")
