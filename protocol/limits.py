@@ -73,7 +73,8 @@ MAX_PARTICIPANTS_PER_ROOM: Final = 5000
 #: ``set_expected_people``).  Devices beyond it wait to be admitted.
 DEFAULT_EXPECTED_PEOPLE: Final = 12
 MIN_EXPECTED_PEOPLE: Final = 1
-MAX_EXPECTED_PEOPLE: Final = 500
+#: As many as a room may hold: a hall of 2,000 phones gives its real number too.
+MAX_EXPECTED_PEOPLE: Final = MAX_PARTICIPANTS_PER_ROOM
 #: Devices that may wait to be admitted at once: a flood of new devices fills
 #: this list (then ``room_full``), never the room.
 MAX_WAITING_DEVICES: Final = 50
