@@ -82,6 +82,7 @@ class Wire:
             "value": value,
             "round": round_,
             "question": "current",
+            "reassert": False,
         }
         if self.codec.binary:
             packed: bytes = msgpack.packb(payload, use_bin_type=True)

@@ -44,6 +44,13 @@ class CloseCode(IntEnum):
     SLOW_CONSUMER = 4501
     #: Redis was unreachable for too long.
     STORE_UNAVAILABLE = 4502
+    #: The room's state was rebuilt (a new epoch: keys lost or damaged, or
+    #: Redis came back older than what was acknowledged): join again and
+    #: re-send every acknowledged answer whose seq is above welcome's max_seq.
+    ROOM_REBUILT = 4503
+    #: The room disappeared from Redis and waits for the facilitator to
+    #: restore it: keep every answer and try again with back-off.
+    ROOM_LOST = 4504
     #: Sustained flooding past the rate limit; reconnect later.
     RATE_LIMITED = 4529
     #: This client address has too many connections open (or too many that

@@ -59,11 +59,17 @@ class ErrorCode(StrEnum):
     #: Redis could not be reached: nothing was stored, retry (the client keeps
     #: the message in its outbox).
     STORE_UNAVAILABLE = "store_unavailable"
+    #: The room's state in Redis was lost (or found damaged) and is being
+    #: restored or rebuilt: nothing was stored, keep the command and send it
+    #: again after the next ``welcome`` (docs/reliability.md, "Rooms that heal").
+    ROOM_LOST = "room_lost"
     INTERNAL = "internal"
 
 
 #: Codes after which resending the same message later may succeed.
-RETRYABLE_ERRORS = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE})
+RETRYABLE_ERRORS = frozenset(
+    {ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE, ErrorCode.ROOM_LOST}
+)
 
 
 class ProtocolError(Exception):

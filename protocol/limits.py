@@ -64,6 +64,13 @@ MAX_FAILED_JOINS_PER_MINUTE: Final = 30
 #: Outgoing messages queued for one connection before it counts as too slow
 #: and is closed with 4501 (it may reconnect and resync from a snapshot).
 SEND_QUEUE_MAX: Final = 64
+#: Seconds one frame may take to be written to a client; a client that reads
+#: nothing for that long is closed with 4501 (or, when even the close frame
+#: cannot get out, its connection is dropped).
+WRITE_DEADLINE_SECONDS: Final = 10.0
+#: Seconds after a room was restored or rebuilt during which re-asserted
+#: ratings (``Rate.reassert``) count in a later phase of the same round.
+HEAL_WINDOW_SECONDS: Final = 15 * 60
 
 #: Participants per room.
 MAX_PARTICIPANTS_PER_ROOM: Final = 5000

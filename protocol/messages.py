@@ -218,6 +218,12 @@ class Rate(Command):
     round: int = 1
     #: The norm's main question, or the template's second one (when it has one).
     question: Question = Question.CURRENT
+    #: An acknowledged rating sent again because the room was rebuilt (close
+    #: 4503, or welcome's ``max_seq`` below its seq): while the room heals
+    #: (``HEAL_WINDOW_SECONDS`` after a restore or rebuild) it is accepted in a
+    #: later phase of the same round too, but only where the ballot holds no
+    #: newer answer.  May be left out on the wire (then false).
+    reassert: bool = False
 
     def __post_init__(self) -> None:
         check_seq(self.seq)

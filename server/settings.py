@@ -53,6 +53,14 @@ class Settings:
     #: How often the room stream's subscriber checks its connection (a PING),
     #: seconds; three silent intervals and it resubscribes every room.
     stream_heartbeat_seconds: float = 1.0
+    #: Longest a Redis command may take before it fails as ``store_unavailable``
+    #: (the client keeps it and resends), seconds: a silent partition must
+    #: fail fast, not stall every phone of the process.
+    redis_command_timeout_seconds: float = 3.0
+    #: Seconds a lost room's marker (``kleur:{CODE}:lost``: its facilitator
+    #: token's hash and join/display tokens, so that the facilitator can restore
+    #: it and its phones are not taken for guessers) lives (default one day).
+    lost_room_seconds: int = 24 * 3600
     #: Base URL for join links and QR codes; by default the request's own.
     public_url: str | None = None
     #: Most connections this process opens to Redis (on a cluster: to each

@@ -350,6 +350,7 @@ MESSAGE_STRATEGIES: dict[type[Message], st.SearchStrategy[Any]] = {
         value=st.none() | wire_ints,
         round=st.integers(1, 1000),
         question=st.sampled_from(Question),
+        reassert=st.booleans(),
     ),
     SetOrgType: st.builds(SetOrgType, seq=seqs, org_type=st.none() | slugs),
     PutNote: st.builds(
@@ -758,6 +759,7 @@ def test_wire_form_is_the_tagged_envelope() -> None:
         "value": None,
         "round": 1,
         "question": "current",
+        "reassert": False,
     }
     assert msgpack.unpackb(MSGPACK.encode(message)) == expected
     frame = JSON.encode(message)
@@ -1315,7 +1317,8 @@ def test_error_codes_are_distinct_snake_case() -> None:
     values = [code.value for code in ErrorCode]
     assert len(values) == len(set(values))
     assert all(value.islower() and " " not in value for value in values)
-    assert {ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE} == RETRYABLE_ERRORS
+    retryable = {ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE, ErrorCode.ROOM_LOST}
+    assert retryable == RETRYABLE_ERRORS
 
 
 def test_protocol_error_carries_its_code() -> None:
@@ -1365,6 +1368,8 @@ def test_close_code_table() -> None:
         "SERVER_SHUTDOWN",
         "SLOW_CONSUMER",
         "STORE_UNAVAILABLE",
+        "ROOM_REBUILT",
+        "ROOM_LOST",
         "RATE_LIMITED",
         "TOO_MANY_CONNECTIONS",
     }
