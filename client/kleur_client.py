@@ -94,6 +94,10 @@ class KleurClient:
         self.presenter: Presenter | None = None
         self.received: list[ServerMessage] = []
         self.outbox: dict[int, Command] = {}
+        #: Every command sent and the seqs acknowledged (applied or duplicate):
+        #: what a fault test's model of "acknowledged" is built from.
+        self.sent: dict[int, Command] = {}
+        self.acked: set[int] = set()
         self._seq = 0
         self._pending: dict[int, asyncio.Future[Ack]] = {}
         self._changed = asyncio.Condition()
@@ -162,6 +166,7 @@ class KleurClient:
     async def _dispatch(self, message: ServerMessage) -> None:
         self.received.append(message)
         if isinstance(message, Ack):
+            self.acked.add(message.seq)
             self.outbox.pop(message.seq, None)
             future = self._pending.pop(message.seq, None)
             if future and not future.done():
@@ -237,6 +242,7 @@ class KleurClient:
 
     async def send_command(self, command: Command, *, timeout: float = 15) -> Ack:
         self.outbox[command.seq] = command
+        self.sent[command.seq] = command
         future = await self._send(command)
         return await asyncio.wait_for(future, timeout)
 
