@@ -4,13 +4,23 @@ It keeps an outbox like the phone page does: every command stays in it until
 acknowledged, and ``reconnect`` joins again with the same device token and
 resends what is left, in order.  The server's ``seq`` deduplication makes the
 resend harmless.
+
+Like the phone, a participant client also keeps its acknowledged answers
+(``answers``: the last acknowledged command per rating, organisation type,
+note and dots) and, after every ``welcome``, re-sends those whose ``seq`` is
+above the welcome's ``max_seq``: a room rebuilt in Redis, or a Redis that came
+back older than what it acknowledged, heals from the clients
+(docs/protocol.md, section 14).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import random
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from protocol import limits
 from protocol.close_codes import should_reconnect
 from protocol.codec import MSGPACK, Codec
-from protocol.errors import ErrorCode
+from protocol.errors import RETRYABLE_ERRORS, ErrorCode
 from protocol.messages import (
     Ack,
     Admit,
@@ -80,6 +90,7 @@ class KleurClient:
         token: str | None = None,
         join_token: str | None = None,
         codec: Codec = MSGPACK,
+        auto_reconnect: bool = False,
     ) -> None:
         self.url = url
         self.room = room
@@ -106,6 +117,14 @@ class KleurClient:
         self.close_code: int | None = None
         #: A facilitator client's own sequence space (see Join.device).
         self.device = new_id() if role is Role.FACILITATOR else None
+        #: Per answer (see ``answer_key``) the last acknowledged command: what
+        #: is re-sent when a welcome's ``max_seq`` shows the server lost it.
+        self.answers: dict[tuple[object, ...], Command] = {}
+        #: Reconnect by itself after a close whose code says so (a phone does).
+        self.auto_reconnect = auto_reconnect
+        self._reconnecting: asyncio.Task[Welcome | None] | None = None
+        #: Commands re-sent after welcomes because the server had lost them.
+        self.reasserted = 0
 
     # -- connection --------------------------------------------------------
     async def connect(self) -> Welcome:
@@ -136,7 +155,29 @@ class KleurClient:
             self.token = first.participant_token
         self._seq = max(self._seq, first.max_seq)
         self._reader = asyncio.create_task(self._read())
+        await self._reassert(first)
         return first
+
+    async def _reassert(self, welcome: Welcome) -> None:
+        """Re-send, with their own seqs, the acknowledged answers the server has
+        not got (seq above ``max_seq``), then what is left in the outbox."""
+        if welcome.role is Role.PARTICIPANT:
+            round_ = welcome.state.round
+            for key in [k for k, c in self.answers.items() if isinstance(c, Rate)]:
+                rate = self.answers[key]
+                assert isinstance(rate, Rate)
+                if rate.round < round_:  # an earlier round's: never counts again
+                    del self.answers[key]
+            missing = [c for c in self.answers.values() if c.seq > welcome.max_seq]
+            for command in sorted(missing, key=lambda c: c.seq):
+                if command.seq in self.outbox:
+                    continue
+                if isinstance(command, Rate):
+                    command = dataclasses.replace(command, reassert=True)
+                self.outbox[command.seq] = command
+                self.reasserted += 1
+        for seq in sorted(self.outbox):
+            await self._send(self.outbox[seq])
 
     async def _next_raw(self) -> ServerMessage | None:
         assert self._ws is not None
@@ -159,22 +200,37 @@ class KleurClient:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ConnectionError("connection closed before the ack"))
+                    future.exception()  # retrieved: a resend nobody awaits is not an error
             self._pending.clear()
             async with self._changed:
                 self._changed.notify_all()
+            code = self.close_code
+            if self.auto_reconnect and code is not None and should_reconnect(code):
+                self._reconnecting = asyncio.create_task(self._reconnect_quietly())
+
+    async def _reconnect_quietly(self) -> Welcome | None:
+        with contextlib.suppress(JoinRefused, OSError, TimeoutError):
+            return await self.reconnect(_from_reader=True)
+        return None
 
     async def _dispatch(self, message: ServerMessage) -> None:
         self.received.append(message)
         if isinstance(message, Ack):
             self.acked.add(message.seq)
-            self.outbox.pop(message.seq, None)
+            command = self.outbox.pop(message.seq, None) or self.sent.get(message.seq)
+            if command is not None:
+                self._keep_answer(command)
             future = self._pending.pop(message.seq, None)
             if future and not future.done():
                 future.set_result(message)
         elif isinstance(message, Error) and message.seq is not None:
             future = self._pending.pop(message.seq, None)
-            if message.code not in (ErrorCode.RATE_LIMITED, ErrorCode.STORE_UNAVAILABLE):
-                self.outbox.pop(message.seq, None)
+            if message.code not in RETRYABLE_ERRORS:
+                refused = self.outbox.pop(message.seq, None)
+                key = None if refused is None else answer_key(refused)
+                kept = None if key is None else self.answers.get(key)
+                if key is not None and kept is not None and kept.seq == message.seq:
+                    del self.answers[key]  # a re-assert that cannot count
             if future and not future.done():
                 future.set_exception(CommandRefused(message))
         elif isinstance(message, Dashboard):
@@ -186,7 +242,20 @@ class KleurClient:
         async with self._changed:
             self._changed.notify_all()
 
+    def _keep_answer(self, command: Command) -> None:
+        key = answer_key(command)
+        if key is None:
+            return
+        kept = self.answers.get(key)
+        if kept is None or kept.seq < command.seq:
+            self.answers[key] = (
+                dataclasses.replace(command, reassert=False)
+                if isinstance(command, Rate)
+                else command
+            )
+
     async def close(self) -> None:
+        self.auto_reconnect = False
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:
@@ -201,28 +270,36 @@ class KleurClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
-    async def reconnect(self, attempts: int = 6) -> Welcome:
-        """Join again with the same token and resend the outbox, in order.
-
-        Like a phone: retries with back-off while the close code says
-        "reconnect" (e.g. 4502, storage briefly unreachable).
-        """
-        await self.drop()
+    async def reconnect(
+        self,
+        attempts: int | None = None,
+        *,
+        give_up_after: float = 120.0,
+        _from_reader: bool = False,
+    ) -> Welcome:
+        """Join again with the same token and resend (``_reassert``), like a phone:
+        retries with jittered back-off while the close code says "reconnect"
+        (e.g. 4502 storage unreachable, 4504 room being restored), until a code
+        says not to, ``attempts`` (None: no limit) or ``give_up_after`` seconds."""
+        if not _from_reader:
+            await self.drop()
+        deadline = time.monotonic() + give_up_after
         delay = 0.2
-        for attempt in range(attempts):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                welcome = await self.connect()
-                break
-            except (JoinRefused, OSError) as refused:
+                return await self.connect()
+            except (JoinRefused, OSError, TimeoutError) as refused:
                 code = getattr(refused, "close_code", None)
                 retryable = code is None or should_reconnect(code)
-                if not retryable or attempt == attempts - 1:
+                out_of_time = time.monotonic() + delay > deadline
+                if not retryable or attempt == attempts or out_of_time:
                     raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-        for seq in sorted(self.outbox):
-            await self._send(self.outbox[seq])
-        return welcome
+                # Jitter: a hall of phones that lost one server must not come
+                # back in lock step.
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 5.0)
 
     @property
     def connected(self) -> bool:
@@ -370,4 +447,18 @@ class KleurClient:
         return self.close_code
 
 
-__all__ = ["CommandRefused", "JoinRefused", "KleurClient", "limits", "new_id"]
+def answer_key(command: Command) -> tuple[object, ...] | None:
+    """Which of a participant's answers a command sets (None: not an answer).
+    A later acknowledged command with the same key replaces the earlier."""
+    if isinstance(command, Rate):
+        return ("rate", command.round, command.norm_id, command.question)
+    if isinstance(command, SetOrgType):
+        return ("org",)
+    if isinstance(command, PutNote | WithdrawNote):
+        return ("note", command.note_id)
+    if isinstance(command, DotVote):
+        return ("dots", command.note_id)
+    return None
+
+
+__all__ = ["CommandRefused", "JoinRefused", "KleurClient", "answer_key", "limits", "new_id"]
