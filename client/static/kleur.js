@@ -287,7 +287,7 @@ const WELCOME_TIMEOUT_MS = 15000;
 const STALE_AFTER_HIDDEN_MS = 15000;
 
 /** How long a phone told "room rebuilt" (4503) waits: at once, spread over a moment so a hall does not rejoin in one instant. */
-const REBUILT_SPREAD_MS = 250;
+const REBUILT_SPREAD_MS = 100;
 
 /** The schema's name of a close code ("room_rebuilt"), or null. */
 function closeName(schema, code) {
