@@ -229,6 +229,53 @@ def test_a_reloaded_phone_keeps_its_answers_and_re_asserts_them(
     assert page_errors(errors) == [], errors
 
 
+@pytest.mark.slow
+def test_a_rating_of_an_earlier_round_is_never_sent_again(
+    kleur: ServerProcess, browser: Browser, db: redis.Redis
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room()
+    code = room["code"]
+    dashboard = open_dashboard(browser, room, errors)
+    page = open_phone(browser, room, errors)
+    set_phase(dashboard, "rating", [page])
+    rate(page, 2)  # round 1: seqs 1 and 2
+    rate(page, 3)
+    expect(dashboard.get_by_test_id(f"norm-{NORMS[1]}")).to_have_attribute("data-received", "1")
+    set_phase(dashboard, "reveal", [page])
+    dashboard.get_by_test_id("phase-to-rating").click()  # round 2, after a "sure?"
+    dashboard.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+    rate(page, 8)  # seq 3
+    deadline = time.monotonic() + 20
+    while local(page, code, "outbox") is not None:
+        assert time.monotonic() < deadline
+        page.wait_for_timeout(50)
+    kept = json.loads(local(page, code, "answers") or "[]")
+    assert [(c["round"], c["seq"]) for c in kept] == [(2, 3)], (
+        "round 1 was dropped once round 2 came"
+    )
+    pid = pid_of(page, code)
+
+    page.goto("about:blank")
+    assert make_older(db, code, pid, 0) == 3  # Redis lost every rating of this phone
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
+    page.goto(f"{kleur.http_url}/j/{code}")
+    deadline = time.monotonic() + 20
+    while tallies(db, code) != {f"2|{NORMS[0]}|8": 1}:
+        assert time.monotonic() < deadline, tallies(db, code)
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(500)
+    frames = [json.loads(frame) for frame in sent]
+    assert [(f["type"], f.get("round"), f.get("reassert")) for f in frames] == [
+        ("join", None, None),
+        ("rate", 2, True),
+    ], frames
+    assert tallies(db, code) == {f"2|{NORMS[0]}|8": 1}, "round 1's ratings stay lost"
+    assert page_errors(errors) == [], errors
+
+
 def contrast(foreground: str, background: str) -> float:
     """WCAG contrast ratio of two computed ``rgb(...)`` colours."""
 
