@@ -226,6 +226,11 @@ def test_a_reloaded_phone_keeps_its_answers_and_re_asserts_them(
     page.wait_for_timeout(1000)
     assert [json.loads(frame)["type"] for frame in sent] == ["join"], sent
     assert tallies(db, code) == model()
+    # A closed room takes no answer any more: the phone stops keeping them.
+    dashboard.get_by_test_id("phase-to-closed").click()
+    dashboard.locator("#confirm-ok").click()
+    expect(page.get_by_test_id("phase")).to_have_attribute("data-phase", "closed")
+    assert local(page, code, "answers") is None
     assert page_errors(errors) == [], errors
 
 
@@ -273,6 +278,44 @@ def test_a_rating_of_an_earlier_round_is_never_sent_again(
         ("rate", 2, True),
     ], frames
     assert tallies(db, code) == {f"2|{NORMS[0]}|8": 1}, "round 1's ratings stay lost"
+    assert page_errors(errors) == [], errors
+
+
+@pytest.mark.slow
+def test_a_device_that_waits_to_be_admitted_sends_its_answers_once_let_in(
+    kleur: ServerProcess, browser: Browser, db: redis.Redis
+) -> None:
+    errors: list[str] = []
+    room = kleur.create_room(admission=True, expected_people=1)
+    code = room["code"]
+    dashboard = open_dashboard(browser, room, errors)
+    page = open_phone(browser, room, errors)
+    set_phase(dashboard, "rating", [page])
+    rate(page, 4)
+    rate(page, 6)
+    expect(dashboard.get_by_test_id(f"norm-{NORMS[1]}")).to_have_attribute("data-received", "1")
+    pid = pid_of(page, code)
+    page.goto("about:blank")
+    # The room forgot this device and its answers; someone else takes the one place.
+    assert make_older(db, code, pid, 0) == 2
+    db.hdel(RoomKeys(code).people, pid)
+    other = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    other.goto(room["join_url"])
+    expect(other.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload))))
+    page.goto(f"{kleur.http_url}/j/{code}")
+    device = page.get_by_test_id("device-code")
+    expect(device).to_be_visible()
+    page.wait_for_timeout(500)
+    assert [json.loads(frame)["type"] for frame in sent] == ["join"], "nothing while waiting"
+    dashboard.get_by_role("button", name=f"Apparaat {device.inner_text()} toelaten").click()
+    expect(page.get_by_test_id("waiting")).to_have_count(0)
+    deadline = time.monotonic() + 20
+    want = {f"1|{NORMS[0]}|4": 1, f"1|{NORMS[1]}|6": 1}
+    while tallies(db, code) != want:
+        assert time.monotonic() < deadline, tallies(db, code)
+        page.wait_for_timeout(100)
     assert page_errors(errors) == [], errors
 
 

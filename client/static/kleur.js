@@ -245,9 +245,12 @@ export function ofOlderRound(round) {
  * counts towards the connection's error limit (section 10) and 40 refused
  * ratings would get the phone closed for good.  Notes and dots are sent only
  * in a phase that takes them (`allowedPhases`, the schema's allowed_phases);
- * dots only while dot voting is open, notes only while it is not.
+ * dots only while dot voting is open, notes only while it is not.  Nothing
+ * while the device waits to be admitted (Connection.resendAnswers, once it is).
  */
 export function planResend(kept, welcome, allowedPhases = null) {
+  // A device waiting to be admitted would have each refused (not_admitted): later.
+  if (welcome.admitted === false) return { now: [], held: [] };
   const maxSeq = Number(welcome.max_seq) || 0;
   const state = welcome.state || {};
   const round = state.round ?? 1;
@@ -342,6 +345,7 @@ export class Connection {
     this._kept = new Map(); // answerKey -> the last acknowledged command of that answer
     this._resending = new Map(); // seq -> a kept answer sent again, not yet answered
     this._held = []; // kept ratings waiting for the first re-sent rating's answer
+    this._lastWelcome = null;
     if (this._persist) this._loadPersisted();
     this._pending = new Map(); // seq -> {resolve, reject}
     this._status = "connecting";
@@ -392,6 +396,17 @@ export class Connection {
     return [...this._resending.values(), ...this._held]
       .sort((a, b) => a.seq - b.seq)
       .map((command) => ({ ...command }));
+  }
+
+  /**
+   * Send the kept answers the last welcome lacked once more, planned against
+   * the room's `state` now: for a device the facilitator just admitted (while
+   * it waited, nothing was sent).
+   */
+  resendAnswers(state) {
+    if (!this._joined || !this._lastWelcome) return;
+    this._planResend({ ...this._lastWelcome, state, admitted: true });
+    this._writeResending();
   }
 
   /** Stop keeping answers matching `predicate(command)` (e.g. ratings of an old round). */
@@ -683,6 +698,7 @@ export class Connection {
    * Before onWelcome, so the page already shows them while they travel.
    */
   _planResend(welcome) {
+    this._lastWelcome = welcome;
     this._resending.clear();
     this._held = [];
     if (!this._persist) return;
@@ -691,6 +707,10 @@ export class Connection {
     const { now, held } = planResend(this._kept, welcome, this._schema?.allowed_phases);
     this._held = held;
     for (const message of now) this._resending.set(message.seq, message);
+  }
+
+  _writeResending() {
+    for (const message of [...this._resending.values()].sort((a, b) => a.seq - b.seq)) this._write(message);
   }
 
   /** The answer to a re-sent kept answer: true when `message` was one. */
@@ -707,8 +727,13 @@ export class Connection {
       this._retryAfter(message.code); // kept in _resending: sent again with the outbox
       return true;
     }
-    // Refused for good (the phase moved on, the note is gone): stop keeping it, silently.
     this._resending.delete(message.seq);
+    if (message.code === "not_admitted") {
+      // Not refused for good: it goes again once the facilitator lets the device in.
+      this._deliver(message, undefined);
+      return true;
+    }
+    // Refused for good (the phase moved on, the note is gone): stop keeping it, silently.
     const dropped = [command];
     if (command.type === "rate" && this._held.length) {
       // The first re-sent rating was the probe: the others would be refused alike.
@@ -743,7 +768,7 @@ export class Connection {
     this._retryTimer = setTimeout(() => {
       this._retryTimer = null;
       if (!this._joined) return;
-      for (const message of [...this._resending.values()].sort((a, b) => a.seq - b.seq)) this._write(message);
+      this._writeResending();
       this._resendOutbox();
     }, delay);
   }
@@ -805,7 +830,7 @@ export class Connection {
     }
     // What the server lost first, then what it never had: each with its own seq.
     // (onWelcome may have forgotten some: only what is still chosen goes.)
-    for (const message of [...this._resending.values()].sort((a, b) => a.seq - b.seq)) this._write(message);
+    this._writeResending();
     this._resendOutbox();
   }
 

@@ -159,3 +159,9 @@ test("notes and dots are sent again only where the phase takes them", () => {
   assert.deepEqual(seqs({ phase: "agenda" }), [6], "no notes in the agenda phase");
   assert.deepEqual(seqs({ phase: "closed" }), [], "nothing in a closed room");
 });
+
+test("nothing is sent again while the device waits to be admitted", () => {
+  const answers = kept(rate(3, "n1", 3), { type: "set_org_type", seq: 4, org_type: "school" });
+  assert.deepEqual(planResend(answers, { ...welcome(0), admitted: false }, ALLOWED), { now: [], held: [] });
+  assert.equal(planResend(answers, { ...welcome(0), admitted: true }, ALLOWED).now.length, 2);
+});

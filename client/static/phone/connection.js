@@ -115,7 +115,11 @@ function roomState(state, { fromWelcome = false } = {}) {
   const admission = app.admission;
   if (admission && !admission.admitted && !(state.waiting || []).includes(admission.code)) {
     admission.admitted = true;
-    if (!fromWelcome) setNotice("phone.waiting.admitted", {}, "ok");
+    if (!fromWelcome) {
+      setNotice("phone.waiting.admitted", {}, "ok");
+      // A device let in again after its room was restored: now its answers can go.
+      app.conn.resendAnswers(state);
+    }
   }
   const newRound = Boolean(before) && before.round !== state.round;
   if (newRound && !fromWelcome) {
@@ -129,6 +133,8 @@ function roomState(state, { fromWelcome = false } = {}) {
   if (state.phase === "rating" && (before?.phase !== "rating" || newRound || app.index === null)) {
     app.index = app.norms.length ? firstOpenNorm(app) : null;
   }
+  // A closed room takes no answer any more: the device need not keep them.
+  if (state.phase === "closed") app.conn.forgetAnswers(() => true);
   if (state.phase === "lobby" && !app.sawLobby) {
     app.sawLobby = true;
     storage("saw_lobby", "1");
