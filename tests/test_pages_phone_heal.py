@@ -412,10 +412,10 @@ def test_a_lost_room_shows_a_calm_banner_and_the_phone_keeps_trying(
     expect(dashboard.get_by_test_id(f"norm-{NORMS[1]}")).to_have_attribute("data-received", "1")
     assert local(page, code, "outbox") is None
 
-    # 4503 (room rebuilt): back at once, no back-off (whose first step waits 250-500 ms).
+    # 4503 (room rebuilt): back at once, without the back-off (whose first step
+    # waits 250-500 ms); a second 4503 soon after takes the back-off.
     rejoins = []
-    for _ in range(3):
-        expect(page.get_by_test_id("phase")).to_be_visible()
+    for _ in range(2):
         page.wait_for_timeout(300)  # joined again (the welcome is in)
         before = len(opened)
         closed_at = time.monotonic()
@@ -425,7 +425,7 @@ def test_a_lost_room_shows_a_calm_banner_and_the_phone_keeps_trying(
             page.wait_for_timeout(10)
         rejoins.append(opened[before] - closed_at)
     print("4503: a new connection after " + ", ".join(f"{r * 1000:.0f}" for r in rejoins) + " ms")
-    assert min(rejoins) < 0.2, rejoins
+    assert rejoins[0] < 0.25 <= rejoins[1], rejoins
     expect(page.get_by_test_id("offline-banner")).to_have_count(0)
     assert tallies(db, code) == {f"1|{NORMS[0]}|6": 1, f"1|{NORMS[1]}|8": 1}
     assert page_errors(errors) == [], errors

@@ -291,6 +291,8 @@ const STALE_AFTER_HIDDEN_MS = 15000;
 
 /** How long a phone told "room rebuilt" (4503) waits: at once, spread over a moment so a hall does not rejoin in one instant. */
 const REBUILT_SPREAD_MS = 100;
+/** A second 4503 this soon after the first takes the back-off: a room that keeps being rebuilt is not hammered. */
+const REBUILT_AGAIN_MS = 10000;
 
 /** The schema's name of a close code ("room_rebuilt"), or null. */
 function closeName(schema, code) {
@@ -346,6 +348,7 @@ export class Connection {
     this._resending = new Map(); // seq -> a kept answer sent again, not yet answered
     this._held = []; // kept ratings waiting for the first re-sent rating's answer
     this._lastWelcome = null;
+    this._rebuiltAt = null; // when the last 4503 came (Date.now())
     if (this._persist) this._loadPersisted();
     this._pending = new Map(); // seq -> {resolve, reject}
     this._status = "connecting";
@@ -608,7 +611,10 @@ export class Connection {
 
   _closed(code) {
     if (this._stopped) return;
-    if (closeName(this._schema, code) === "room_rebuilt") {
+    const rebuilt = closeName(this._schema, code) === "room_rebuilt";
+    const again = rebuilt && this._rebuiltAt !== null && Date.now() - this._rebuiltAt < REBUILT_AGAIN_MS;
+    if (rebuilt) this._rebuiltAt = Date.now();
+    if (rebuilt && !again) {
       // The room was rebuilt and waits for our answers: back at once, no back-off.
       this._attempt = 0;
       this._setStatus("connecting", code); // no offline banner for a moment's rejoin
@@ -746,8 +752,9 @@ export class Connection {
     return true;
   }
 
+  /** The held ratings go once the probe (the one re-sent rating) was accepted. */
   _sendHeld() {
-    if (!this._held.length || ![...this._resending.values()].every((c) => c.type !== "rate")) return;
+    if (!this._held.length || [...this._resending.values()].some((c) => c.type === "rate")) return;
     for (const message of this._held) {
       this._resending.set(message.seq, message);
       this._write(message);
