@@ -115,21 +115,25 @@ class Room:
 
 
 @contextlib.asynccontextmanager
-async def rating_room(a: ServerProcess, b: ServerProcess) -> AsyncIterator[Room]:
-    """A room in its first rating round: the facilitator on B, phones on both."""
+async def open_room(
+    a: ServerProcess, b: ServerProcess, *, phones: int = PHONES, rating: bool = True
+) -> AsyncIterator[Room]:
+    """A room with its facilitator on B: in its first rating round with phones
+    on both processes, or (``rating=False``) in the lobby with phones on A only."""
     made = b.create_room()
     code = made["code"]
     facilitator = KleurClient(b.ws_url, code, Role.FACILITATOR, token=made["facilitator_token"])
     await facilitator.connect()
-    fleet = Fleet([a.ws_url, b.ws_url], code)
+    fleet = Fleet([a.ws_url, b.ws_url] if rating else [a.ws_url], code)
     probe = KleurClient(a.ws_url, code, Role.PARTICIPANT)
     room = Room(code, facilitator, fleet, probe)
+    phase = Phase.RATING if rating else Phase.LOBBY
     try:
-        await facilitator.set_phase(Phase.RATING)
-        await fleet.join(PHONES)
+        if rating:
+            await facilitator.set_phase(phase)
+        await fleet.join(phones)
         await probe.connect()
-        await asyncio.gather(*(c.wait_for(lambda c: c.round == 1 and _phase(c) is Phase.RATING)
-                               for c in room.clients))  # fmt: skip
+        await asyncio.gather(*(c.wait_for(lambda c: _phase(c) is phase) for c in room.clients))
         yield room
     finally:
         await fleet.close()
@@ -232,7 +236,7 @@ async def test_a_silent_partition_fails_fast_and_heals(
     proxied: tuple[TcpProxy, ServerProcess, ServerProcess], redis_server: RedisServer
 ) -> None:
     proxy, a, b = proxied
-    async with rating_room(a, b) as room:
+    async with open_room(a, b) as room, open_room(a, b, phones=5, rating=False) as lobby:
         burst = await start_mid_burst(room, random.Random(12))
         proxy.set_mode("silent")
         fault = Samples(time.monotonic())
@@ -248,6 +252,10 @@ async def test_a_silent_partition_fails_fast_and_heals(
         proxy.set_mode("pass")
         healed = time.monotonic()
         healed_at = healed - fault.start
+        # At once, in another room: B opens its rating; A's phones see it
+        # when A's stream has subscribed anew and read the room.
+        opened_seconds = await phase_change_reaches(lobby, lobby.on(a), Phase.RATING)
+        opened_after_heal = time.monotonic() - healed
 
         retrying = asyncio.create_task(retry_outboxes(room.clients, stop))
         await asyncio.wait_for(burst, 60)
@@ -269,11 +277,14 @@ async def test_a_silent_partition_fails_fast_and_heals(
                 "ready after the link came back": None
                 if ready_again is None
                 else ready_again - healed_at,
-                "phase change on B to every phone on A": phase_seconds,
+                "phase change on B just after the link came back, from its ack": opened_seconds,
+                "the same, from the link coming back": opened_after_heal,
+                "phase change on B after converging": phase_seconds,
             },
             verdict,
         )
         assert "hang" not in [w for _, w in ready.seen]
+        assert opened_seconds < PHASE_SECONDS
         assert to_503 is not None and to_503 < NOTICE_SECONDS, ready.seen[:8]
         assert to_unavailable is not None and to_unavailable < NOTICE_SECONDS, rated.seen[:8]
         assert ready_again is not None, ready.seen[-8:]
@@ -288,7 +299,7 @@ async def test_connections_frozen_for_good_are_replaced(
     proxied: tuple[TcpProxy, ServerProcess, ServerProcess], redis_server: RedisServer
 ) -> None:
     proxy, a, b = proxied
-    async with rating_room(a, b) as room:
+    async with open_room(a, b) as room:
         burst = await start_mid_burst(room, random.Random(13))
         proxy.set_mode("freeze_existing")
         fault = Samples(time.monotonic())
