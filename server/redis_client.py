@@ -123,7 +123,8 @@ def make_redis_client(settings: Settings, *, client_name: str | None = None) -> 
         timeout=settings.redis_pool_timeout_seconds,
         **common,
     )
-    return aioredis.Redis(connection_pool=pool)
+    # from_pool: closing the client closes its connections too.
+    return aioredis.Redis.from_pool(pool)
 
 
 def make_node_client(

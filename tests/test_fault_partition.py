@@ -37,6 +37,8 @@ from protocol.close_codes import CloseCode
 from protocol.errors import ErrorCode
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
+from server.redis_client import make_redis_client
+from server.scripts import UNAVAILABLE
 from server.settings import Settings
 from tests.faults import Fleet, Verdict, converge
 from tests.support import ServerProcess
@@ -352,6 +354,37 @@ async def test_connections_frozen_for_good_are_replaced(
         assert not closes, closes
         assert verdict.ok and verdict.acknowledged > 0, verdict.line()
         assert phase_seconds < PHASE_SECONDS
+
+
+async def test_a_call_on_a_silent_link_fails_within_the_command_timeout(
+    redis_server: RedisServer,
+) -> None:
+    """The bound itself, on the server's own client: retries and a new connection's
+    handshake included, a call gets the command timeout and no more."""
+    timeout = 1.0
+    with TcpProxy(redis_server.port) as proxy:
+        client = make_redis_client(
+            Settings(redis_url=proxy.url, redis_command_timeout_seconds=timeout)
+        )
+        try:
+            assert await client.ping()
+            proxy.set_mode("silent")
+            # On the open connection, then on a new one (its handshake gets no answer).
+            for _ in range(2):
+                started = time.monotonic()
+                with pytest.raises(UNAVAILABLE):
+                    await client.set("kleur:test", "1")
+                assert time.monotonic() - started < timeout * 1.5
+            proxy.set_mode("pass")
+            assert await client.ping()
+            proxy.set_mode("freeze_existing")
+            started = time.monotonic()
+            with pytest.raises(UNAVAILABLE):  # the pooled connection is frozen ...
+                await client.ping()
+            assert time.monotonic() - started < timeout * 1.5
+            assert await client.ping()  # ... and was replaced by one that works
+        finally:
+            await client.aclose()
 
 
 async def _readyz(server: ServerProcess) -> tuple[int, str]:
