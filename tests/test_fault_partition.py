@@ -186,7 +186,9 @@ async def retry_outboxes(clients: Sequence[KleurClient], stop: asyncio.Event) ->
                 continue
             for seq in sorted(client.outbox):
                 command = client.outbox.get(seq)
-                if command is None:
+                # Not one on its way: the client keeps one waiter per seq, and
+                # a second send would leave the first waiting for its timeout.
+                if command is None or seq in client._pending:
                     continue
                 with contextlib.suppress(CommandRefused, TimeoutError, ConnectionError):
                     await client.send_command(command, timeout=10)
@@ -261,6 +263,7 @@ async def test_a_silent_partition_fails_fast_and_heals(
 
         retrying = asyncio.create_task(retry_outboxes(room.clients, stop))
         await asyncio.wait_for(burst, 60)
+        burst_done = time.monotonic() - fault.start
         verdict = await converge(redis_server.url, room.code, room.clients, since=healed)
         await eventually(lambda: ready.first("200", after=healed_at) is not None, 10)
         stop.set()
@@ -274,6 +277,7 @@ async def test_a_silent_partition_fails_fast_and_heals(
             "silent partition",
             {
                 "partition": PARTITION_SECONDS,
+                "burst done": burst_done,
                 "to 503": to_503,
                 "to store_unavailable": to_unavailable,
                 "ready after the link came back": None
@@ -319,6 +323,7 @@ async def test_connections_frozen_for_good_are_replaced(
         ), "A's room stream never subscribed anew"
         resubscribed = time.monotonic() - fault.start
         await asyncio.wait_for(burst, 60)
+        burst_done = time.monotonic() - fault.start
         verdict = await converge(redis_server.url, room.code, room.clients, since=fault.start)
         # Commands recover by themselves (new connections work): acks again after the errors.
         unavailable = rated.first(ErrorCode.STORE_UNAVAILABLE.value)
@@ -338,6 +343,7 @@ async def test_connections_frozen_for_good_are_replaced(
             {
                 "to 503": to_503,
                 "to store_unavailable": unavailable,
+                "burst done": burst_done,
                 "commands acknowledged again": recovered,
                 "ready again": ready_again,
                 "stream subscribed anew": resubscribed,
