@@ -26,6 +26,7 @@ from server import pages, routes
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
 from server.ratelimit import CommandBuckets, ConnectionCaps, SlidingCounter
+from server.readiness import Readiness
 from server.redis_client import RedisClient, make_node_client, make_redis_client
 from server.security import OriginCheck, SecurityHeaders
 from server.services import Services
@@ -158,6 +159,12 @@ def create_app(settings: Settings) -> Starlette:
                 limits.RATE_LIMIT_PER_SECOND,
                 limits.RATE_LIMIT_BURST,
                 settings.max_command_buckets,
+            ),
+            readiness=Readiness(
+                redis,
+                stream,
+                timeout_seconds=settings.redis_command_timeout_seconds,
+                policy_check_seconds=settings.redis_policy_check_seconds,
             ),
         )
         tune_garbage_collector(settings.gc_young_threshold)

@@ -15,6 +15,14 @@ each uses at most one connection per node, so no node sees more than that,
 plus the pub/sub connections (``PUBSUB_CONNECTIONS``) which redis-py takes
 from the same per-node pool.  Its pub/sub also learns the cluster's slot map
 before the first subscription (``_InitialisingPubSub``).
+
+Every command is bounded too: a silent link (a proxy or endpoint that keeps
+TCP up while nothing comes back) must give ``store_unavailable`` within
+seconds, not stall every phone of the process.  ``redis_command_timeout_seconds``
+is each socket read's timeout and one deadline over a call's attempts and the
+back-off between them (``DeadlineRetry``; on a cluster ``bounded`` inside the
+turn).  Waiting for a free connection is not part of it: that stays
+``redis_pool_timeout_seconds``, so that a burst may queue.
 """
 
 from __future__ import annotations
@@ -53,17 +61,51 @@ _turn_holder: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.Con
 )
 
 
+@contextlib.asynccontextmanager
+async def bounded(seconds: float) -> AsyncIterator[None]:
+    """At most ``seconds`` for the block; then it fails as redis-py's ``TimeoutError``
+    (one of the errors the store answers ``store_unavailable`` to)."""
+    scope = asyncio.timeout(seconds)
+    try:
+        async with scope:
+            yield
+    except TimeoutError as exc:
+        if not scope.expired():  # a timeout of something inside, not ours
+            raise
+        raise RedisTimeoutError(f"no answer from Redis within {seconds:g}s") from exc
+
+
+class DeadlineRetry(Retry):
+    """redis-py's retry, with one deadline over all attempts and the back-off.
+
+    A dropped connection (e.g. Redis restarted) is retried at once; safe
+    because every script is idempotent by sequence number.  Without the
+    deadline a silent link cost ``retries + 1`` socket timeouts (20 s with
+    5 s and 3 retries), and the phone's websocket was not read meanwhile.
+    redis-py runs every command, pipeline, connection handshake and health
+    check through its connection's retry object, and cancelling one of them
+    closes that connection (no half-read reply is left for the next user).
+    """
+
+    def __init__(self, deadline: float, retries: int = 3) -> None:
+        super().__init__(ExponentialBackoff(cap=0.5, base=0.05), retries)
+        self.deadline = deadline
+
+    async def call_with_retry(self, *args: Any, **kwargs: Any) -> Any:
+        async with bounded(self.deadline):
+            return await super().call_with_retry(*args, **kwargs)
+
+
 def make_redis_client(settings: Settings, *, client_name: str | None = None) -> RedisClient:
     """The client for ``settings.redis_url``: a cluster client when ``redis_cluster``."""
+    timeout = settings.redis_command_timeout_seconds
     common: dict[str, Any] = {
         "client_name": client_name,
         "decode_responses": True,
-        "socket_timeout": 5,
-        "socket_connect_timeout": 2,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": min(2.0, timeout),
         "health_check_interval": 10,
-        # A dropped connection (e.g. Redis restarted) is retried at once; safe
-        # because every script is idempotent by sequence number.
-        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+        "retry": DeadlineRetry(timeout),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
     }
     if settings.redis_cluster:
@@ -72,6 +114,7 @@ def make_redis_client(settings: Settings, *, client_name: str | None = None) -> 
             max_connections=settings.redis_max_connections + PUBSUB_CONNECTIONS,
             concurrency=settings.redis_max_connections,
             wait_seconds=settings.redis_pool_timeout_seconds,
+            command_seconds=timeout,
             **common,
         )
     pool = aioredis.BlockingConnectionPool.from_url(
@@ -80,7 +123,8 @@ def make_redis_client(settings: Settings, *, client_name: str | None = None) -> 
         timeout=settings.redis_pool_timeout_seconds,
         **common,
     )
-    return aioredis.Redis(connection_pool=pool)
+    # from_pool: closing the client closes its connections too.
+    return aioredis.Redis.from_pool(pool)
 
 
 def make_node_client(
@@ -88,24 +132,39 @@ def make_node_client(
 ) -> aioredis.Redis:
     """A plain client for one cluster node, for its pub/sub connection only
     (the room stream keeps one per node; commands go through the cluster client)."""
+    timeout = settings.redis_command_timeout_seconds
     return aioredis.Redis(
         host=host,
         port=port,
         client_name=client_name,
         decode_responses=True,
-        socket_connect_timeout=2,
-        # No socket_timeout: a subscriber waits for messages as long as it likes
-        # (the stream's heartbeat finds a deaf connection).
+        socket_connect_timeout=min(2.0, timeout),
+        # Bounds the handshake, the (un)subscriptions and the heartbeat PINGs;
+        # the stream reads messages without a timeout (its heartbeat finds a
+        # deaf connection).
+        socket_timeout=timeout,
+        retry=DeadlineRetry(timeout),
     )
 
 
 class WaitingRedisCluster(RedisCluster):
     """redis-py's cluster client, where a command waits for a free connection."""
 
-    def __init__(self, *args: Any, concurrency: int, wait_seconds: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        concurrency: int,
+        wait_seconds: float,
+        command_seconds: float,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._turns = asyncio.Semaphore(concurrency)
         self._wait_seconds = wait_seconds
+        #: A command's (or pipeline's) deadline once it has its turn: the
+        #: cluster client retries (redirects, a new slot map) on its own
+        #: level, not through the connections' retry object.
+        self.command_seconds = command_seconds
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -127,7 +186,7 @@ class WaitingRedisCluster(RedisCluster):
             self._turns.release()
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        async with self.turn():
+        async with self.turn(), bounded(self.command_seconds):
             return await super().execute_command(*args, **kwargs)
 
     def pubsub(
@@ -175,7 +234,7 @@ class _WaitingPipeline(ClusterPipeline):
     ) -> list[Any]:
         client = self.cluster_client
         assert isinstance(client, WaitingRedisCluster)
-        async with client.turn():
+        async with client.turn(), bounded(client.command_seconds):
             return await super().execute(raise_on_error, allow_redirections)
 
 

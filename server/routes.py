@@ -33,9 +33,7 @@ from protocol.wire import invalid
 from server.keys import issued_here, participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
-from server.redis_client import ping_every_shard
 from server.request_body import BodyRefused, read_json
-from server.scripts import UNAVAILABLE
 from server.services import Services
 
 #: A session's date defaults to today here (where the sessions are held), not
@@ -430,11 +428,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    services = _services(request)
-    try:
-        await ping_every_shard(services.redis)
-    except UNAVAILABLE:
-        return PlainTextResponse("redis unreachable", status_code=503)
-    if not services.stream.listening:
-        return PlainTextResponse("room stream not listening", status_code=503)
+    """503 with the reason (``server/readiness.py``), within the Redis command timeout."""
+    problem = await _services(request).readiness.problem()
+    if problem is not None:
+        return PlainTextResponse(problem, status_code=503)
     return PlainTextResponse("ready")

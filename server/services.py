@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from agenda.templates import Template
 from server.hub import Hub
 from server.ratelimit import CommandBuckets, ConnectionCaps, SlidingCounter
+from server.readiness import Readiness
 from server.redis_client import RedisClient
 from server.settings import Settings
 from server.store import RoomStore
@@ -25,3 +26,4 @@ class Services:
     rooms_created: SlidingCounter
     connection_caps: ConnectionCaps
     command_buckets: CommandBuckets
+    readiness: Readiness

@@ -57,6 +57,9 @@ class Settings:
     #: (the client keeps it and resends), seconds: a silent partition must
     #: fail fast, not stall every phone of the process.
     redis_command_timeout_seconds: float = 3.0
+    #: How long ``/readyz`` keeps Redis's ``maxmemory-policy`` (read with
+    #: CONFIG GET; kleur needs ``noeviction``) before asking again, seconds.
+    redis_policy_check_seconds: float = 30.0
     #: Seconds a lost room's marker (``kleur:{CODE}:lost``: its facilitator
     #: token's hash and join/display tokens, so that the facilitator can restore
     #: it and its phones are not taken for guessers) lives (default one day).

@@ -34,6 +34,11 @@ log = logging.getLogger("kleur.stream")
 
 #: Heartbeats without any reply after which the connection counts as deaf.
 DEAF_AFTER_HEARTBEATS: Final = 3
+#: Longest pause between two attempts at a new connection, seconds: a link
+#: that comes back is used within about a second (the issue asks that phase
+#: changes reach a process's phones within 2 s of its link coming back), and
+#: one attempt a second per process costs Redis nothing.
+RETRY_MAX_SECONDS: Final = 1.0
 
 
 def room_of(channel: str) -> str | None:
@@ -86,6 +91,8 @@ class Lane:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self.listening.is_set():
+                    backoff = 0.1  # it worked until now: try again at once
                 log.warning(
                     "room stream lost (%s); resubscribing in %.1fs",
                     self.name,
@@ -97,7 +104,7 @@ class Lane:
                 self.reconnects += 1
                 await _close_quietly(pubsub)
             await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+            backoff = min(backoff * 2, RETRY_MAX_SECONDS)
 
     async def _listen(self, pubsub: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -255,7 +262,7 @@ class RoomStream:
             except Exception:  # Redis not reachable yet: /readyz says so meanwhile
                 log.warning("room stream cannot start; retrying in %.1fs", backoff, exc_info=True)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
         try:
             await asyncio.Event().wait()
         finally:
