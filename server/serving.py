@@ -29,7 +29,8 @@ from server import access_log
 
 EVENT_LOOP = "uvloop"
 HTTP_PARSER = "httptools"
-#: Sans-I/O websockets: the fastest of uvicorn's websocket implementations for kleur's frames.
+#: Sans-I/O websockets: the fastest of uvicorn's websocket implementations for kleur's frames
+#: (kleur's subclass, ``server.ws_protocol``, lets a stalled connection be dropped).
 WEBSOCKETS = "websockets-sansio"
 INSTALL_HINT = "pip install 'uvicorn[standard]'"
 
@@ -151,6 +152,7 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     # Imported here: it imports httptools, whose absence ``check_installed`` reports first.
     from server.slow_headers import protocol_with_header_timeout
+    from server.ws_protocol import AbortableWebSocketProtocol
 
     return uvicorn.Config(
         app,
@@ -159,7 +161,7 @@ def uvicorn_config(
         loop=EVENT_LOOP,
         # httptools, with a bound on slowly sent headers (server.slow_headers).
         http=protocol_with_header_timeout(header_timeout_seconds),
-        ws=WEBSOCKETS,
+        ws=AbortableWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
         lifespan="on",
