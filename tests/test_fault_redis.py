@@ -2,8 +2,9 @@
 
 A real ``redis-server`` with an fsynced append-only file (the default of
 ``server.embedded_redis``) behind one real ``kleur serve``; 200 phones rate
-20 norms each and make 2,000 changes.  A second into the burst Redis is
-killed, and started again a second later on the same port and data.
+20 norms each and make 2,000 changes.  Once a third of the burst is
+acknowledged Redis is killed, and started again a second later on the same
+port and data.
 Meanwhile commands are refused with ``store_unavailable`` (kept in the
 outbox); afterwards the phones holding such commands re-send them (by
 joining again, as a phone does) and the checker compares the tallies in
@@ -23,7 +24,14 @@ from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
 from tests.faults import Fleet, converge
 from tests.support import ServerProcess
-from tests.test_fault_servers import CHANGES, NORMS, PHONES, TEMPLATE
+from tests.test_fault_servers import (
+    CHANGES,
+    NORMS,
+    PHONES,
+    PLANNED,
+    TEMPLATE,
+    until_acknowledged,
+)
 
 OUTAGE_SECONDS = 1.0
 
@@ -44,7 +52,7 @@ async def test_redis_sigkill_and_restart_mid_burst_loses_nothing(
         burst = asyncio.create_task(
             fleet.burst(NORMS, CHANGES, rng=random.Random(seed), concurrency=PHONES)
         )
-        await asyncio.sleep(1.0)
+        await until_acknowledged(fleet, PLANNED // 3)
         assert not burst.done(), "the burst ended before the fault: make it longer"
         before = await _acknowledged(fleet)
         redis_server.kill()
