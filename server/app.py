@@ -36,6 +36,11 @@ from server.stream import RoomStream
 
 log = logging.getLogger("kleur")
 
+#: How long a shutdown waits for its 4500 close frames to be written; a
+#: connection whose frame is still stuck after that (a client that stopped
+#: reading) is dropped, so that the shutdown never waits on a client.
+SHUTDOWN_CLOSE_SECONDS = 3.0
+
 
 def load_templates(template_dir: str | Path | None) -> dict[str, Template]:
     """The shipped templates plus the operator's own ``*.toml`` in ``template_dir``, by id.
@@ -103,6 +108,27 @@ async def has_sharded_pubsub(redis: RedisClient) -> bool:
         return True
     major = str(info.get("redis_version", "7")).split(".")[0]
     return not major.isdigit() or int(major) >= 7
+
+
+async def close_connections(app: Starlette, timeout: float = SHUTDOWN_CLOSE_SECONDS) -> int:
+    """Close every joined websocket with 4500 (reconnect, to another process
+    or to us after the restart) and wait until the close frames are written.
+
+    ``server.serving.Server`` awaits this before uvicorn closes the sockets
+    itself (with 1012).  Returns how many connections were closed.
+    """
+    services: Services | None = getattr(app.state, "services", None)
+    if services is None:  # the lifespan never started
+        return 0
+    connections = services.hub.connections()
+    for connection in connections:
+        connection.close(CloseCode.SERVER_SHUTDOWN, "server restarting; reconnect")
+    written = await asyncio.gather(*(c.wait_written(timeout) for c in connections))
+    for connection, done in zip(connections, written, strict=True):
+        if not done:
+            connection.abort()
+    log.info("shutdown: closed %d connections with 4500", len(connections))
+    return len(connections)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -176,10 +202,9 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            # Tell every client to reconnect (to another process, or to us after a restart).
-            for connection in hub.connections():
-                connection.close(CloseCode.SERVER_SHUTDOWN, "server restarting")
-            await asyncio.sleep(0.1)
+            # Normally done already, before uvicorn's shutdown (``close_connections``);
+            # this covers a server that runs the app without kleur's ``Server``.
+            await close_connections(app, timeout=0.5)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -10,6 +10,14 @@ At start-up each process prints one line naming the loop it runs on and the
 HTTP protocol that serves it. The line is read from the running objects, not
 from the settings below: operators see it in the log, and the load tests copy
 it into their reports (``ServingStack.parse``).
+
+On SIGTERM/SIGINT uvicorn closes every websocket itself with 1012 and only
+then runs the app's lifespan shutdown, so the app's own goodbye (4500,
+"reconnect elsewhere") would never be sent.  ``Server.shutdown`` therefore
+first stops listening (a reconnect must find another process, not this
+one), then awaits the app's ``before_shutdown`` (which closes its
+connections with 4500 and waits, bounded, for the close frames to be
+written), and only then hands over to uvicorn's shutdown.
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import ipaddress
+import logging
 import re
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +39,8 @@ from server import access_log
 
 EVENT_LOOP = "uvloop"
 HTTP_PARSER = "httptools"
-#: Sans-I/O websockets: the fastest of uvicorn's websocket implementations for kleur's frames.
+#: Sans-I/O websockets: the fastest of uvicorn's websocket implementations for kleur's frames
+#: (kleur's subclass, ``server.ws_protocol``, lets a stalled connection be dropped).
 WEBSOCKETS = "websockets-sansio"
 INSTALL_HINT = "pip install 'uvicorn[standard]'"
 
@@ -151,6 +162,7 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     # Imported here: it imports httptools, whose absence ``check_installed`` reports first.
     from server.slow_headers import protocol_with_header_timeout
+    from server.ws_protocol import AbortableWebSocketProtocol
 
     return uvicorn.Config(
         app,
@@ -159,7 +171,7 @@ def uvicorn_config(
         loop=EVENT_LOOP,
         # httptools, with a bound on slowly sent headers (server.slow_headers).
         http=protocol_with_header_timeout(header_timeout_seconds),
-        ws=WEBSOCKETS,
+        ws=AbortableWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
         lifespan="on",
@@ -180,13 +192,34 @@ OPTIONS_SUMMARY = (
 )
 
 
+#: What ``Server.shutdown`` awaits before uvicorn's own: the app closing its connections.
+BeforeShutdown = Callable[[], Awaitable[object]]
+
+
 class Server(uvicorn.Server):
-    """uvicorn's server, saying at start-up what it runs on."""
+    """uvicorn's server, saying at start-up what it runs on, and letting the app
+    say goodbye to its websockets before uvicorn closes them."""
+
+    def __init__(self, config: uvicorn.Config, before_shutdown: BeforeShutdown | None = None):
+        super().__init__(config)
+        self.before_shutdown = before_shutdown
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # Before the sockets are bound: whoever sees the server answer has the line already.
         print(ServingStack.running(self.config.http_protocol_class).line(), flush=True)
         await super().startup(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.before_shutdown is not None and not self.force_exit:
+            # Stop accepting first, as uvicorn would: clients told to go must
+            # find another process.  (uvicorn closes them again: no harm.)
+            for server in self.servers:
+                server.close()
+            try:
+                await self.before_shutdown()
+            except Exception:  # a goodbye that failed must not stop the shutdown
+                logging.getLogger("kleur").exception("closing connections before shutdown")
+        await super().shutdown(sockets)
 
 
 def serve(
@@ -197,8 +230,12 @@ def serve(
     log_level: str,
     trusted_proxies: tuple[str, ...] = (),
     header_timeout_seconds: float = 10.0,
+    before_shutdown: BeforeShutdown | None = None,
 ) -> bool:
-    """Run ``app`` until SIGINT/SIGTERM; False when it never started (e.g. lifespan failed)."""
+    """Run ``app`` until SIGINT/SIGTERM; False when it never started (e.g. lifespan failed).
+
+    ``before_shutdown`` runs once the signal came, before uvicorn closes any
+    connection (``Server.shutdown``)."""
     config = uvicorn_config(
         app,
         host=host,
@@ -207,7 +244,7 @@ def serve(
         trusted_proxies=trusted_proxies,
         header_timeout_seconds=header_timeout_seconds,
     )
-    server = Server(config)
+    server = Server(config, before_shutdown)
     server.run()  # handles SIGINT/SIGTERM itself with a graceful shutdown
     # uvicorn returns normally when the lifespan startup fails; only
     # ``server.started`` tells that apart from a clean stop.

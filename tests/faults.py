@@ -158,6 +158,7 @@ class Fleet:
 
     async def rate_once(self, client: KleurClient, norm: str, value: int | None) -> None:
         """One rating; a failure leaves it in the client's outbox (as a phone would)."""
+        # ConnectionClosed: the socket closed while this frame was being sent.
         with contextlib.suppress(
             CommandRefused, ConnectionError, ConnectionClosed, TimeoutError, OSError, AssertionError
         ):
@@ -206,18 +207,80 @@ class Fleet:
 
         await asyncio.gather(*(phone(k) for k in by_client))
 
-    async def reconnect_all(self, *, concurrency: int = 100, attempts: int = 60) -> None:
-        """Every phone that lost its connection joins again (and resends its outbox)."""
+    async def reconnect_all(
+        self,
+        *,
+        concurrency: int = 100,
+        attempts: int = 60,
+        urls: Sequence[str] | None = None,
+    ) -> None:
+        """Every phone that lost its connection joins again (and resends its outbox).
+
+        With ``urls``, a phone whose server is not among them moves to one that
+        is (spread round-robin), as a phone behind a load balancer would once
+        its process is gone.
+        """
         gate = asyncio.Semaphore(concurrency)
+        live = list(urls) if urls is not None else None
+        moved = 0
 
         async def one(client: KleurClient) -> None:
+            nonlocal moved
             if client.connected:
                 return
+            if live is not None and client.url not in live:
+                client.url = live[moved % len(live)]
+                moved += 1
             async with gate:
                 with contextlib.suppress(JoinRefused, OSError):
                     await client.reconnect(attempts=attempts)
 
         await asyncio.gather(*(one(c) for c in self.clients))
 
+    async def reconnect_until_back(
+        self, *, timeout: float, urls: Sequence[str] | None = None, concurrency: int = 100
+    ) -> float:
+        """``reconnect_all`` again until every phone is connected; the seconds it took.
+
+        ``KleurClient.reconnect`` gives up after its attempts; a server restart
+        on a loaded machine can take longer, so this loops (bounded).
+        """
+        start = time.monotonic()
+        while True:
+            await self.reconnect_all(urls=urls, concurrency=concurrency, attempts=6)
+            if all(client.connected for client in self.clients):
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                down = sum(not client.connected for client in self.clients)
+                raise TimeoutError(f"{down} phones still not connected after {timeout} s")
+            await asyncio.sleep(0.2)
+
+    async def resend_outboxes(self, *, concurrency: int = 100) -> int:
+        """Phones holding unacknowledged commands (refused as ``store_unavailable``,
+        say) join again, which resends them in order; how many did."""
+        waiting = [c for c in self.clients if c.outbox]
+        for client in waiting:
+            await client.drop()
+        await self.reconnect_all(concurrency=concurrency)
+        return len(waiting)
+
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (``VmRSS`` in ``/proc``), in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The ``share`` (0..1) percentile of ``values``, nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))
+    return ordered[rank]
