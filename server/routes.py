@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import hmac
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,9 @@ from server.request_body import BodyRefused, read_json
 from server.restore import RoomSecrets, parse_restore
 from server.scripts import UNAVAILABLE
 from server.services import Services
+
+#: What a facilitator token may hold (new_token's alphabet: URL-safe base64).
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 #: A session's date defaults to today here (where the sessions are held), not
 #: in the server's time zone: a room made at 00:30 belongs to that day.
@@ -157,7 +161,11 @@ async def restore_room(request: Request) -> Response:
     except ProtocolError as error:
         return _error(404, error.code, error.detail)
     low, high = limits.TOKEN_MIN_CHARS, limits.TOKEN_MAX_CHARS
-    if scheme.lower() != "bearer" or not low <= len(token) <= high or not token.isascii():
+    if (
+        scheme.lower() != "bearer"
+        or not low <= len(token) <= high
+        or not _URL_SAFE.fullmatch(token)
+    ):
         return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
     try:
         body = await read_json(

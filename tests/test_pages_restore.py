@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from agenda.templates import load_builtin_templates
 from server.keys import RoomKeys
+from tests.browser import screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 from tests.test_pages import open_dashboard, open_phone, rate, set_phase
@@ -63,6 +64,7 @@ def test_the_control_view_restores_a_lost_room_and_the_phone_counts_again(
     button = dashboard.get_by_role("button", name="Sessie herstellen")
     expect(button).to_be_enabled()
     shot(dashboard, "control-lost")
+    screenshot(dashboard, "dashboard-lost")  # for the facilitator guides
 
     button.click()
     expect(panel).to_have_count(0)

@@ -6,7 +6,7 @@
 
 import { resync } from "./commands.js";
 import { app } from "./state.js";
-import { $, button, h, tr } from "./view.js";
+import { $, button, h, setText, tr } from "./view.js";
 
 // The Dashboard fields a restore sends back (server/restore.py RestoreBody).
 const KEPT_FIELDS = ["phase", "round", "locked", "participants", "agenda", "groups", "session", "expected_people", "admission", "moderation", "voting", "version"];
@@ -67,6 +67,8 @@ export function renderLost(message = "") {
     if (panel) panel.remove();
     return;
   }
+  // A reload of a lost room has nothing to load: the panel says what to do.
+  if (!app.snap) setText($("loading"), "");
   if (!panel) {
     panel = h("section", { class: "panel panel--restore", id: "restore", "data-testid": "restore-panel", "aria-labelledby": "restore-title", role: "alert" });
     $("main").prepend(panel);
