@@ -371,7 +371,8 @@ class Hub:
             return
         if room.secrets is not None:
             try:
-                await self.store.mark_lost(code, room.secrets, marker_seconds)
+                if not await self.store.mark_lost(code, room.secrets, marker_seconds):
+                    return  # restored meanwhile: nothing to close
             except ProtocolError:
                 # Redis went away meanwhile: the room is not known to be lost.
                 log.warning("lost marker not written", extra={"room": code})

@@ -630,10 +630,11 @@ class RoomStore:
 
     # -- lost rooms and their restore (docs/protocol.md section 14) ---------
     async def mark_lost(self, code: str, secrets: RoomSecrets, ttl: int) -> bool:
-        """Write the room's lost marker, if the room is absent and unmarked (``mark_lost.lua``)."""
+        """Write the room's lost marker unless one is there (``mark_lost.lua``);
+        False when the room exists after all (restored meanwhile)."""
         keys = RoomKeys(code)
         status = await self._run("mark_lost", [keys.meta, keys.lost], [secrets.to_json(), ttl])
-        return bool(status == "ok")
+        return bool(status != "exists")
 
     async def lost_marker(self, code: str) -> RoomSecrets | None:
         """The room's lost marker, if it has one."""

@@ -189,3 +189,44 @@ async def test_an_idle_room_is_noticed_by_the_periodic_check(kleur: ServerProces
     print(f"\nidle room noticed lost in {time.monotonic() - started:.1f} s")
     assert await r.ttl(RoomKeys(code).lost) > 3600
     await r.aclose()
+
+
+async def test_agenda_groups_and_notes_come_back(kleur: ServerProcess) -> None:
+    """In the ideas phase: the agenda and the note groups come back from the
+    snapshot, the notes from the phones that wrote them."""
+    room = kleur.create_room(TEMPLATE)
+    code, token = room["code"], room["facilitator_token"]
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
+    await facilitator.connect()
+    phones = [KleurClient(kleur.ws_url, code, Role.PARTICIPANT, auto_reconnect=True)]
+    phones.append(KleurClient(kleur.ws_url, code, Role.PARTICIPANT, auto_reconnect=True))
+    for phone in phones:
+        await phone.connect()
+    await facilitator.set_moderation(False)
+    for phase in (Phase.RATING, Phase.REVEAL, Phase.BRAINSTORM):
+        await facilitator.set_phase(phase)
+    notes = [await phone.put_note(f"idee {i}", NORMS[0]) for i, phone in enumerate(phones)]
+    group = await facilitator.put_note_group("Samen", tuple(notes))
+    item = await facilitator.put_agenda_item("Samen oppakken", group_id=group, owner="Team")
+    last = await facilitator.wait_dashboard(lambda d: len(d.agenda) == 1 and len(d.groups) == 1)
+
+    r = aioredis.Redis.from_url(kleur.redis_url, decode_responses=True)
+    await r.flushall()
+    await r.aclose()
+    assert await facilitator.wait_closed(10) == CloseCode.ROOM_LOST
+    response = restore(kleur, code, token, restore_body(TEMPLATE, last))
+    assert response.status_code == 200, response.text
+
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
+    await facilitator.connect()
+    back = await facilitator.wait_dashboard(lambda d: len(d.notes) == 2, timeout=30)
+    assert back.phase is Phase.BRAINSTORM
+    assert [(a.item_id, a.action, a.owner, a.group_id) for a in back.agenda] == [
+        (item, "Samen oppakken", "Team", group)
+    ]
+    assert [(g.group_id, g.title, set(g.note_ids)) for g in back.groups] == [
+        (group, "Samen", set(notes))
+    ]
+    assert {n.note_id for n in back.notes} == set(notes)
+    for client in (facilitator, *phones):
+        await client.close()
