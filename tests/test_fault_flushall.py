@@ -230,3 +230,39 @@ async def test_agenda_groups_and_notes_come_back(kleur: ServerProcess) -> None:
     assert {n.note_id for n in back.notes} == set(notes)
     for client in (facilitator, *phones):
         await client.close()
+
+
+async def test_two_processes_both_close_and_both_take_the_phones_back(
+    kleur_pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Phones on two processes: each notices the loss on its own (one marker),
+    the restore goes through one of them, the phones come back on both."""
+    one, two = kleur_pair
+    room = one.create_room(TEMPLATE)
+    code, token = room["code"], room["facilitator_token"]
+    facilitator = KleurClient(one.ws_url, code, Role.FACILITATOR, token=token)
+    await facilitator.connect()
+    fleet = Phones([one.ws_url, two.ws_url], code)
+    await fleet.join(40)
+    for phone in fleet.clients:
+        phone.auto_reconnect = True
+    await facilitator.set_phase(Phase.RATING)
+    last = await facilitator.wait_dashboard(lambda d: d.participants == 40)
+    await fleet.burst(NORMS[:5], 100, rng=random.Random(7))
+
+    r = aioredis.Redis.from_url(one.redis_url, decode_responses=True)
+    await r.flushall()
+    assert await facilitator.wait_closed(10) == CloseCode.ROOM_LOST
+    # The phones on the other process are closed too (by its own check).
+    deadline = time.monotonic() + 10
+    while any(p.close_code != CloseCode.ROOM_LOST for p in fleet.clients):
+        assert time.monotonic() < deadline, [p.close_code for p in fleet.clients]
+        await asyncio.sleep(0.1)
+    restored = restore(two, code, token, restore_body(TEMPLATE, last))
+    assert restored.status_code == 200, restored.text
+    restored_at = time.monotonic()
+    result = await converge(one.redis_url, code, fleet.clients, since=restored_at, timeout=45)
+    print(f"\nFLUSHALL, two processes, restore: {result.line()} after the restore")
+    assert result.ok, result.line()
+    await fleet.close()
+    await r.aclose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,8 +12,9 @@ import pytest
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.phases import DotVoting, Phase
-from server.restore import RoomSecrets, parse_restore
+from server.restore import RestoreBody, RoomSecrets, parse_restore
 
+ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = frozenset({"participatiescan"})
 
 
@@ -107,3 +111,13 @@ def test_not_an_object() -> None:
 def test_the_marker_round_trips() -> None:
     secrets = RoomSecrets("hash", "join", "disp", "participatiescan")
     assert RoomSecrets.from_json(secrets.to_json()) == secrets
+
+
+def test_the_control_view_sends_every_field_the_restore_takes() -> None:
+    """client/static/dashboard/restore.js keeps the fields RestoreBody names (one list each
+    side: a field added to one and not the other would be dropped or refused)."""
+    source = (ROOT / "client" / "static" / "dashboard" / "restore.js").read_text()
+    found = re.search(r"const KEPT_FIELDS = \[([^\]]*)\]", source)
+    assert found, "KEPT_FIELDS not found in restore.js"
+    kept = set(re.findall(r'"(\w+)"', found.group(1)))
+    assert kept == {f.name for f in dataclasses.fields(RestoreBody)} - {"template"}
