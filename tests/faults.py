@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from websockets.exceptions import ConnectionClosed
 
 from agenda.room_record import DONT_KNOW, norm_key
 from client.kleur_client import CommandRefused, JoinRefused, KleurClient
@@ -158,7 +159,7 @@ class Fleet:
     async def rate_once(self, client: KleurClient, norm: str, value: int | None) -> None:
         """One rating; a failure leaves it in the client's outbox (as a phone would)."""
         with contextlib.suppress(
-            CommandRefused, ConnectionError, TimeoutError, OSError, AssertionError
+            CommandRefused, ConnectionError, ConnectionClosed, TimeoutError, OSError, AssertionError
         ):
             if client.connected:
                 await client.rate(norm, value)

@@ -8,6 +8,7 @@
 //   loadTranslations(lang, onChange?) -> t(key, params)
 //   el(tag, attrs, ...children)  DOM builder; text is always a text node
 //   new Connection({...})     websocket with an outbox, acks and reconnects
+//   answerKey, keepAnswer, planResend   the answers a participant keeps (pure)
 
 export const SUBPROTOCOL = "kleur.v1.json";
 export const LANGUAGES = ["nl", "en"];
@@ -176,6 +177,110 @@ function append(node, children) {
   }
 }
 
+// ------------------------------------------------------------------ kept answers
+
+// Redis can lose what it acknowledged (a FLUSHALL, an evicted key, the last
+// second of an `everysec` append-only file), so a participant keeps, besides
+// its outbox, the last acknowledged command of every answer it gave, and sends
+// again after a welcome whatever the server no longer has (docs/protocol.md
+// section 14).  These functions are pure: tests/js/kleur.test.mjs runs them.
+
+/**
+ * The answer a participant command sets, as a key: one kept command per key,
+ * so the store stays as small as the answers themselves.  null: not an answer.
+ * A note and its withdrawal share a key (the withdrawal is the note's last word).
+ */
+export function answerKey(message) {
+  switch (message.type) {
+    case "rate":
+      return `rate|${message.round ?? 1}|${message.norm_id}|${message.question ?? "current"}`;
+    case "set_org_type":
+      return "org";
+    case "put_note":
+    case "withdraw_note":
+      return `note|${message.note_id}`;
+    case "dot_vote":
+      return `dots|${message.note_id}`;
+    default:
+      return null;
+  }
+}
+
+/** Keep an acknowledged command in `kept` (key -> command) unless a newer one of its answer is kept. */
+export function keepAnswer(kept, command) {
+  const key = answerKey(command);
+  if (key === null) return false;
+  const old = kept.get(key);
+  if (old && old.seq >= command.seq) return false;
+  const plain = { ...command };
+  delete plain.reassert; // kept as first sent; planResend sets the flag on what it sends again
+  kept.set(key, plain);
+  return true;
+}
+
+/** Drop kept answers matching `predicate(command)`; whether any was dropped. */
+export function dropAnswers(kept, predicate) {
+  let changed = false;
+  for (const [key, command] of [...kept]) {
+    if (predicate(command)) {
+      kept.delete(key);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** A rating of an earlier round than `round`: the server refuses it there, and it must never count. */
+export function ofOlderRound(round) {
+  return (command) => command.type === "rate" && (command.round ?? 1) < round;
+}
+
+/**
+ * What to send again after `welcome`: the kept answers whose seq is above
+ * `welcome.max_seq` (the server lost them, or never told us it had them), in
+ * seq order, ratings with `reassert: true` and only those of the welcome's
+ * round.  Returns {now, held}: send `now` at once; `held` are the further
+ * ratings when the phase does not take ratings (only a room that heals takes
+ * them then): they wait until the first one was accepted, because each refusal
+ * counts towards the connection's error limit (section 10) and 40 refused
+ * ratings would get the phone closed for good.  Notes and dots are sent only
+ * in a phase that takes them (`allowedPhases`, the schema's allowed_phases);
+ * dots only while dot voting is open, notes only while it is not.  Nothing
+ * while the device waits to be admitted (Connection.resendAnswers, once it is).
+ */
+export function planResend(kept, welcome, allowedPhases = null) {
+  // A device waiting to be admitted would have each refused (not_admitted): later.
+  if (welcome.admitted === false) return { now: [], held: [] };
+  const maxSeq = Number(welcome.max_seq) || 0;
+  const state = welcome.state || {};
+  const round = state.round ?? 1;
+  const allowed = (type) => !allowedPhases || (allowedPhases[type] || []).includes(state.phase);
+  const due = [...kept.values()]
+    .filter((command) => command.seq > maxSeq)
+    .sort((a, b) => a.seq - b.seq);
+  const now = [];
+  const held = [];
+  let probing = false;
+  for (const command of due) {
+    if (command.type === "rate") {
+      if ((command.round ?? 1) !== round) continue;
+      const message = { ...command, reassert: true };
+      if (allowed("rate")) now.push(message);
+      else if (!probing) {
+        probing = true;
+        now.push(message);
+      } else held.push(message);
+    } else if (command.type === "dot_vote" || command.type === "put_note") {
+      // Dots go only on an open vote, and the wall people vote on takes no new notes.
+      const open = state.voting?.state === "open";
+      if (allowed(command.type) && open === (command.type === "dot_vote")) now.push(command);
+    } else if (allowed(command.type)) {
+      now.push(command);
+    }
+  }
+  return { now, held };
+}
+
 // ------------------------------------------------------------------ connection
 
 const BACKOFF_FIRST_MS = 500;
@@ -183,6 +288,17 @@ const BACKOFF_MAX_MS = 10000;
 const WELCOME_TIMEOUT_MS = 15000;
 /** A phone asleep this long may hold a dead socket: reconnect when it wakes. */
 const STALE_AFTER_HIDDEN_MS = 15000;
+
+/** How long a phone told "room rebuilt" (4503) waits: at once, spread over a moment so a hall does not rejoin in one instant. */
+const REBUILT_SPREAD_MS = 100;
+/** A second 4503 this soon after the first takes the back-off: a room that keeps being rebuilt is not hammered. */
+const REBUILT_AGAIN_MS = 10000;
+
+/** The schema's name of a close code ("room_rebuilt"), or null. */
+function closeName(schema, code) {
+  const entry = Object.entries(schema?.close_codes || {}).find(([, c]) => c.code === code);
+  return entry ? entry[0] : null;
+}
 
 function shouldReconnect(schema, code) {
   const entry = schema
@@ -196,13 +312,17 @@ function shouldReconnect(schema, code) {
 
 /**
  * One websocket to /ws with an outbox.  Participants keep their token, last
- * seq and outbox in localStorage (`kleur.{room}.token|seq|outbox`), so a
- * reload or a phone lock loses nothing; the facilitator keeps its token in
- * sessionStorage (`kleur.{room}.token`) and the rest in memory.
+ * seq, outbox and acknowledged answers in localStorage
+ * (`kleur.{room}.token|seq|outbox|answers`), so a reload or a phone lock
+ * loses nothing; the facilitator keeps its token in sessionStorage
+ * (`kleur.{room}.token`) and the rest in memory.
  *
- * onWelcome(welcome) is called before the outbox is resent; onMessage(msg,
- * command) gets every other message (for ack/error, `command` is the outbox
- * entry it answers, if known); onStatus(status, closeCode).
+ * After every welcome a participant sends again the kept answers the server
+ * reports it does not have (planResend), then the outbox.  onWelcome(welcome)
+ * is called before either; onMessage(msg, command) gets every other message
+ * (for an ack, `command` is the outbox entry or re-sent answer it answers; for
+ * an error the outbox entry, never a re-sent answer: a refused re-assert is
+ * dropped without a word); onStatus(status, closeCode).
  */
 export class Connection {
   constructor({ room, role, token = null, joinToken = null, onWelcome, onMessage, onStatus }) {
@@ -224,6 +344,11 @@ export class Connection {
     if (token) storageSet(this._tokenStorage, this._tokenKey, token);
     this._lastSeq = 0;
     this._outbox = new Map(); // seq -> message
+    this._kept = new Map(); // answerKey -> the last acknowledged command of that answer
+    this._resending = new Map(); // seq -> a kept answer sent again, not yet answered
+    this._held = []; // kept ratings waiting for the first re-sent rating's answer
+    this._lastWelcome = null;
+    this._rebuiltAt = null; // when the last 4503 came (Date.now())
     if (this._persist) this._loadPersisted();
     this._pending = new Map(); // seq -> {resolve, reject}
     this._status = "connecting";
@@ -262,6 +387,36 @@ export class Connection {
   /** Commands not yet acknowledged, in seq order (copies). */
   get outbox() {
     return [...this._outbox.keys()].sort((a, b) => a - b).map((seq) => ({ ...this._outbox.get(seq) }));
+  }
+
+  /** The acknowledged answers kept on this device (copies, seq order). */
+  get answers() {
+    return [...this._kept.values()].sort((a, b) => a.seq - b.seq).map((command) => ({ ...command }));
+  }
+
+  /** Kept answers being sent again after a welcome, not yet answered (copies, seq order). */
+  get reasserting() {
+    return [...this._resending.values(), ...this._held]
+      .sort((a, b) => a.seq - b.seq)
+      .map((command) => ({ ...command }));
+  }
+
+  /**
+   * Send the kept answers the last welcome lacked once more, planned against
+   * the room's `state` now: for a device the facilitator just admitted (while
+   * it waited, nothing was sent).
+   */
+  resendAnswers(state) {
+    if (!this._joined || !this._lastWelcome) return;
+    this._planResend({ ...this._lastWelcome, state, admitted: true });
+    this._writeResending();
+  }
+
+  /** Stop keeping answers matching `predicate(command)` (e.g. ratings of an old round). */
+  forgetAnswers(predicate) {
+    for (const [seq, command] of [...this._resending]) if (predicate(command)) this._resending.delete(seq);
+    this._held = this._held.filter((command) => !predicate(command));
+    this._changeKept((kept) => dropAnswers(kept, predicate));
   }
 
   /** Drop unacknowledged commands matching `predicate(message)` (e.g. from an old round). */
@@ -326,6 +481,9 @@ export class Connection {
 
   _loadPersisted() {
     this._lastSeq = Number(storageGet(window.localStorage, `${this._prefix}seq`)) || 0;
+    this._kept = this._readKept();
+    // Never reuse a seq: a re-sent answer keeps its own, so a new command needs a higher one.
+    for (const command of this._kept.values()) this._lastSeq = Math.max(this._lastSeq, command.seq);
     try {
       const saved = JSON.parse(storageGet(window.localStorage, `${this._prefix}outbox`) || "[]");
       for (const message of Array.isArray(saved) ? saved : []) {
@@ -337,6 +495,33 @@ export class Connection {
     } catch {
       // A damaged outbox is dropped rather than blocking the page.
     }
+  }
+
+  /** The kept answers as stored (another tab of the room may have added some). */
+  _readKept() {
+    const kept = new Map();
+    try {
+      const saved = JSON.parse(storageGet(window.localStorage, `${this._prefix}answers`) || "[]");
+      for (const command of Array.isArray(saved) ? saved : []) {
+        if (command && typeof command.type === "string" && Number.isInteger(command.seq)) {
+          keepAnswer(kept, command);
+        }
+      }
+    } catch {
+      // A damaged store is dropped: the server still has what it acknowledged.
+    }
+    return kept;
+  }
+
+  /** Change the kept answers with `change(kept)` (true when it changed them) and store them. */
+  _changeKept(change) {
+    if (!this._persist) return;
+    // Read again first: two tabs of one room keep one store, last change wins per answer.
+    const kept = this._readKept();
+    for (const command of this._kept.values()) keepAnswer(kept, command);
+    this._kept = kept;
+    if (!change(kept)) return;
+    storageSet(window.localStorage, `${this._prefix}answers`, kept.size ? JSON.stringify(this.answers) : null);
   }
 
   _saveOutbox() {
@@ -426,7 +611,19 @@ export class Connection {
 
   _closed(code) {
     if (this._stopped) return;
-    if (shouldReconnect(this._schema, code)) {
+    const rebuilt = closeName(this._schema, code) === "room_rebuilt";
+    const again = rebuilt && this._rebuiltAt !== null && Date.now() - this._rebuiltAt < REBUILT_AGAIN_MS;
+    if (rebuilt) this._rebuiltAt = Date.now();
+    if (rebuilt && !again) {
+      // The room was rebuilt and waits for our answers: back at once, no back-off.
+      this._attempt = 0;
+      this._setStatus("connecting", code); // no offline banner for a moment's rejoin
+      clearTimeout(this._reconnectTimer);
+      this._reconnectTimer = setTimeout(() => {
+        this._reconnectTimer = null;
+        this._open();
+      }, Math.random() * REBUILT_SPREAD_MS);
+    } else if (shouldReconnect(this._schema, code)) {
       this._setStatus("offline", code);
       this._scheduleReconnect();
     } else {
@@ -502,12 +699,84 @@ export class Connection {
     for (const message of this.outbox) this._write(message);
   }
 
+  /**
+   * Choose the kept answers the welcome says the server lacks (planResend).
+   * Before onWelcome, so the page already shows them while they travel.
+   */
+  _planResend(welcome) {
+    this._lastWelcome = welcome;
+    this._resending.clear();
+    this._held = [];
+    if (!this._persist) return;
+    // A rating of an earlier round must never count in this one (nor be kept for it).
+    this._changeKept((kept) => dropAnswers(kept, ofOlderRound(welcome.state?.round ?? 1)));
+    const { now, held } = planResend(this._kept, welcome, this._schema?.allowed_phases);
+    this._held = held;
+    for (const message of now) this._resending.set(message.seq, message);
+  }
+
+  _writeResending() {
+    for (const message of [...this._resending.values()].sort((a, b) => a.seq - b.seq)) this._write(message);
+  }
+
+  /** The answer to a re-sent kept answer: true when `message` was one. */
+  _resendAnswered(message) {
+    const command = this._resending.get(message.seq);
+    if (!command) return false;
+    if (message.type === "ack") {
+      this._resending.delete(message.seq);
+      this._sendHeld();
+      this._deliver(message, command); // the page counts it as stored again
+      return true;
+    }
+    if (this._schema?.errors?.[message.code]?.retry) {
+      this._retryAfter(message.code); // kept in _resending: sent again with the outbox
+      return true;
+    }
+    this._resending.delete(message.seq);
+    if (message.code === "not_admitted") {
+      // Not refused for good: it goes again once the facilitator lets the device in.
+      this._deliver(message, undefined);
+      return true;
+    }
+    // Refused for good (the phase moved on, the note is gone): stop keeping it, silently.
+    const dropped = [command];
+    if (command.type === "rate" && this._held.length) {
+      // The first re-sent rating was the probe: the others would be refused alike.
+      dropped.push(...this._held);
+      this._held = [];
+    }
+    const seqs = new Set(dropped.map((c) => c.seq));
+    this._changeKept((kept) => dropAnswers(kept, (c) => seqs.has(c.seq)));
+    this._deliver(message, undefined);
+    return true;
+  }
+
+  /** The held ratings go once the probe (the one re-sent rating) was accepted. */
+  _sendHeld() {
+    if (!this._held.length || [...this._resending.values()].some((c) => c.type === "rate")) return;
+    for (const message of this._held) {
+      this._resending.set(message.seq, message);
+      this._write(message);
+    }
+    this._held = [];
+  }
+
+  /** A retryable error: send again later, except `room_lost`, which waits for the next welcome. */
+  _retryAfter(code) {
+    // Resending into a lost room only collects errors, and 30 of them close the connection for good.
+    if (code === "room_lost" || !this._joined) return;
+    this._retryLater();
+  }
+
   _retryLater() {
     if (this._retryTimer || this._stopped) return;
     const delay = 1000 + Math.random() * 1000;
     this._retryTimer = setTimeout(() => {
       this._retryTimer = null;
-      if (this._joined) this._resendOutbox();
+      if (!this._joined) return;
+      this._writeResending();
+      this._resendOutbox();
     }, delay);
   }
 
@@ -517,15 +786,18 @@ export class Connection {
         this._welcome(message);
         return;
       case "ack": {
+        if (this._resendAnswered(message)) return;
         const command = this._outbox.get(message.seq);
         this._outbox.delete(message.seq);
         this._saveOutbox();
+        if (command) this._changeKept((kept) => keepAnswer(kept, command));
         this._pending.get(message.seq)?.resolve(message);
         this._pending.delete(message.seq);
         this._deliver(message, command);
         return;
       }
       case "error": {
+        if (message.seq != null && this._resendAnswered(message)) return;
         const command = message.seq === null ? undefined : this._outbox.get(message.seq);
         const retry = Boolean(this._schema?.errors?.[message.code]?.retry);
         if (message.seq !== null && message.seq !== undefined) {
@@ -536,7 +808,7 @@ export class Connection {
           this._pending.get(message.seq)?.reject(message);
           this._pending.delete(message.seq);
         }
-        if (retry && this._joined) this._retryLater();
+        if (retry) this._retryAfter(message.code);
         this._deliver(message, command);
         return;
       }
@@ -556,12 +828,16 @@ export class Connection {
     }
     this._lastSeq = Math.max(this._lastSeq, Number(welcome.max_seq) || 0);
     if (this._persist) storageSet(window.localStorage, `${this._prefix}seq`, String(this._lastSeq));
+    this._planResend(welcome);
     this._setStatus("online");
     try {
       this.onWelcome(welcome);
     } catch (error) {
       console.error(error);
     }
+    // What the server lost first, then what it never had: each with its own seq.
+    // (onWelcome may have forgotten some: only what is still chosen goes.)
+    this._writeResending();
     this._resendOutbox();
   }
 

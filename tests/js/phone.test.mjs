@@ -140,6 +140,26 @@ test("the view lays the outbox over the confirmed state, marked pending", () => 
   assert.equal(view(state({ conn: null })).org, null, "before the connection exists");
 });
 
+test("the view shows the answers being sent again after a welcome that lacked them", () => {
+  // The server came back older (everysec crash, a rebuilt room): its welcome
+  // lacks n2 and the note, the phone sends them again, and shows them meanwhile.
+  const s = state({
+    outbox: [{ type: "rate", norm_id: "n3", value: 1, seq: 12, question: "current" }],
+  });
+  s.conn.reasserting = [
+    { type: "rate", norm_id: "n2", value: 4, seq: 10, round: 1, question: "current", reassert: true },
+    { type: "put_note", note_id: "a", text: "Idee", norm_id: null, seq: 11 },
+    { type: "rate", norm_id: "n3", value: 6, seq: 9, round: 1, question: "current", reassert: true },
+  ];
+  s.confirmed.ratings.set("n1", { value: 8, seq: 1 });
+  const v = view(s);
+  assert.deepEqual(v.ratings.get("n1"), { value: 8, seq: 1, pending: false });
+  assert.deepEqual(v.ratings.get("n2"), { value: 4, seq: 10, pending: false }, "given before: not waiting");
+  assert.deepEqual(v.ratings.get("n3"), { value: 1, seq: 12, pending: true }, "the outbox's newer one wins");
+  assert.deepEqual(v.notes.get("a"), { text: "Idee", norm_id: null, hidden: false, seq: 11, pending: false });
+  assert.equal(firstOpenNorm(s), 3, "nothing to answer again");
+});
+
 test("a norm is complete when every question the template asks is answered", () => {
   const s = state({ outbox: [{ type: "rate", norm_id: "n2", value: null, seq: 1, question: "current" }] });
   s.confirmed.ratings.set("n1", { value: 7, seq: 1 });

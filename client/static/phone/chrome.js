@@ -64,18 +64,21 @@ export function renderBanner() {
     app.status === "connecting" &&
     app.everOnline &&
     (app.bannerShown || Date.now() - app.connectingSince >= BANNER_DELAY_MS);
-  const lost = app.status === "offline" || reconnecting;
+  const lost = app.status === "offline" || reconnecting || app.roomLost;
   app.bannerShown = lost && !app.fatal;
   const existing = slot.firstElementChild;
   if (!lost || app.fatal) {
     if (existing) slot.replaceChildren();
     return;
   }
-  const text = t("phone.offline");
+  // A room being restored is no fault of the phone's: a calm note, not a warning.
+  // (The slot is role="status": read out politely, once per change.)
+  const [kind, text] = app.roomLost
+    ? ["banner-healing", t("phone.healing")]
+    : ["banner-offline", t("phone.offline")];
   if (existing && existing.textContent === text) return;
-  slot.replaceChildren(
-    el("p", { class: "banner banner-offline", "data-testid": "offline-banner" }, text),
-  );
+  const testid = app.roomLost ? "healing-banner" : "offline-banner";
+  slot.replaceChildren(el("p", { class: `banner ${kind}`, "data-testid": testid }, text));
 }
 
 export function renderNotice() {

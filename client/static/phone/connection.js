@@ -2,6 +2,7 @@
 // commands the phone sends.  Each event updates the state in state.js and
 // asks page.js to draw again.
 
+import { ofOlderRound } from "../kleur.js";
 import { BANNER_DELAY_MS, announce, renderBanner, serverNow, setNotice } from "./chrome.js";
 import { render } from "./page.js";
 import {
@@ -21,6 +22,9 @@ export function onStatus(status, closeCode) {
   app.status = status;
   app.closeCode = closeCode;
   if (status === "online") app.everOnline = true;
+  // Lost until a welcome says the room is back; the connection keeps trying meanwhile.
+  if (closeCode !== null && closeCodeName(app.schema, closeCode) === "room_lost") app.roomLost = true;
+  if (status === "online" || status === "closed") app.roomLost = false;
   if (status === "connecting") {
     app.connectingSince = Date.now();
     setTimeout(renderBanner, BANNER_DELAY_MS + 50);
@@ -111,18 +115,26 @@ function roomState(state, { fromWelcome = false } = {}) {
   const admission = app.admission;
   if (admission && !admission.admitted && !(state.waiting || []).includes(admission.code)) {
     admission.admitted = true;
-    if (!fromWelcome) setNotice("phone.waiting.admitted", {}, "ok");
+    if (!fromWelcome) {
+      setNotice("phone.waiting.admitted", {}, "ok");
+      // A device let in again after its room was restored: now its answers can go.
+      app.conn.resendAnswers(state);
+    }
   }
   const newRound = Boolean(before) && before.round !== state.round;
   if (newRound && !fromWelcome) {
     app.confirmed.ratings.clear();
     app.confirmed.seconds.clear();
     app.conn.forget((message) => message.type === "rate");
+    // Nor sent again after a later welcome: kept ratings of the old round go too.
+    app.conn.forgetAnswers(ofOlderRound(state.round));
     storage("round", String(state.round));
   }
   if (state.phase === "rating" && (before?.phase !== "rating" || newRound || app.index === null)) {
     app.index = app.norms.length ? firstOpenNorm(app) : null;
   }
+  // A closed room takes no answer any more: the device need not keep them.
+  if (state.phase === "closed") app.conn.forgetAnswers(() => true);
   if (state.phase === "lobby" && !app.sawLobby) {
     app.sawLobby = true;
     storage("saw_lobby", "1");

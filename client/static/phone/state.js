@@ -14,6 +14,9 @@ export const app = {
   conn: null,
   status: "connecting",
   closeCode: null,
+  // The room is gone from the server and waits to be restored (close 4504):
+  // a calm banner until the next welcome; the answers stay on the phone.
+  roomLost: false,
   everOnline: false,
   connectingSince: 0,
   bannerShown: false,
@@ -139,7 +142,10 @@ export function confirm(c, command) {
   }
 }
 
-/** The confirmed state with the outbox laid over it, in seq order. */
+/**
+ * The confirmed state with the kept answers being sent again (after a welcome
+ * that lacked them) and the outbox laid over it, in seq order.
+ */
 export function view(s) {
   const c = s.confirmed;
   const ratings = new Map([...c.ratings].map(([id, r]) => [id, { ...r, pending: false }]));
@@ -148,18 +154,21 @@ export function view(s) {
   const dots = new Map([...c.dots].map(([id, d]) => [id, d.dots]));
   let org = c.org;
   let orgPending = false;
-  for (const message of s.conn ? s.conn.outbox : []) {
+  // Re-sent answers were acknowledged once: shown as given, not as waiting.
+  const reasserting = (s.conn?.reasserting || []).map((message) => ({ message, pending: false }));
+  const outbox = (s.conn ? s.conn.outbox : []).map((message) => ({ message, pending: true }));
+  for (const { message, pending } of [...reasserting, ...outbox]) {
     switch (message.type) {
       case "rate":
         (isSecond(message) ? seconds : ratings).set(message.norm_id, {
           value: message.value,
           seq: message.seq,
-          pending: true,
+          pending,
         });
         break;
       case "set_org_type":
         org = message.org_type;
-        orgPending = true;
+        orgPending = pending;
         break;
       case "put_note": {
         const old = notes.get(message.note_id);
@@ -168,7 +177,7 @@ export function view(s) {
           norm_id: message.norm_id,
           hidden: old ? old.hidden : false,
           seq: message.seq,
-          pending: true,
+          pending,
         });
         break;
       }
