@@ -247,7 +247,9 @@ async def test_two_processes_both_close_and_both_take_the_phones_back(
     for phone in fleet.clients:
         phone.auto_reconnect = True
     await facilitator.set_phase(Phase.RATING)
-    last = await facilitator.wait_dashboard(lambda d: d.participants == 40)
+    last = await facilitator.wait_dashboard(
+        lambda d: d.participants == 40 and d.phase is Phase.RATING
+    )
     await fleet.burst(NORMS[:5], 100, rng=random.Random(7))
 
     r = aioredis.Redis.from_url(one.redis_url, decode_responses=True)
