@@ -151,6 +151,8 @@ def _index_cell(
     index: dict[tuple[int, str], dict[int | None, int]], key: str, count: str | None
 ) -> None:
     """One tally field (``round|norm key|value`` -> count) into the parsed tally."""
+    if "|" not in key:
+        return  # the marker field (``_``) that tells "empty" from "missing"
     round_text, norm, value = key.split("|")
     cell = index.setdefault((int(round_text), norm), {})
     if count is None or count == "0":

@@ -41,6 +41,9 @@ log = logging.getLogger("kleur")
 #: reading) is dropped, so that the shutdown never waits on a client.
 SHUTDOWN_CLOSE_SECONDS = 3.0
 
+#: How often each process checks that the rooms it serves still exist in Redis.
+LOST_CHECK_SECONDS = 3.0
+
 
 def load_templates(template_dir: str | Path | None) -> dict[str, Template]:
     """The shipped templates plus the operator's own ``*.toml`` in ``template_dir``, by id.
@@ -198,6 +201,10 @@ def create_app(settings: Settings) -> Starlette:
             asyncio.create_task(hub.run(), name="hub"),
             asyncio.create_task(hub.watch_load(), name="hub-load"),
             asyncio.create_task(stream.run(), name="room-stream"),
+            # Rooms Redis lost (FLUSHALL, an empty replica) are marked and closed with 4504.
+            asyncio.create_task(
+                hub.watch_lost(LOST_CHECK_SECONDS, settings.lost_room_seconds), name="hub-lost"
+            ),
         ]
         try:
             yield
@@ -220,6 +227,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/rooms/{code}/control-qr.svg", routes.control_qr),
             Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
             Route("/api/rooms/{code}/agenda.pdf", routes.participant_agenda_pdf),
+            Route("/api/rooms/{code}/restore", routes.restore_room, methods=["POST"]),
             Route("/api/protocol", pages.protocol_json),
             Route("/healthz", routes.healthz),
             Route("/metrics", routes.metrics),

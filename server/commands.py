@@ -57,11 +57,26 @@ PHASE_CAS_ATTEMPTS = 3
 async def execute(services: Services, who: Identity, message: ClientMessage) -> Ack:
     check_command(message, who.role, who.template)
     assert isinstance(message, Command)
-    stored = await _store(services, who, message)
+    try:
+        stored = await _store(services, who, message)
+    except ProtocolError as error:
+        if error.code is ErrorCode.ROOM_NOT_FOUND:
+            raise _room_lost(services, who) from error
+        raise
     if stored.change is not None:
         # This process's screens at once; the others hear it on the room's stream.
         services.hub.apply(who.room, stored.change)
     return Ack(message.seq, duplicate=stored.outcome is Outcome.DUPLICATE)
+
+
+def _room_lost(services: Services, who: Identity) -> ProtocolError:
+    """A joined connection's room is gone from Redis: it is lost, not a guess.
+    The hub marks it and closes its connections with 4504; the command is kept
+    by its client (``room_lost`` is retryable) and sent again once restored."""
+    services.hub.notice_lost(who.room, services.settings.lost_room_seconds)
+    return ProtocolError(
+        ErrorCode.ROOM_LOST, "the room was lost from storage; it is being restored"
+    )
 
 
 async def _store(services: Services, who: Identity, message: Command) -> Stored:

@@ -28,8 +28,10 @@ from server.connection import Connection, Identity
 from server.keys import issued_here, participant_id, participant_token, token_hash
 from server.metrics import METRICS
 from server.ratelimit import SlidingCounter
+from server.restore import RoomSecrets
 from server.services import Services
 from server.snapshots import now_ms
+from server.store import RoomMeta
 
 log = logging.getLogger("kleur.ws")
 
@@ -38,6 +40,7 @@ _JOIN_CLOSE = {
     ErrorCode.ROOM_NOT_FOUND: CloseCode.ROOM_NOT_FOUND,
     ErrorCode.ROOM_FULL: CloseCode.ROOM_FULL,
     ErrorCode.STORE_UNAVAILABLE: CloseCode.STORE_UNAVAILABLE,
+    ErrorCode.ROOM_LOST: CloseCode.ROOM_LOST,
 }
 #: Join refusals that count as a guess (room codes, tokens).  All of them get
 #: one and the same answer (``NOT_OPEN``): a guesser must not learn that a code
@@ -104,7 +107,7 @@ async def _holds_credential(services: Services, join: Join) -> bool:
         return False  # nothing to check: no Redis read for a bare guess
     meta = await services.store.room_meta(join.room)
     if meta is None:
-        return False
+        return await _holds_lost_credential(services, join)
     if join.role is Role.FACILITATOR:
         assert join.token is not None  # Join checks this
         return hmac.compare_digest(token_hash(join.token), meta.facilitator_hash)
@@ -121,6 +124,39 @@ async def _holds_credential(services: Services, join: Join) -> bool:
     )
 
 
+async def _holds_lost_credential(services: Services, join: Join) -> bool:
+    """``_holds_credential`` for a lost room, against its marker: a phone of
+    the room proves it by a token the room issued."""
+    lost = await services.store.lost_marker(join.room)
+    if lost is None:
+        return False
+    if join.role is Role.FACILITATOR:
+        assert join.token is not None  # Join checks this
+        return hmac.compare_digest(token_hash(join.token), lost.facilitator_hash)
+    if join.role is Role.PRESENTER:
+        assert join.token is not None  # Join checks this
+        return bool(lost.display_token) and hmac.compare_digest(
+            join.token.encode(), lost.display_token.encode()
+        )
+    if join.join_token is not None and hmac.compare_digest(
+        join.join_token.encode(), lost.join_token.encode()
+    ):
+        return True
+    return join.token is not None and issued_here(join.room, lost.facilitator_hash, join.token)
+
+
+async def _lost(services: Services, code: str) -> bool:
+    """Whether a room that is not there is marked lost (so a join to it is no guess)."""
+    try:
+        return await services.store.lost_marker(code) is not None
+    except ProtocolError:
+        return False  # Redis unreachable: it answered nothing, so nothing is known
+
+
+def _secrets(meta: RoomMeta) -> RoomSecrets:
+    return RoomSecrets(meta.facilitator_hash, meta.join_token, meta.display_token, meta.template_id)
+
+
 async def _join(services: Services, connection: Connection) -> bool:
     key = client_key(connection.websocket)
     try:
@@ -132,6 +168,7 @@ async def _join(services: Services, connection: Connection) -> bool:
         return False
     if frame is None:
         return False
+    message = None
     try:
         message = connection.codec.decode_client(frame)
         if not isinstance(message, Join):
@@ -146,12 +183,20 @@ async def _join(services: Services, connection: Connection) -> bool:
             )
             return False
         if message.role is Role.FACILITATOR:
-            welcome = await _join_facilitator(services, connection, message)
+            welcome, meta = await _join_facilitator(services, connection, message)
         elif message.role is Role.PRESENTER:
-            welcome = await _join_presenter(services, connection, message)
+            welcome, meta = await _join_presenter(services, connection, message)
         else:
-            welcome = await _join_participant(services, connection, message)
+            welcome, meta = await _join_participant(services, connection, message)
     except ProtocolError as error:
+        if (
+            error.code is ErrorCode.ROOM_NOT_FOUND
+            and isinstance(message, Join)
+            and await _lost(services, message.room)
+        ):
+            # Lost, not unknown: its people come back and must not be taken
+            # for guessers (one NAT, one hall); they wait for the restore.
+            error = ProtocolError(ErrorCode.ROOM_LOST, "this room was lost; it is being restored")
         METRICS.joins[error.code.value] += 1
         if error.code in _GUESSES:
             services.failed_joins.add(key)
@@ -162,12 +207,15 @@ async def _join(services: Services, connection: Connection) -> bool:
     connection.send(welcome)
     METRICS.joins["ok"] += 1
     services.hub.add(connection)
+    services.hub.remember_secrets(message.room, _secrets(meta))
     if message.role in (Role.FACILITATOR, Role.PRESENTER):
         services.hub.send_dashboard_now(connection)
     return True
 
 
-async def _join_facilitator(services: Services, connection: Connection, join: Join) -> Welcome:
+async def _join_facilitator(
+    services: Services, connection: Connection, join: Join
+) -> tuple[Welcome, RoomMeta]:
     meta = await services.store.room_meta(join.room)
     assert join.token is not None  # Join checks this
     if meta is None:
@@ -190,10 +238,12 @@ async def _join_facilitator(services: Services, connection: Connection, join: Jo
         max_seq=meta.facilitator_seqs.get(device, 0),
         server_time=now_ms(),
         state=await _room_state(services, join.room, template),
-    )
+    ), meta
 
 
-async def _join_presenter(services: Services, connection: Connection, join: Join) -> Welcome:
+async def _join_presenter(
+    services: Services, connection: Connection, join: Join
+) -> tuple[Welcome, RoomMeta]:
     """The projector: read-only, with the display token from the presenter link."""
     meta = await services.store.room_meta(join.room)
     assert join.token is not None  # Join checks this
@@ -216,7 +266,7 @@ async def _join_presenter(services: Services, connection: Connection, join: Join
         max_seq=0,
         server_time=now_ms(),
         state=await _room_state(services, join.room, template),
-    )
+    ), meta
 
 
 async def _room_state(
@@ -230,7 +280,9 @@ async def _room_state(
     return views.room_state(data, template)
 
 
-async def _join_participant(services: Services, connection: Connection, join: Join) -> Welcome:
+async def _join_participant(
+    services: Services, connection: Connection, join: Join
+) -> tuple[Welcome, RoomMeta]:
     meta = await services.store.room_meta(join.room)
     if meta is None:
         raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "this room does not exist")
@@ -241,7 +293,11 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
     if meta.phase is Phase.CLOSED and issued_here(join.room, meta.facilitator_hash, token):
         # A closed room keeps no participants; a device it let in may come back.
         join_token = meta.join_token
-    joined = await services.store.join_participant(join.room, pid, join_token, template)
+    # A phone of a restored room comes back as one of its people (join.lua).
+    issued = join.token is not None and issued_here(join.room, meta.facilitator_hash, token)
+    joined = await services.store.join_participant(
+        join.room, pid, join_token, template, issued=issued
+    )
     connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
     if joined.change is not None:  # a new participant: the count moved
         services.hub.apply(join.room, joined.change)
@@ -261,7 +317,7 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
         admitted=joined.admitted,
         device_code=joined.device_code,
         org_type_fixed=rounds_started(joined.phase),
-    )
+    ), meta
 
 
 def _sender_key(identity: Identity) -> str:
@@ -298,7 +354,7 @@ async def _serve(services: Services, connection: Connection) -> None:
             # A command that failed validation: the decoder read its seq from the raw map.
             connection.send(Error(error.code, error.detail, error.seq if seq is None else seq))
             METRICS.commands[("refused", error.code.value)] += 1
-            if error.code is ErrorCode.STORE_UNAVAILABLE:
+            if error.code in (ErrorCode.STORE_UNAVAILABLE, ErrorCode.ROOM_LOST):
                 continue  # not the client's fault; it keeps the command and retries
             errors.add("")
             if errors.exceeded(""):

@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from agenda.room_record import StreamError, StreamMessage, split_header
 from agenda.templates import Template
 from agenda.views import RoomData
+from protocol.close_codes import CloseCode
 from protocol.codec import Codec
 from protocol.errors import ProtocolError
 from protocol.messages import ServerMessage
-from protocol.phases import Role
+from protocol.phases import Phase, Role
 from server.connection import Connection
 from server.metrics import METRICS
 from server.mirror import RoomMirror, Verdict
+from server.restore import RoomSecrets
 from server.snapshots import RoomViews
 from server.store import RoomStore
 from server.stream import RoomStream
@@ -50,6 +52,8 @@ class LocalRoom:
     presenter_version: int = -1
     #: A full read of the room is on its way.
     reading: bool = False
+    #: The room's secrets from a join, to mark it lost (``Hub.room_lost``).
+    secrets: RoomSecrets | None = None
 
     @property
     def empty(self) -> bool:
@@ -118,6 +122,8 @@ class Hub:
         self._dirty: set[str] = set()
         self._wakeup = asyncio.Event()
         self._reads: set[asyncio.Task[None]] = set()
+        #: Rooms a ``room_lost`` task runs for (``notice_lost``).
+        self._losing: set[str] = set()
 
     # -- membership --------------------------------------------------------
     def add(self, connection: Connection) -> None:
@@ -335,3 +341,61 @@ class Hub:
             room.dashboard_version = -1
         room.last_refresh = float("-inf")
         self.mark_dirty(identity.room)
+
+    # -- lost rooms (docs/protocol.md section 14) -----------------------------
+    def remember_secrets(self, code: str, secrets: RoomSecrets) -> None:
+        """Keep the room's secrets (from a join's read of its meta) for ``room_lost``."""
+        room = self.rooms.get(code)
+        if room is not None:
+            room.secrets = secrets
+
+    def notice_lost(self, code: str, marker_seconds: int) -> None:
+        """A command of this room was answered "no such room": mark it lost and
+        close its connections, in a task of its own (the command's error goes
+        out first), once per room."""
+        room = self.rooms.get(code)
+        if room is None or code in self._losing:
+            return
+        self._losing.add(code)
+        task = asyncio.create_task(self.room_lost(code, marker_seconds), name=f"lost-{code}")
+        self._reads.add(task)
+        task.add_done_callback(self._reads.discard)
+        task.add_done_callback(lambda _: self._losing.discard(code))
+
+    async def room_lost(self, code: str, marker_seconds: int) -> None:
+        """The room is gone from Redis: leave a marker with its secrets (so that
+        its facilitator can restore it and its phones are not taken for
+        guessers), then close its connections here with 4504."""
+        room = self.rooms.get(code)
+        if room is None:
+            return
+        if room.secrets is not None:
+            try:
+                if not await self.store.mark_lost(code, room.secrets, marker_seconds):
+                    return  # restored meanwhile: nothing to close
+            except ProtocolError:
+                # Redis went away meanwhile: the room is not known to be lost.
+                log.warning("lost marker not written", extra={"room": code})
+                return
+        log.warning("room lost from Redis; closing its connections", extra={"room": code})
+        for connection in room.everyone:
+            connection.close(CloseCode.ROOM_LOST, "the room was lost from storage; it is restored")
+
+    async def watch_lost(self, every_seconds: float, marker_seconds: int) -> None:
+        """Every few seconds, one pipelined EXISTS per served room: an idle room
+        that Redis lost (FLUSHALL, a failover to an empty replica) is noticed
+        too, not only one whose command hits the hole."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            codes = [code for code, room in self.rooms.items() if not _closed(room)]
+            try:
+                missing = await self.store.rooms_missing(codes)
+            except ProtocolError:
+                continue  # Redis unreachable: nothing is known to be lost
+            for code in missing:
+                await self.room_lost(code, marker_seconds)
+
+
+def _closed(room: LocalRoom) -> bool:
+    """A closed room that expires is gone by design, not lost."""
+    return room.mirror.live and room.mirror.data().phase is Phase.CLOSED

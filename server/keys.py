@@ -144,6 +144,14 @@ class RoomKeys:
         the ballots that closing deletes."""
         return self._key("analysis")
 
+    @property
+    def lost(self) -> str:
+        """The marker of a room that disappeared from Redis (a string of JSON:
+        its facilitator token's hash, join and display tokens and template), so
+        that its facilitator can restore it and its phones are not taken for
+        guessers.  Not in ``fixed``: it outlives the room it marks."""
+        return self._key("lost")
+
     def mine(self, pid: str) -> str:
         return self._key(f"mine:{pid}")
 

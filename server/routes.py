@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import hmac
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -30,11 +31,15 @@ from protocol.messages import (
 )
 from protocol.phases import Phase
 from protocol.wire import invalid
-from server.keys import issued_here, participant_id, token_hash
+from server.keys import issued_here, new_token, participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.request_body import BodyRefused, read_json
+from server.restore import RoomSecrets, parse_restore
 from server.services import Services
+
+#: What a facilitator token may hold (new_token's alphabet: URL-safe base64).
+_URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 #: A session's date defaults to today here (where the sessions are held), not
 #: in the server's time zone: a room made at 00:30 belongs to that day.
@@ -128,6 +133,83 @@ async def create_room(request: Request) -> Response:
             "display_url": f"{base}/p/{room.code}#{room.display_token}",
         },
         status_code=201,
+    )
+
+
+async def restore_room(request: Request) -> Response:
+    """``POST /api/rooms/{code}/restore``: a lost room back from its control
+    view's last snapshot (docs/protocol.md section 13).
+
+    Only while the room is absent.  With a lost marker the Bearer token must
+    be the room's facilitator token, and the join and display tokens come back
+    from the marker (the QR code and the projector's link keep working).
+    Without one (no process noticed the loss, or the marker expired) nothing
+    can prove whose room it was: the caller's token becomes the room's
+    facilitator token, the room gets new join and display tokens, and the
+    restore counts against ``rooms_per_hour_per_client`` like a new room.
+    Phones come back either way: their tokens are checked against the
+    facilitator token's hash (``server.keys.issued_here``).
+    """
+    services = _services(request)
+    code = normalize_room_code(request.path_params["code"])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    client = request.client.host if request.client else "unknown"
+    try:
+        check_room_code(code)
+    except ProtocolError as error:
+        return _error(404, error.code, error.detail)
+    low, high = limits.TOKEN_MIN_CHARS, limits.TOKEN_MAX_CHARS
+    if (
+        scheme.lower() != "bearer"
+        or not low <= len(token) <= high
+        or not _URL_SAFE.fullmatch(token)
+    ):
+        return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
+    try:
+        body = await read_json(
+            request,
+            max_bytes=services.settings.max_body_bytes,
+            max_depth=services.settings.max_json_depth,
+        )
+        snapshot = parse_restore(body, frozenset(services.templates))
+    except BodyRefused as refused:
+        return _error(refused.status, refused.code, refused.detail)
+    except ProtocolError as error:
+        return _error(400, error.code, error.detail)
+    try:
+        lost = await services.store.lost_marker(code)
+        exists = await services.store.room_meta(code) is not None
+    except ProtocolError as error:
+        return _error(503, error.code, error.detail)
+    if exists:
+        return _error(409, "room_exists", "this room exists: nothing to restore")
+    if lost is not None:
+        if not hmac.compare_digest(token_hash(token), lost.facilitator_hash):
+            return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
+        secrets = dataclasses.replace(lost, template_id=lost.template_id or snapshot.template_id)
+    else:
+        if services.rooms_created.exceeded(client):
+            return _error(429, ErrorCode.RATE_LIMITED, "too many rooms created; try again later")
+        secrets = RoomSecrets(token_hash(token), new_token(), new_token(), snapshot.template_id)
+    try:
+        stored = await services.store.restore_room(code, secrets, snapshot)
+    except ProtocolError as error:
+        return _error(503, error.code, error.detail)
+    if stored is None:
+        return _error(409, "room_exists", "this room exists: nothing to restore")
+    if lost is None:
+        services.rooms_created.add(client)
+    base = _base_url(request, services)
+    return JSONResponse(
+        {
+            "code": code,
+            "template": secrets.template_id,
+            "tokens_kept": lost is not None,
+            "join_url": f"{base}/j/{code}?t={secrets.join_token}",
+            "display_url": f"{base}/p/{code}#{secrets.display_token}",
+            "facilitator_url": f"{base}/f/{code}#{token}",
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 

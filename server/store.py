@@ -42,8 +42,10 @@ from protocol.phases import DotVoting, FollowUpStatus, Phase, Question
 from protocol.wire import from_fields, to_wire
 from server.keys import RoomKeys, new_epoch, new_room_code, new_token, token_hash
 from server.redis_client import RedisClient
+from server.restore import RoomSecrets, RoomSnapshot
 from server.scripts import (
     UNAVAILABLE,
+    Outcome,
     Scripts,
     Stored,
     allowed_phases,
@@ -196,8 +198,16 @@ class RoomStore:
             raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
 
     async def join_participant(
-        self, code: str, pid: str, join_token: str | None, template: Template
+        self,
+        code: str,
+        pid: str,
+        join_token: str | None,
+        template: Template,
+        *,
+        issued: bool = False,
     ) -> JoinResult:
+        """``issued``: the room made the device's token (``server.keys.issued_here``);
+        in a restored room such a device is admitted again (``join.lua``)."""
         keys = RoomKeys(code)
         asked = _questions_asked(template)
         codes = device_codes(pid)
@@ -225,6 +235,7 @@ class RoomStore:
                 limits.MAX_PARTICIPANTS_PER_ROOM,
                 self.ttl,
                 limits.MAX_WAITING_DEVICES,
+                "1" if issued else "0",
                 len(codes),
                 *codes,
             ]
@@ -616,6 +627,103 @@ class RoomStore:
         """The room as the views read it, straight from Redis (not from a mirror)."""
         record = await self.read_record(code)
         return None if record is None else room_data(record)
+
+    # -- lost rooms and their restore (docs/protocol.md section 14) ---------
+    async def mark_lost(self, code: str, secrets: RoomSecrets, ttl: int) -> bool:
+        """Write the room's lost marker unless one is there (``mark_lost.lua``);
+        False when the room exists after all (restored meanwhile)."""
+        keys = RoomKeys(code)
+        status = await self._run("mark_lost", [keys.meta, keys.lost], [secrets.to_json(), ttl])
+        return bool(status != "exists")
+
+    async def lost_marker(self, code: str) -> RoomSecrets | None:
+        """The room's lost marker, if it has one."""
+        try:
+            raw = await self.redis.get(RoomKeys(code).lost)
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        return None if not raw else RoomSecrets.from_json(str(raw))
+
+    async def rooms_missing(self, codes: list[str]) -> list[str]:
+        """Which of these rooms Redis no longer has: one pipelined EXISTS per room's meta."""
+        if not codes:
+            return []
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for code in codes:
+                    pipe.exists(RoomKeys(code).meta)
+                found = await pipe.execute()
+        except UNAVAILABLE as exc:
+            raise ProtocolError(ErrorCode.STORE_UNAVAILABLE, "storage unreachable") from exc
+        return [code for code, exists in zip(codes, found, strict=True) if not exists]
+
+    async def restore_room(
+        self, code: str, secrets: RoomSecrets, snapshot: RoomSnapshot
+    ) -> Stored | None:
+        """Write a lost room back from its control view's snapshot (``restore_room.lua``),
+        with a new epoch and the heal window open; None when the room exists."""
+        keys = RoomKeys(code)
+        session = snapshot.session or SessionInfo("", "", "")
+        agenda = {
+            item.item_id: _agenda_blob(item, created=i + 1)
+            for i, item in enumerate(snapshot.agenda)
+        }
+        groups = {
+            group.group_id: json.dumps({"title": group.title, "notes": list(group.note_ids)})
+            for group in snapshot.groups
+        }
+        reply = await self._run(
+            "restore_room",
+            [keys.meta, keys.tally, keys.ballots, keys.agenda, keys.groups, keys.lost],
+            [
+                secrets.template_id,
+                secrets.facilitator_hash,
+                secrets.join_token,
+                secrets.display_token,
+                self.ttl,
+                new_epoch(),
+                limits.HEAL_WINDOW_SECONDS,
+                snapshot.people,
+                snapshot.phase.value,
+                snapshot.round,
+                "1" if snapshot.locked else "0",
+                snapshot.expected_people,
+                "1" if snapshot.admission else "0",
+                "1" if snapshot.moderation else "0",
+                session.name,
+                session.region,
+                session.date,
+                snapshot.voting_state.value,
+                snapshot.dots_per_participant,
+                snapshot.max_per_note,
+                snapshot.version,
+                json.dumps(agenda) if agenda else "{}",
+                json.dumps(groups) if groups else "{}",
+            ],
+        )
+        if reply == "exists":
+            return None
+        return Stored(Outcome.APPLIED, str(reply[1]))
+
+
+def _agenda_blob(item: AgendaItem, *, created: int) -> str:
+    """An agenda item as ``agenda`` stores it (as ``put_agenda_item`` writes it,
+    with ``created`` for the order of items at the same position)."""
+    return json.dumps(
+        {
+            "action": item.action,
+            "owner": item.owner,
+            "deadline": item.deadline,
+            "norm": item.norm_id,
+            "note": item.note_id,
+            "group": item.group_id,
+            "follow_up": item.follow_up,
+            "position": item.position,
+            "snapshot": None if item.snapshot is None else to_wire(item.snapshot),
+            "removed": False,
+            "created": created,
+        }
+    )
 
 
 def _votes(

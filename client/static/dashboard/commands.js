@@ -47,7 +47,8 @@ export function resync() {
 
 export function showError(error) {
   const code = (error && error.code) || "unknown";
-  let text = tr(`error.${code}`);
+  // A command refused as room_lost is kept and sent again after the restore (restore.js).
+  let text = code === "room_lost" ? tr("restore.command_kept") : tr(`error.${code}`);
   if (text === `dashboard.error.${code}`) text = tr("error.unknown", { code });
   const box = $("error");
   box.replaceChildren(h("p", { class: "dash-error__text" }, text));

@@ -11,17 +11,21 @@ import { setReconnect, showError } from "./commands.js";
 import { loadLinks, renderControl } from "./control.js";
 import { buildHeader, tickTimer } from "./header.js";
 import { buildAll, render } from "./panels.js";
+import { keepSnapshot, renderLost, showLost } from "./restore.js";
 import { app, closeName, normsOf, useProtocol } from "./state.js";
 import { $, setText, tr } from "./view.js";
 
 function onDashboard(snap) {
   app.clockOffset = snap.server_time - Date.now();
   app.snap = snap;
+  keepSnapshot(snap);
   render();
 }
 
 function onStatus(status, closeCode) {
   app.closeCode = closeCode ?? null;
+  // Lost from storage: the restore panel says what to do, not the status line.
+  if (closeCode && closeName(closeCode) === "room_lost") showLost();
   let text = tr(`status.${status}`);
   if (status === "closed" && closeCode) {
     const name = closeName(closeCode);
@@ -68,6 +72,7 @@ async function onLanguage(t, lang) {
   buildAll();
   $("control").replaceChildren();
   renderControl();
+  renderLost();
   if (app.conn) onStatus(app.conn.status, app.closeCode);
   render();
   if (form && $("agenda-form")) {
@@ -176,6 +181,11 @@ function connect() {
       token: app.token,
       onWelcome: (welcome) => {
         if (conn !== app.conn) return;
+        app.templateId = welcome.template_id;
+        if (app.lost) {
+          app.lost = false; // restored (in this window or another)
+          renderLost();
+        }
         loadTemplate(welcome.template_id).catch((error) => showError(error));
         // Only once the server took the token: a wrong one asks for nothing more.
         if (!app.links) loadLinks();
@@ -184,6 +194,7 @@ function connect() {
       onMessage: (message) => {
         if (conn !== app.conn || !message) return;
         if (message.type === "dashboard") onDashboard(message);
+        else if (message.type === "error" && message.code === "room_lost") showLost();
         // Errors of a command reject its promise (see command()); the rest,
         // e.g. a refused join, are shown here.
         else if (message.type === "error" && (message.seq === null || message.seq === undefined)) showError(message);

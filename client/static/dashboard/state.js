@@ -67,6 +67,12 @@ export const app = {
   built: false,
   keyed: {}, // per section: Map key -> element
   voteInputsApplied: "",
+  // A lost room (restore.js): the template from the welcome, the restore
+  // fields of the last snapshot, whether the panel is up, a restore under way.
+  templateId: null,
+  kept: null,
+  lost: false,
+  restoring: false,
 };
 
 /** Take the protocol document (GET /api/protocol): its limits, phases and phase rules. */
