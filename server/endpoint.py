@@ -242,7 +242,7 @@ async def _join_participant(services: Services, connection: Connection, join: Jo
         # A closed room keeps no participants; a device it let in may come back.
         join_token = meta.join_token
     joined = await services.store.join_participant(join.room, pid, join_token, template)
-    connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
+    connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid, epoch=meta.epoch)
     if joined.change is not None:  # a new participant: the count moved
         services.hub.apply(join.room, joined.change)
     state = await _room_state(services, join.room, template, joined.version)
