@@ -79,6 +79,7 @@ async def _store(services: Services, who: Identity, message: Command) -> Stored:
                 message.question,
                 reassert=message.reassert,
                 epoch=who.epoch,
+                seen_version=services.hub.version_seen(code, who.epoch),
             )
         case SetOrgType(seq=seq, org_type=org_type):
             assert pid is not None

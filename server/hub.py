@@ -246,6 +246,14 @@ class Hub:
             room.reading = False
 
     # -- rooms that heal (docs/protocol.md section 14) -----------------------
+    def version_seen(self, code: str, epoch: str) -> int | None:
+        """The highest version of the room this process has seen at ``epoch``
+        (None: none): Redis holding a lower one went back (``rate.lua``)."""
+        room = self.rooms.get(code)
+        if room is None or not epoch or room.mirror.record is None:
+            return None
+        return room.mirror.version if room.mirror.epoch == epoch else None
+
     async def _went_back(self, room: LocalRoom, record: RoomRecord) -> bool:
         """Whether Redis gave the room back older than this mirror had seen it at
         the same epoch (an ``appendfsync everysec`` crash lost its last writes);

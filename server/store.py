@@ -49,6 +49,7 @@ from server.scripts import (
     RoomLost,
     Scripts,
     Stored,
+    WentBack,
     allowed_phases,
     refusal,
 )
@@ -296,11 +297,14 @@ class RoomStore:
         *,
         reassert: bool = False,
         epoch: str = "",
+        seen_version: int | None = None,
     ) -> Stored:
         """``reassert``: a rating re-sent because the room healed (it may count in
         a later phase of its round during the heal window); ``epoch``: the one the
         participant's connection joined at ('' for any): from an older one the
-        rating is refused as ``room_lost`` (the phone re-sends it after its new welcome)."""
+        rating is refused as ``room_lost`` (the phone re-sends it after its new welcome);
+        ``seen_version``: the room's version this process has seen at ``epoch``: a
+        room older than that is refused too and gets a new epoch (Redis went back)."""
         keys = RoomKeys(code)
         stored = DONT_KNOW if value is None else str(value)
         return await self._healing(
@@ -318,8 +322,10 @@ class RoomStore:
                     _allowed("rate"),
                     "1" if reassert else "0",
                     epoch,
+                    "" if seen_version is None else seen_version,
                 ],
             ),
+            epoch,
         )
 
     async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Stored:
@@ -647,7 +653,7 @@ class RoomStore:
         return None if record is None else room_data(record)
 
     # -- healing (docs/protocol.md section 14) -----------------------------
-    async def _healing(self, code: str, write: Awaitable[Stored]) -> Stored:
+    async def _healing(self, code: str, write: Awaitable[Stored], epoch: str = "") -> Stored:
         """A write that may find the room's tally or ballots lost: on ``room_lost``
         the room is rebuilt (``rebuild``) and the command still answers
         ``room_lost`` (retryable: the phone keeps it and re-sends it after its
@@ -656,6 +662,9 @@ class RoomStore:
             return await write
         except RoomLost:
             await self.rebuild(code)
+            raise
+        except WentBack:
+            await self.renew_epoch(code, epoch)
             raise
 
     async def rebuild(self, code: str) -> str | None:

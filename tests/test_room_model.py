@@ -336,6 +336,17 @@ def test_a_closed_room_takes_no_reassert() -> None:
     assert apply(closed, c.Rebuild("e3", NOW)) == ("ok", closed)
 
 
+def test_a_rating_to_a_room_older_than_the_server_saw_it_is_refused() -> None:
+    """Redis came back without its last writes: a new seq stored now would hide
+    the lost answers below the phone's max_seq, so nothing is written."""
+    room = _rated()
+    seen = room.state.meta.version
+    rate = c.Rate("p1", "speed", 1, room.seq("p1"), 1, epoch="e1", seen=seen + 1)
+    refused(room.state, rate, "went_back")
+    ok(room.state, dataclasses.replace(rate, seen=seen))
+    ok(room.state, dataclasses.replace(rate, seen=None))
+
+
 def test_a_new_epoch_once_per_room_that_went_back() -> None:
     room = _rated()
     renewed = ok(room.state, c.NewEpoch("e1", "e2", NOW))

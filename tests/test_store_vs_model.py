@@ -41,7 +41,7 @@ from agenda import room_model
 from agenda.phases import ALLOWED_PHASES, TRANSITIONS, next_phase
 from agenda.room_model import commands as c
 from agenda.room_model import heal
-from agenda.room_model.state import ROOM_LOST, RoomState
+from agenda.room_model.state import ROOM_LOST, WENT_BACK, RoomState
 from agenda.room_model.stored import JSON_HASHES, StoredValue, record, stored_form
 from agenda.room_record import norm_key, room_data
 from agenda.templates import load_builtin_templates
@@ -197,6 +197,7 @@ async def _call(store: RoomStore, code: str, command: c.Command) -> Any:
                 question,
                 reassert=command.reassert,
                 epoch=command.epoch,
+                seen_version=command.seen,
             )
         case c.PutNote(pid=pid, note_id=note_id, text=text, norm=norm, seq=seq):
             return await store.put_note(code, pid, note_id, text, norm, seq)
@@ -265,6 +266,10 @@ class StoreVsModel(RuleBasedStateMachine):
         if expected == ROOM_LOST:
             # The store rebuilt the room (a new epoch and heal window): so does the model.
             self._renewed(c.Rebuild, before)
+        if expected == WENT_BACK:
+            assert isinstance(command, c.Rate)
+            seen = command.epoch
+            self._renewed(lambda new, now: c.NewEpoch(seen, new, now), before)
         self.sent = [*self.sent[-7:], command]
 
     def _renewed(self, build: Callable[[str, int], c.Command], before: float) -> None:
@@ -472,6 +477,7 @@ class StoreVsModel(RuleBasedStateMachine):
         steer=STEER,
         reassert=st.sampled_from([False] * 4 + [True]),
         epoch=st.sampled_from(["", "", "current", "current", "current", "older"]),
+        seen=st.sampled_from([None, None, None, 0, 1]),
     )
     def rate(
         self,
@@ -484,13 +490,18 @@ class StoreVsModel(RuleBasedStateMachine):
         steer: bool,
         reassert: bool,
         epoch: str,
+        seen: int | None,
     ) -> None:
+        """``seen``: the version the server's mirror has seen, this many ahead of the
+        room's (1: Redis went back), or None."""
         self.steer("rate", steer)
         key = norm_key(norm, Question.SECOND if second else Question.CURRENT)
         round_ = self.room.meta.round - old_round
         joined_at = {"": "", "current": self.room.meta.epoch, "older": "an-older-epoch"}[epoch]
         seq = self.seq(pid, back)
-        self.step(c.Rate(pid, key, value, seq, round_, reassert, joined_at, int(time.time())))
+        seen_version = None if seen is None else self.room.meta.version + seen
+        now = int(time.time())
+        self.step(c.Rate(pid, key, value, seq, round_, reassert, joined_at, now, seen_version))
 
     # -- faults and healing --------------------------------------------------
     @rule(which=st.sampled_from(["tally", "ballots", "both"]))

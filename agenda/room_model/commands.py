@@ -88,6 +88,8 @@ class Rate:
     epoch: str = ""
     #: Redis's clock (unix seconds) when the script runs.
     now: int = 0
+    #: The room's version the server has seen at ``epoch`` (None: none).
+    seen: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from agenda.room_model.state import (
     ORG_TYPE_FIXED,
     ROOM_LOST,
     STALE_EPOCH,
+    WENT_BACK,
     WRONG_PHASE,
     Person,
     RoomState,
@@ -41,6 +42,8 @@ def rate(state: RoomState, command: Rate) -> Result:
     an earlier round is refused, never counted in the next."""
     if command.epoch and command.epoch != state.meta.epoch:
         return STALE_EPOCH, state
+    if command.epoch and command.seen is not None and state.meta.version < command.seen:
+        return WENT_BACK, state
     refused = phase_refusal(state, "rate")
     if refused and not healing(state, command):
         return refused, state

@@ -47,6 +47,9 @@ ORG_TYPE_FIXED: Final = ErrorCode.ORG_TYPE_FIXED.value
 ROOM_LOST: Final = ErrorCode.ROOM_LOST.value
 #: A rating from a connection that joined at an older epoch (sent as ``room_lost``).
 STALE_EPOCH: Final = "stale_epoch"
+#: A rating to a room older than the server has seen it at that epoch (Redis
+#: came back without its last writes; sent as ``room_lost``, the room gets a new epoch).
+WENT_BACK: Final = "went_back"
 #: The hashes that hold a marker field from the room's creation.
 MARKED: Final = frozenset({"tally", "ballots"})
 
