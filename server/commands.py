@@ -69,18 +69,27 @@ async def _store(services: Services, who: Identity, message: Command) -> Stored:
     match message:
         case Rate(seq=seq, norm_id=norm_id, value=value, round=round_):
             assert pid is not None
-            return await store.rate(
-                code,
-                pid,
-                norm_id,
-                value,
-                seq,
-                round_,
-                message.question,
-                reassert=message.reassert,
-                epoch=who.epoch,
-                seen_version=services.hub.version_seen(code, who.epoch),
-            )
+            try:
+                return await store.rate(
+                    code,
+                    pid,
+                    norm_id,
+                    value,
+                    seq,
+                    round_,
+                    message.question,
+                    reassert=message.reassert,
+                    epoch=who.epoch,
+                    seen_version=services.hub.version_seen(code, who.epoch),
+                )
+            except ProtocolError as error:
+                if error.code is ErrorCode.ROOM_LOST:
+                    # The room has (or is getting) a new epoch: read it now rather
+                    # than when the stream says so (it may be resubscribing after
+                    # a Redis restart), so that this process's phones are closed
+                    # with 4503 and re-send, instead of meeting refusals meanwhile.
+                    services.hub.epoch_may_have_changed(code)
+                raise
         case SetOrgType(seq=seq, org_type=org_type):
             assert pid is not None
             return await store.set_org_type(code, pid, org_type, seq)

@@ -298,7 +298,7 @@ async def _serve(services: Services, connection: Connection) -> None:
             # A command that failed validation: the decoder read its seq from the raw map.
             connection.send(Error(error.code, error.detail, error.seq if seq is None else seq))
             METRICS.commands[("refused", error.code.value)] += 1
-            if error.code is ErrorCode.STORE_UNAVAILABLE:
+            if error.code in (ErrorCode.STORE_UNAVAILABLE, ErrorCode.ROOM_LOST):
                 continue  # not the client's fault; it keeps the command and retries
             errors.add("")
             if errors.exceeded(""):

@@ -273,6 +273,14 @@ class Hub:
         await self.store.renew_epoch(room.code, record.epoch)
         return True
 
+    def epoch_may_have_changed(self, code: str) -> None:
+        """A command met another epoch than its connection's (or a lost room):
+        read the room whole now; its read closes the phones of an older epoch."""
+        room = self.rooms.get(code)
+        if room is not None and not room.reading:
+            room.mirror.request_resync()
+            self._read_room(room)
+
     def _close_older_epochs(self, room: LocalRoom) -> None:
         """Close, with 4503, the participants that joined the room at another epoch
         than its mirror has: the room was rebuilt since (or Redis went back), so
