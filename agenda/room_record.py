@@ -120,6 +120,8 @@ class RoomRecord:
     )
     #: The earlier scan a follow-up room compares with (JSON), or None.
     previous: str | None = None
+    #: Read with its tally or ballots hash lost (no marker): to be rebuilt, not shown.
+    lost: bool = False
     #: The tally parsed: (round, norm key) -> value -> count, kept current by
     #: ``apply`` (a rating moves two cells; parsing the whole tally for every
     #: refresh cost more than building the dashboard).

@@ -228,6 +228,11 @@ class Hub:
                     record = await self.store.read_record(room.code)
                     if record is None:  # gone from Redis (expired or lost): nothing to show
                         return
+                    if record.lost:  # the tally or ballots hash was lost: rebuild first
+                        await self.store.rebuild(room.code)
+                        await asyncio.sleep(backoff)  # (never a tight loop)
+                        backoff = min(backoff * 2, 2.0)
+                        continue
                     if await self._went_back(room, record):
                         continue  # the room has a new epoch now: read it again
                     verdict = room.mirror.reset(record)

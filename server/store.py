@@ -625,12 +625,14 @@ class RoomStore:
                 keys.previous,
                 keys.followup,
                 keys.waiting,
+                keys.ballots,
             ],
             [],
         )
         if not reply:
             return None
-        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup, waiting = reply
+        (meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup, waiting,
+         lost) = reply  # fmt: skip
         return RoomRecord(
             meta=public_meta(_pairs(meta)),
             people=int(people),
@@ -645,6 +647,7 @@ class RoomStore:
                 "waiting": dict.fromkeys(waiting, "1"),
             },
             previous=previous or None,
+            lost=lost == "1",
         )
 
     async def read_room(self, code: str) -> RoomData | None:

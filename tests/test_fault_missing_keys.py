@@ -18,6 +18,7 @@ import contextlib
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -138,6 +139,39 @@ async def test_a_hash_lost_mid_burst_is_rebuilt_and_every_acked_rating_counts_on
         if lost == "ballots":
             # Nothing could be recounted: the phones filled the room again.
             assert reasserted >= PHONES * len(NORMS) * FAULT_AT
+
+
+async def test_a_tally_lost_while_nobody_rates_is_rebuilt_by_the_next_full_read(
+    kleur_pair: tuple[ServerProcess, ServerProcess], tmp_path: Path
+) -> None:
+    """Evicted in the reveal, when no rating comes to find it missing: the next
+    process that reads the room whole (a third one, where the projector or a
+    facilitator opens it) rebuilds it instead of showing empty results."""
+    async with session(kleur_pair) as room:
+        await room.fleet.burst(NORMS, 0, rng=random.Random(5), scale=(0, 10))
+        settled = await room.heal(time.monotonic())
+        assert settled.ok, settled.line()
+        await room.facilitator.set_phase(Phase.REVEAL)
+        before = await epoch(room.redis_url, room.code)
+        await delete(room.redis_url, RoomKeys(room.code).tally)
+        third = ServerProcess(room.redis_url, tmp_path / "kleur-3.log")
+        third.start()
+        try:
+            assert room.facilitator.token is not None
+            late = KleurClient(
+                third.ws_url, room.code, Role.FACILITATOR, token=room.facilitator.token
+            )
+            await late.connect()
+            dashboard = await late.wait_dashboard(lambda d: d.revealed)
+            # Its results are the counted ratings, not the empty tally it found.
+            assert sum(n.received for n in dashboard.norms) == PHONES * len(NORMS)
+            result = await room.heal(time.monotonic())
+            await late.close()
+        finally:
+            third.stop()
+        print(f"Verdict (tally deleted in the reveal, rebuilt on a full read): {result.line()}")
+        assert result.ok, result.line()
+        assert await epoch(room.redis_url, room.code) != before
 
 
 async def test_ballots_lost_after_rating_are_reasserted_in_the_discussion(

@@ -15,6 +15,7 @@ from typing import Any
 
 from agenda.room_model.state import AgendaRecord, Meta, Note, RoomState
 from agenda.room_record import MARKER, RoomRecord, public_meta, without_marker
+from protocol.phases import Phase
 
 StoredValue = str | dict[str, str] | frozenset[str]
 
@@ -149,4 +150,5 @@ def record(state: RoomState) -> RoomRecord:
         # The waiting list by device code only: no pseudonym in a record.
         | {"waiting": {code: "1" for code in state.waiting.values()}},
         previous=state.previous,
+        lost=state.lost and state.meta.phase is not Phase.CLOSED,
     )
