@@ -150,7 +150,11 @@ class Hub:
             room.presenters.add(connection)
         else:
             room.participants.add(connection)
-            self._close_older_epochs(room)
+            mirror = room.mirror
+            if mirror.live and identity.epoch and identity.epoch != mirror.epoch:
+                # It joined at another epoch than the mirror's: one of them is
+                # behind.  A full read tells which (and closes the phone if it is).
+                self.epoch_may_have_changed(code=identity.room)
 
     def remove(self, connection: Connection) -> None:
         identity = connection.identity
