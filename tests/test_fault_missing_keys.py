@@ -197,3 +197,28 @@ async def test_ballots_lost_after_rating_are_reasserted_in_the_discussion(
         assert result.ok, result.line()
         assert reasserted == PHONES * len(NORMS)  # every phone's last answer to every norm
         assert all(c.close_code != CloseCode.PROTOCOL_VIOLATION for c in room.fleet.clients)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: welcome's max_seq (join.lua) also counts the seqs of a phone's notes, "
+    "which a rebuild keeps, so ratings older than a note are not re-sent after the ballots "
+    "were lost (fix: the client re-sends every kept answer after 4503, or join.lua leaves "
+    "note and dot seqs out of max_seq after a rebuild)",
+)
+async def test_ballots_lost_after_a_note_are_reasserted_too(
+    kleur_pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    async with session(kleur_pair) as room:
+        phones = room.fleet.clients[:10]
+        for phone in phones:
+            for norm in NORMS:
+                await phone.rate(norm, 5)
+            await phone.put_note("meer stageplekken")  # its highest seq now
+        await delete(room.redis_url, RoomKeys(room.code).ballots)
+        since = time.monotonic()
+        for phone in phones:
+            await room.fleet.rate_once(phone, NORMS[0], 6)  # finds the ballots lost
+        result = await room.heal(since, timeout=10)
+        print(f"Verdict (ballots deleted after each phone wrote a note): {result.line()}")
+        assert result.ok, result.line()
