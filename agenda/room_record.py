@@ -40,6 +40,15 @@ MIRRORED: Final = (
 )  # fmt: skip
 #: The pseudo-field a delta uses for the number of participants.
 PEOPLE: Final = "people"
+#: The field every room's tally and ballots hashes hold from its creation
+#: (``create_room.lua``): Redis deletes an empty hash, so only the marker tells
+#: a lost hash from an empty one.  It is no count and no ballot: readers skip it.
+MARKER: Final = "_"
+
+
+def without_marker(fields: Mapping[str, str]) -> dict[str, str]:
+    """A tally or ballots hash as read, without its marker field."""
+    return {key: value for key, value in fields.items() if key != MARKER}
 
 
 def norm_key(norm_id: str, question: Question) -> str:
@@ -111,6 +120,8 @@ class RoomRecord:
     )
     #: The earlier scan a follow-up room compares with (JSON), or None.
     previous: str | None = None
+    #: Read with its tally or ballots hash lost (no marker): to be rebuilt, not shown.
+    lost: bool = False
     #: The tally parsed: (round, norm key) -> value -> count, kept current by
     #: ``apply`` (a rating moves two cells; parsing the whole tally for every
     #: refresh cost more than building the dashboard).
@@ -151,8 +162,8 @@ def _index_cell(
     index: dict[tuple[int, str], dict[int | None, int]], key: str, count: str | None
 ) -> None:
     """One tally field (``round|norm key|value`` -> count) into the parsed tally."""
-    if "|" not in key:
-        return  # the marker field (``_``) that tells "empty" from "missing"
+    if key == MARKER:
+        return
     round_text, norm, value = key.split("|")
     cell = index.setdefault((int(round_text), norm), {})
     if count is None or count == "0":

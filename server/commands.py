@@ -46,7 +46,7 @@ from protocol.messages import (
 )
 from protocol.wire import to_wire
 from server.connection import Identity
-from server.scripts import Outcome, PhaseConflict, Stored
+from server.scripts import Outcome, PhaseConflict, RoomLost, Stored
 from server.services import Services
 from server.snapshots import now_ms
 
@@ -84,7 +84,27 @@ async def _store(services: Services, who: Identity, message: Command) -> Stored:
     match message:
         case Rate(seq=seq, norm_id=norm_id, value=value, round=round_):
             assert pid is not None
-            return await store.rate(code, pid, norm_id, value, seq, round_, message.question)
+            try:
+                return await store.rate(
+                    code,
+                    pid,
+                    norm_id,
+                    value,
+                    seq,
+                    round_,
+                    message.question,
+                    reassert=message.reassert,
+                    epoch=who.epoch,
+                    seen_version=services.hub.version_seen(code, who.epoch),
+                )
+            except ProtocolError as error:
+                if error.code is ErrorCode.ROOM_LOST:
+                    # The room has (or is getting) a new epoch: read it now rather
+                    # than when the stream says so (it may be resubscribing after
+                    # a Redis restart), so that this process's phones are closed
+                    # with 4503 and re-send, instead of meeting refusals meanwhile.
+                    services.hub.epoch_may_have_changed(code)
+                raise
         case SetOrgType(seq=seq, org_type=org_type):
             assert pid is not None
             return await store.set_org_type(code, pid, org_type, seq)
@@ -178,6 +198,10 @@ async def _set_phase(services: Services, who: Identity, message: SetPhase) -> St
                 functools.partial(_closing_analysis, services, who),
             )
         except PhaseConflict:
+            continue
+        except RoomLost:
+            # The store rebuilt the room (its tally or ballots were lost): the
+            # move is the facilitator's and needs no phone, so try it again.
             continue
     raise ProtocolError(ErrorCode.INTERNAL, "the phase kept changing; try again")
 

@@ -95,6 +95,9 @@ class Identity:
     pid: str | None
     #: The facilitator window's own sequence space ("shared" when it sent none).
     device: str = "shared"
+    #: The room's epoch when this participant joined: its ratings from an older
+    #: epoch than the room's are refused (docs/protocol.md section 14).
+    epoch: str = ""
 
 
 class Connection:

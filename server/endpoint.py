@@ -298,7 +298,7 @@ async def _join_participant(
     joined = await services.store.join_participant(
         join.room, pid, join_token, template, issued=issued
     )
-    connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid)
+    connection.identity = Identity(join.room, Role.PARTICIPANT, template, pid, epoch=meta.epoch)
     if joined.change is not None:  # a new participant: the count moved
         services.hub.apply(join.room, joined.change)
     state = await _room_state(services, join.room, template, joined.version)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from agenda.room_record import StreamError, StreamMessage, split_header
+from agenda.room_record import RoomRecord, StreamError, StreamMessage, split_header
 from agenda.templates import Template
 from agenda.views import RoomData
 from protocol.close_codes import CloseCode
@@ -154,6 +155,11 @@ class Hub:
             room.presenters.add(connection)
         else:
             room.participants.add(connection)
+            mirror = room.mirror
+            if mirror.live and identity.epoch and identity.epoch != mirror.epoch:
+                # It joined at another epoch than the mirror's: one of them is
+                # behind.  A full read tells which (and closes the phone if it is).
+                self.epoch_may_have_changed(code=identity.room)
 
     def remove(self, connection: Connection) -> None:
         identity = connection.identity
@@ -229,18 +235,80 @@ class Hub:
             while self.rooms.get(room.code) is room:
                 try:
                     record = await self.store.read_record(room.code)
-                except ProtocolError:  # Redis unreachable: try again
+                    if record is None:  # gone from Redis (expired or lost): nothing to show
+                        return
+                    if record.lost:  # the tally or ballots hash was lost: rebuild first
+                        await self.store.rebuild(room.code)
+                        await asyncio.sleep(backoff)  # (never a tight loop)
+                        backoff = min(backoff * 2, 2.0)
+                        continue
+                    if await self._went_back(room, record):
+                        continue  # the room has a new epoch now: read it again
+                    verdict = room.mirror.reset(record)
+                except Exception:
+                    # Redis unreachable, or anything else: the room must not stay
+                    # without a mirror (its screens would freeze), so try again.
                     log.warning("room read failed; will retry", extra={"room": room.code})
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     continue
-                if record is None:  # gone from Redis (expired or lost): nothing to show
-                    return
-                if room.mirror.reset(record) is Verdict.APPLIED:
+                self._close_older_epochs(room)
+                if verdict is Verdict.APPLIED:
                     self.mark_dirty(room.code)
                     return
         finally:
             room.reading = False
+
+    # -- rooms that heal (docs/protocol.md section 14) -----------------------
+    def version_seen(self, code: str, epoch: str) -> int | None:
+        """The highest version of the room this process has seen at ``epoch``
+        (None: none): Redis holding a lower one went back (``rate.lua``)."""
+        room = self.rooms.get(code)
+        if room is None or not epoch or room.mirror.record is None:
+            return None
+        return room.mirror.version if room.mirror.epoch == epoch else None
+
+    async def _went_back(self, room: LocalRoom, record: RoomRecord) -> bool:
+        """Whether Redis gave the room back older than this mirror had seen it at
+        the same epoch (an ``appendfsync everysec`` crash lost its last writes);
+        then the room gets a new epoch, so that every process closes its phones'
+        connections and they re-send what was lost."""
+        mirror = room.mirror
+        if mirror.record is None or record.epoch != mirror.epoch:
+            return False
+        if record.version >= mirror.version:
+            return False
+        log.warning(
+            "room came back older than seen (%d < %d); new epoch",
+            record.version,
+            mirror.version,
+            extra={"room": room.code},
+        )
+        await self.store.renew_epoch(room.code, record.epoch)
+        return True
+
+    def epoch_may_have_changed(self, code: str) -> None:
+        """A command met another epoch than its connection's (or a lost room):
+        read the room whole now; its read closes the phones of an older epoch."""
+        room = self.rooms.get(code)
+        if room is not None and not room.reading:
+            room.mirror.request_resync()
+            self._read_room(room)
+
+    def _close_older_epochs(self, room: LocalRoom) -> None:
+        """Close, with 4503, the participants that joined the room at another epoch
+        than its mirror has: the room was rebuilt since (or Redis went back), so
+        their ratings are refused until they join again and re-send.
+        Facilitators and projectors just get the new snapshot."""
+        epoch = room.mirror.epoch if room.mirror.live else None
+        if not epoch:
+            return
+        for connection in list(room.participants):
+            identity = connection.identity
+            if identity is not None and identity.epoch and identity.epoch != epoch:
+                connection.close(
+                    CloseCode.ROOM_REBUILT, "the room was rebuilt: join again and re-send"
+                )
 
     def mark_dirty(self, code: str) -> None:
         if code in self.rooms:
@@ -291,31 +359,64 @@ class Hub:
             return  # marked dirty again when its read lands
         room.last_refresh = now
         try:
-            await self._send_views(room, room.mirror.data())
-        except ProtocolError:
-            log.warning("room refresh failed; will retry", extra={"room": room.code})
+            data = room.mirror.data()
+        except Exception:
+            log.exception("room refresh failed", extra={"room": room.code})
             self.mark_dirty(room.code)
+            return
+        if not await self._send_views(room, data):
+            # Retried on the next tick (the interval keeps it from spinning): a
+            # view that failed must not stay stale until the room changes again.
+            self.mark_dirty(room.code)
+
+    async def _send_views(self, room: LocalRoom, data: RoomData) -> bool:
+        """Each kind of view on its own: one view's failure (the facilitator's
+        dashboard, say) never skips another's; a view's version is recorded only
+        once it was sent, so a failed one is sent again.  Whether all went out."""
+        # Phones first: the cheapest view, and the most people.
+        sent = await self._send_view(room, "room state", self._send_state, data)
+        sent = await self._send_view(room, "presenter", self._send_presenter, data) and sent
+        sent = await self._send_view(room, "dashboard", self._send_dashboard, data) and sent
+        return sent
+
+    async def _send_view(
+        self,
+        room: LocalRoom,
+        kind: str,
+        send: Callable[[LocalRoom, RoomData], Awaitable[None]],
+        data: RoomData,
+    ) -> bool:
+        try:
+            await send(room, data)
+        except ProtocolError:
+            log.warning("%s refresh failed; will retry", kind, extra={"room": room.code})
+            return False
         except Exception:
             # A bug here must cost one update of one room, never the hub task
             # (which serves every room of this process).
-            log.exception("room refresh failed", extra={"room": room.code})
+            log.exception("%s refresh failed; will retry", kind, extra={"room": room.code})
+            return False
+        return True
 
-    async def _send_views(self, room: LocalRoom, data: RoomData) -> None:
-        # Phones first: the cheapest view, and the most people.
+    async def _send_state(self, room: LocalRoom, data: RoomData) -> None:
         if room.participants:
             state = room.views.changed_state(data)
             if state is not None:
                 broadcast(room.participants, state)
                 METRICS.room_states_sent += 1
+
+    async def _send_presenter(self, room: LocalRoom, data: RoomData) -> None:
         if room.presenters and data.version != room.presenter_version:
             view = await room.views.presenter(self.store, data)
-            room.presenter_version = data.version
             broadcast(room.presenters, view)
+            room.presenter_version = data.version
             METRICS.presenters_sent += 1
+
+    async def _send_dashboard(self, room: LocalRoom, data: RoomData) -> None:
         if room.facilitators and data.version != room.dashboard_version:
             snapshot = await room.views.dashboard(self.store, data)
-            room.dashboard_version = data.version
             broadcast(room.facilitators, snapshot)
+            room.dashboard_version = data.version
             METRICS.dashboards_sent += 1
             due = room.views.suggestions_due
             if due is not None:

@@ -48,6 +48,16 @@ class Stored:
     change: str | None = None
 
 
+class RoomLost(ProtocolError):
+    """A script found the room's tally or ballots hash missing (``room_lost``):
+    the store rebuilds the room; the client is told ``room_lost``."""
+
+
+class WentBack(ProtocolError):
+    """The room in Redis is older than the server had seen it (``went_back``):
+    the store gives it a new epoch; the client is told ``room_lost``."""
+
+
 class PhaseConflict(Exception):
     """Another process changed the phase between our read and our write."""
 
@@ -86,10 +96,18 @@ _STATUS_DETAIL: Final = {
     "in_group": "this note is part of a group: put your dots on the group",
     "not_admitted": "wait until the facilitator lets this device in",
     "org_type_fixed": "the organisation type is fixed once the first round has opened",
+    "room_lost": "the room's state was lost and is being rebuilt: send it again after welcome",
+    "stale_epoch": "the room was rebuilt since this connection joined: join again and re-send",
+    "went_back": "the room came back older than it was: join again and re-send",
 }
 
 #: Script statuses that are a more specific case of an error code.
-_STATUS_CODE: Final = {"voting_open": "wrong_phase", "in_group": "unknown_item"}
+_STATUS_CODE: Final = {
+    "voting_open": "wrong_phase",
+    "in_group": "unknown_item",
+    "stale_epoch": "room_lost",
+    "went_back": "room_lost",
+}
 
 
 def refusal(status: str, details: Mapping[str, str] | None = None) -> ProtocolError:
@@ -134,4 +152,8 @@ class Scripts:
             return Stored(Outcome.DUPLICATE)
         if reply == "conflict":
             raise PhaseConflict
+        if reply == "room_lost":
+            raise RoomLost(ErrorCode.ROOM_LOST, _STATUS_DETAIL["room_lost"])
+        if reply == "went_back":
+            raise WentBack(ErrorCode.ROOM_LOST, _STATUS_DETAIL["went_back"])
         raise refusal(reply, details)

@@ -18,12 +18,14 @@ from agenda.insights import Vote
 from agenda.room_model.admission import device_codes
 from agenda.room_record import (
     DONT_KNOW,
+    MARKER,
     RoomRecord,
     norm_key,
     public_meta,
     room_data,
     split_seq,
     value_out,
+    without_marker,
 )
 from agenda.templates import Norm, Template
 from agenda.views import PreviousData, RoomData
@@ -46,8 +48,10 @@ from server.restore import RoomSecrets, RoomSnapshot
 from server.scripts import (
     UNAVAILABLE,
     Outcome,
+    RoomLost,
     Scripts,
     Stored,
+    WentBack,
     allowed_phases,
     refusal,
 )
@@ -146,7 +150,7 @@ class RoomStore:
             keys = RoomKeys(code)
             status = await self._run(
                 "create_room",
-                [keys.meta, keys.previous],
+                [keys.meta, keys.previous, keys.ballots, keys.tally],
                 [
                     template_id,
                     token_hash(facilitator_token),
@@ -301,13 +305,38 @@ class RoomStore:
         seq: int,
         round_: int,
         question: Question = Question.CURRENT,
+        *,
+        reassert: bool = False,
+        epoch: str = "",
+        seen_version: int | None = None,
     ) -> Stored:
+        """``reassert``: a rating re-sent because the room healed (it may count in
+        a later phase of its round during the heal window); ``epoch``: the one the
+        participant's connection joined at ('' for any): from an older one the
+        rating is refused as ``room_lost`` (the phone re-sends it after its new welcome);
+        ``seen_version``: the room's version this process has seen at ``epoch``: a
+        room older than that is refused too and gets a new epoch (Redis went back)."""
         keys = RoomKeys(code)
         stored = DONT_KNOW if value is None else str(value)
-        return await self._status(
-            "rate",
-            [keys.meta, keys.ballots, keys.tally, keys.seqs, keys.people],
-            [pid, norm_key(norm_id, question), stored, seq, self.ttl, round_, _allowed("rate")],
+        return await self._healing(
+            code,
+            self._status(
+                "rate",
+                [keys.meta, keys.ballots, keys.tally, keys.seqs, keys.people],
+                [
+                    pid,
+                    norm_key(norm_id, question),
+                    stored,
+                    seq,
+                    self.ttl,
+                    round_,
+                    _allowed("rate"),
+                    "1" if reassert else "0",
+                    epoch,
+                    "" if seen_version is None else seen_version,
+                ],
+            ),
+            epoch,
         )
 
     async def set_org_type(self, code: str, pid: str, org_type: str | None, seq: int) -> Stored:
@@ -424,20 +453,26 @@ class RoomStore:
         """
         keys = RoomKeys(code)
         if phase is not Phase.CLOSED:
-            return await self._status(
-                "set_phase",
-                keys.fixed,
-                [expected.value, phase.value, round_, seq, self.ttl, "", "", device],
+            return await self._healing(
+                code,
+                self._status(
+                    "set_phase",
+                    keys.fixed,
+                    [expected.value, phase.value, round_, seq, self.ttl, "", "", device],
+                ),
             )
         version, ballots, people, pids = await self._closing_read(code)
         blob = ""
         if analyse is not None:
             blob = await analyse(lambda template: _votes(ballots, people, round_, template))
         own_keys = [key for pid in sorted(pids) for key in (keys.mine(pid), keys.dots(pid))]
-        return await self._status(
-            "set_phase",
-            keys.fixed + own_keys,
-            [expected.value, phase.value, round_, seq, self.retention, blob, version, device],
+        return await self._healing(
+            code,
+            self._status(
+                "set_phase",
+                keys.fixed + own_keys,
+                [expected.value, phase.value, round_, seq, self.retention, blob, version, device],
+            ),
         )
 
     async def _closing_read(
@@ -601,18 +636,20 @@ class RoomStore:
                 keys.previous,
                 keys.followup,
                 keys.waiting,
+                keys.ballots,
             ],
             [],
         )
         if not reply:
             return None
-        meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup, waiting = reply
+        (meta, people, orgs, tally, notes, agenda, groups, votes, previous, followup, waiting,
+         lost) = reply  # fmt: skip
         return RoomRecord(
             meta=public_meta(_pairs(meta)),
             people=int(people),
             hashes={
                 "orgs": _pairs(orgs),
-                "tally": _pairs(tally),
+                "tally": without_marker(_pairs(tally)),
                 "notes": _pairs(notes),
                 "agenda": _pairs(agenda),
                 "groups": _pairs(groups),
@@ -621,12 +658,51 @@ class RoomStore:
                 "waiting": dict.fromkeys(waiting, "1"),
             },
             previous=previous or None,
+            lost=lost == "1",
         )
 
     async def read_room(self, code: str) -> RoomData | None:
         """The room as the views read it, straight from Redis (not from a mirror)."""
         record = await self.read_record(code)
         return None if record is None else room_data(record)
+
+    # -- healing (docs/protocol.md section 14) -----------------------------
+    async def _healing(self, code: str, write: Awaitable[Stored], epoch: str = "") -> Stored:
+        """A write that may find the room's tally or ballots lost: on ``room_lost``
+        the room is rebuilt (``rebuild``) and the command still answers
+        ``room_lost`` (retryable: the phone keeps it and re-sends it after its
+        next welcome; a facilitator's phase move is retried by the server)."""
+        try:
+            return await write
+        except RoomLost:
+            await self.rebuild(code)
+            raise
+        except WentBack:
+            await self.renew_epoch(code, epoch)
+            raise
+
+    async def rebuild(self, code: str) -> str | None:
+        """Rebuild a room whose tally or ballots hash is missing (``rebuild.lua``):
+        its new epoch and heal window; the stream message, or None when there
+        was nothing to rebuild (another process did it first)."""
+        keys = RoomKeys(code)
+        reply = await self._run(
+            "rebuild",
+            [keys.meta, keys.ballots, keys.tally, keys.seqs],
+            [new_epoch(), limits.HEAL_WINDOW_SECONDS, self.ttl],
+        )
+        return str(reply[1]) if isinstance(reply, list) else None
+
+    async def renew_epoch(self, code: str, seen_epoch: str) -> str | None:
+        """A new epoch (and heal window) for a room that Redis gave back older
+        than a mirror had seen it at ``seen_epoch`` (``new_epoch.lua``); the stream
+        message, or None when another process renewed it already."""
+        reply = await self._run(
+            "new_epoch",
+            [RoomKeys(code).meta],
+            [seen_epoch, new_epoch(), limits.HEAL_WINDOW_SECONDS],
+        )
+        return str(reply[1]) if isinstance(reply, list) else None
 
     # -- lost rooms and their restore (docs/protocol.md section 14) ---------
     async def mark_lost(self, code: str, secrets: RoomSecrets, ttl: int) -> bool:
@@ -735,7 +811,7 @@ def _votes(
     prefix = f"{round_}|"
     ratings: dict[str, list[int | None]] = {}
     for field, stored in ballots.items():
-        if not field.startswith(prefix):
+        if field == MARKER or not field.startswith(prefix):
             continue
         _, pid, norm = field.split("|")
         if norm in index:

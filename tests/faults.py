@@ -143,12 +143,22 @@ class Fleet:
         self.join_token = join_token
         self.clients: list[KleurClient] = []
 
-    async def join(self, count: int, *, concurrency: int = 50) -> None:
+    async def join(
+        self, count: int, *, concurrency: int = 50, auto_reconnect: bool = False
+    ) -> None:
+        """``auto_reconnect``: each phone joins again by itself after a close whose
+        code says so (4503 ROOM_REBUILT, 4502...) and re-sends what the room lost."""
         gate = asyncio.Semaphore(concurrency)
 
         async def one(i: int) -> KleurClient:
             url = self.ws_urls[i % len(self.ws_urls)]
-            client = KleurClient(url, self.code, Role.PARTICIPANT, join_token=self.join_token)
+            client = KleurClient(
+                url,
+                self.code,
+                Role.PARTICIPANT,
+                join_token=self.join_token,
+                auto_reconnect=auto_reconnect,
+            )
             async with gate:
                 await client.connect()
             return client
@@ -263,6 +273,23 @@ class Fleet:
             await client.drop()
         await self.reconnect_all(concurrency=concurrency)
         return len(waiting)
+
+    async def flush(self) -> None:
+        """Every connected phone sends again what its outbox still holds: a rating
+        queued while it was between connections, after its reconnect had already
+        re-sent the outbox (a phone retries its outbox the same way)."""
+
+        async def one(client: KleurClient) -> None:
+            for seq in sorted(client.outbox):
+                command = client.outbox.get(seq)
+                if command is None or not client.connected:
+                    return
+                with contextlib.suppress(
+                    CommandRefused, ConnectionError, ConnectionClosed, TimeoutError, OSError
+                ):
+                    await client.send_command(command, timeout=5)
+
+        await asyncio.gather(*(one(c) for c in self.clients))
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)

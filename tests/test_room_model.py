@@ -11,10 +11,12 @@ import pytest
 from agenda import room_model
 from agenda.phases import next_phase
 from agenda.room_model import commands as c
+from agenda.room_model import heal
 from agenda.room_model.state import RoomState
 from agenda.room_model.stored import record, stored_form
 from agenda.room_record import room_data
 from protocol.errors import ProtocolError
+from protocol.limits import HEAL_WINDOW_SECONDS
 from protocol.phases import DotVoting, FollowUpStatus, Phase
 
 FAC = "fac-window"
@@ -168,6 +170,7 @@ def test_closing_keeps_aggregates_and_nothing_that_links_a_participant_to_an_ans
     closed = ok(before, c.SetPhase(meta.phase, Phase.CLOSED, meta.round, room.seq(FAC), FAC, "{}"))
     stored = stored_form(closed)
     # Nothing per participant: no key, field or value holds a pseudonym.
+    # (The ballots go, marker and all: a closed room has none by design.)
     assert set(stored) == {"meta", "orgs", "tally", "notes", "votes", "analysis"}
     assert "p-" not in json.dumps({k: sorted(v) if isinstance(v, frozenset) else v
                                    for k, v in stored.items()})  # fmt: skip
@@ -249,6 +252,108 @@ def test_an_org_type_needs_a_join_and_moves_the_counts() -> None:
     assert room.state.meta.version == version
     room.do(c.SetOrg("p1", None, 4))
     assert dict(room.state.orgs) == {"product": 0, "design": 0}
+
+
+# -- rooms that heal --------------------------------------------------------
+
+NOW = 1_800_000_000
+
+
+def _rated() -> Room:
+    """Round 1 rated by p1 (speed 3, then 4: one change) and p2 (speed 2)."""
+    room = Room(Phase.RATING)
+    room.do(c.Rate("p1", "speed", 3, room.seq("p1"), 1))
+    room.do(c.Rate("p1", "speed", 4, room.seq("p1"), 1))
+    room.do(c.Rate("p2", "speed", 2, room.seq("p2"), 1))
+    return room
+
+
+def test_a_rating_into_a_lost_tally_is_refused_and_the_rebuild_recounts_it() -> None:
+    room = _rated()
+    counted = {k: n for k, n in room.state.tally.items() if n}
+    lost = heal.lose(room.state, "tally")
+    # No guess from a missing hash: nothing written (without the marker a rating
+    # would subtract from counts that are not there).
+    refused(lost, c.Rate("p1", "speed", 5, room.seq("p1"), 1), "room_lost")
+    meta = lost.meta
+    refused(lost, c.SetPhase(meta.phase, Phase.REVEAL, 1, room.seq(FAC), FAC), "room_lost")
+    rebuilt = ok(lost, c.Rebuild("e2", NOW))
+    assert dict(rebuilt.tally) == counted == {(1, "speed", "4"): 1, (1, "speed", "2"): 1}
+    assert rebuilt.ballots == room.state.ballots and rebuilt.seqs == room.state.seqs
+    assert (rebuilt.meta.epoch, rebuilt.meta.heal_until) == ("e2", NOW + HEAL_WINDOW_SECONDS)
+    assert rebuilt.meta.version == lost.meta.version + 1 and not rebuilt.lost
+    # A second rebuild (another process heard room_lost too) changes nothing.
+    assert apply(rebuilt, c.Rebuild("e3", NOW)) == ("ok", rebuilt)
+
+
+def test_a_rebuild_without_ballots_empties_tally_and_seqs_and_reasserts_count_once() -> None:
+    room = _rated()
+    lost = heal.lose(room.state, "ballots")
+    rebuilt = ok(lost, c.Rebuild("e2", NOW))
+    assert (rebuilt.ballots, rebuilt.tally) == ({}, {})
+    assert dict(rebuilt.seqs) == {"p1": 0, "p2": 0}  # welcome's max_seq: 0, re-send all
+    # The phones re-send their last acknowledged answers: each counts once.
+    state = ok(rebuilt, c.Rate("p1", "speed", 4, 2, 1, reassert=True, epoch="e2", now=NOW))
+    state = ok(state, c.Rate("p2", "speed", 2, 1, 1, reassert=True, epoch="e2", now=NOW))
+    refused(state, c.Rate("p2", "speed", 2, 1, 1, reassert=True, epoch="e2", now=NOW), "dup")
+    assert {k: n for k, n in state.tally.items() if n} == {
+        (1, "speed", "4"): 1,
+        (1, "speed", "2"): 1,
+    }
+
+
+def test_a_connection_of_an_older_epoch_may_not_rate() -> None:
+    room = _rated()
+    rebuilt = ok(heal.lose(room.state, "ballots"), c.Rebuild("e2", NOW))
+    refused(rebuilt, c.Rate("p1", "speed", 1, room.seq("p1"), 1, epoch="e1"), "stale_epoch")
+    ok(rebuilt, c.Rate("p1", "speed", 1, room.seq("p1"), 1, epoch="e2"))
+
+
+def test_a_reassert_counts_in_a_later_phase_of_its_round_only_while_healing() -> None:
+    room = _rated()
+    room.to(Phase.BRAINSTORM)
+    rebuilt = ok(heal.lose(room.state, "ballots"), c.Rebuild("e2", NOW))
+    late = c.Rate("p1", "speed", 4, 2, 1, reassert=True, now=NOW + 60)
+    # In the window: counted although the room is past rating.
+    assert ok(rebuilt, late).tally == {(1, "speed", "4"): 1}
+    # Not a re-assert, after the window, or another round: as always, refused.
+    refused(rebuilt, dataclasses.replace(late, reassert=False), "wrong_phase")
+    refused(rebuilt, dataclasses.replace(late, now=NOW + HEAL_WINDOW_SECONDS), "wrong_phase")
+    refused(rebuilt, dataclasses.replace(late, round=2), "wrong_phase")
+    # Never over a newer answer (the ballot's seq decides, as for every rating).
+    newer = ok(rebuilt, dataclasses.replace(late, seq=7, value=1))
+    refused(newer, late, "dup")
+
+
+def test_a_closed_room_takes_no_reassert() -> None:
+    room = _rated()
+    room.to(Phase.REVEAL)
+    rebuilt = ok(heal.lose(room.state, "tally"), c.Rebuild("e2", NOW))
+    meta = rebuilt.meta
+    closed = ok(rebuilt, c.SetPhase(meta.phase, Phase.CLOSED, 1, room.seq(FAC), FAC))
+    refused(closed, c.Rate("p1", "speed", 4, 9, 1, reassert=True, now=NOW), "wrong_phase")
+    # Its ballots are gone by design, not lost: nothing to rebuild.
+    assert apply(closed, c.Rebuild("e3", NOW)) == ("ok", closed)
+
+
+def test_a_rating_to_a_room_older_than_the_server_saw_it_is_refused() -> None:
+    """Redis came back without its last writes: a new seq stored now would hide
+    the lost answers below the phone's max_seq, so nothing is written."""
+    room = _rated()
+    seen = room.state.meta.version
+    rate = c.Rate("p1", "speed", 1, room.seq("p1"), 1, epoch="e1", seen=seen + 1)
+    refused(room.state, rate, "went_back")
+    ok(room.state, dataclasses.replace(rate, seen=seen))
+    ok(room.state, dataclasses.replace(rate, seen=None))
+
+
+def test_a_new_epoch_once_per_room_that_went_back() -> None:
+    room = _rated()
+    renewed = ok(room.state, c.NewEpoch("e1", "e2", NOW))
+    assert (renewed.meta.epoch, renewed.meta.heal_until) == ("e2", NOW + HEAL_WINDOW_SECONDS)
+    assert renewed.tally == room.state.tally and renewed.meta.version == room.state.meta.version + 1
+    # A second process that saw the same old epoch: one new epoch is enough.
+    assert apply(renewed, c.NewEpoch("e1", "e3", NOW)) == ("ok", renewed)
 
 
 # -- notes -----------------------------------------------------------------
@@ -522,7 +627,11 @@ def test_the_stored_form_names_every_key_and_leaves_out_empty_ones() -> None:
     room.join("p1")
     room.note("p1", "n1")
     stored = stored_form(room.state)
-    assert set(stored) == {"meta", "people", "notes", "owners", "seqs", "mine:p1"}
+    # The tally and ballots hold their markers from the start (an empty hash would
+    # not exist in Redis, and a lost one could not be told from it).
+    assert set(stored) == {"meta", "people", "notes", "owners", "seqs", "mine:p1", "tally",
+                           "ballots"}  # fmt: skip
+    assert stored["tally"] == stored["ballots"] == {"_": "1"}
     assert stored["people"] == {"p1": "0|", "p2": "0|"} and stored["mine:p1"] == frozenset({"n1"})
     assert json.loads(stored["notes"]["n1"])["seq"] == "1"  # type: ignore[index]
 

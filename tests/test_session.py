@@ -13,6 +13,7 @@ import pytest
 import redis
 import segno
 
+from agenda.room_record import without_marker
 from agenda.templates import load_builtin_templates
 from client.kleur_client import JoinRefused, KleurClient
 from protocol.close_codes import CloseCode
@@ -41,7 +42,9 @@ def expected_tallies(ballots: Ballots) -> dict[str, Counter[int | None]]:
 
 def stored_tallies(redis_url: str, code: str, round_: int = 1) -> dict[str, Counter[int | None]]:
     """The tallies as Redis holds them, read straight from the hash."""
-    raw = redis.Redis.from_url(redis_url, decode_responses=True).hgetall(RoomKeys(code).tally)
+    raw = without_marker(
+        redis.Redis.from_url(redis_url, decode_responses=True).hgetall(RoomKeys(code).tally)
+    )
     tallies: dict[str, Counter[int | None]] = {norm: Counter() for norm in NORMS}
     for field, count in raw.items():
         r, norm, value = field.split("|")

@@ -19,7 +19,8 @@ import asyncio
 import dataclasses
 import json
 import shutil
-from collections.abc import Awaitable, Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +40,8 @@ from hypothesis.stateful import (
 from agenda import room_model
 from agenda.phases import ALLOWED_PHASES, TRANSITIONS, next_phase
 from agenda.room_model import commands as c
-from agenda.room_model.state import RoomState
+from agenda.room_model import heal
+from agenda.room_model.state import ROOM_LOST, WENT_BACK, RoomState
 from agenda.room_model.stored import JSON_HASHES, StoredValue, record, stored_form
 from agenda.room_record import norm_key, room_data
 from agenda.templates import load_builtin_templates
@@ -185,7 +187,18 @@ async def _call(store: RoomStore, code: str, command: c.Command) -> Any:
         case c.Rate(pid=pid, norm=norm, value=value, seq=seq, round=round_):
             norm_id, second, _ = norm.partition(":")
             question = Question.SECOND if second else Question.CURRENT
-            return await store.rate(code, pid, norm_id, value, seq, round_, question)
+            return await store.rate(
+                code,
+                pid,
+                norm_id,
+                value,
+                seq,
+                round_,
+                question,
+                reassert=command.reassert,
+                epoch=command.epoch,
+                seen_version=command.seen,
+            )
         case c.PutNote(pid=pid, note_id=note_id, text=text, norm=norm, seq=seq):
             return await store.put_note(code, pid, note_id, text, norm, seq)
         case c.WithdrawNote(pid=pid, note_id=note_id, seq=seq):
@@ -246,10 +259,33 @@ class StoreVsModel(RuleBasedStateMachine):
     # -- running one command in both -------------------------------------
     def step(self, command: c.Command) -> None:
         expected, model = room_model.apply(self.model, command)
+        before = time.time()
         got, self.observed = self.harness.run(self._send_and_read(command))
         assert got == status_of_model(expected), f"{command}: store {got}, model {expected}"
         self.model = model
+        if expected == ROOM_LOST:
+            # The store rebuilt the room (a new epoch and heal window): so does the model.
+            self._renewed(c.Rebuild, before)
+        if expected == WENT_BACK:
+            assert isinstance(command, c.Rate)
+            seen = command.epoch
+            self._renewed(lambda new, now: c.NewEpoch(seen, new, now), before)
         self.sent = [*self.sent[-7:], command]
+
+    def _renewed(self, build: Callable[[str, int], c.Command], before: float) -> None:
+        """The model's side of a rebuild or new epoch the store made: with the
+        epoch Redis now holds, and its heal window, which must have been opened
+        by Redis's clock during the step."""
+        assert self.observed is not None and self.model is not None
+        meta = self.observed[0]["meta"]
+        assert isinstance(meta, dict)
+        if meta["epoch"] == self.model.meta.epoch:  # nothing was renewed
+            _, self.model = room_model.apply(self.model, build(meta["epoch"], 0))
+            return
+        opened = int(meta["heal_until"]) - limits.HEAL_WINDOW_SECONDS
+        assert int(before) - 1 <= opened <= time.time() + 1
+        status, self.model = room_model.apply(self.model, build(meta["epoch"], opened))
+        assert status == "ok"
 
     async def _send_and_read(self, command: c.Command) -> tuple[str, Observed]:
         """The store's outcome, then the room as stored and as read (one loop run)."""
@@ -439,6 +475,9 @@ class StoreVsModel(RuleBasedStateMachine):
         old_round=st.sampled_from([False] * 5 + [True]),
         back=SEQ_BACK,
         steer=STEER,
+        reassert=st.sampled_from([False] * 4 + [True]),
+        epoch=st.sampled_from(["", "", "current", "current", "current", "older"]),
+        seen=st.sampled_from([None, None, None, 0, 1]),
     )
     def rate(
         self,
@@ -449,11 +488,66 @@ class StoreVsModel(RuleBasedStateMachine):
         old_round: bool,
         back: int,
         steer: bool,
+        reassert: bool,
+        epoch: str,
+        seen: int | None,
     ) -> None:
+        """``seen``: the version the server's mirror has seen, this many ahead of the
+        room's (1: Redis went back), or None."""
         self.steer("rate", steer)
         key = norm_key(norm, Question.SECOND if second else Question.CURRENT)
         round_ = self.room.meta.round - old_round
-        self.step(c.Rate(pid, key, value, self.seq(pid, back), round_))
+        joined_at = {"": "", "current": self.room.meta.epoch, "older": "an-older-epoch"}[epoch]
+        seq = self.seq(pid, back)
+        seen_version = None if seen is None else self.room.meta.version + seen
+        now = int(time.time())
+        self.step(c.Rate(pid, key, value, seq, round_, reassert, joined_at, now, seen_version))
+
+    # -- faults and healing --------------------------------------------------
+    @rule(which=st.sampled_from(["tally", "ballots", "both"]))
+    def lose(self, which: str) -> None:
+        """Redis loses the tally or the ballots hash (or both), as an eviction would."""
+        names = ["tally", "ballots"] if which == "both" else [which]
+        keys = RoomKeys(self.code)
+
+        async def delete() -> Observed:
+            await self.harness.redis.delete(*(getattr(keys, name) for name in names))
+            stored, ttls = await self.harness.dump(self.code)
+            return stored, ttls, await self.harness.store.read_room(self.code)
+
+        self.observed = self.harness.run(delete())
+        for name in names:
+            self.model = heal.lose(self.room, name)
+
+    @rule(seen=st.sampled_from(["current", "current", "other"]))
+    def new_epoch(self, seen: str) -> None:
+        """A mirror saw the room at a higher version (Redis came back older)."""
+        epoch = self.room.meta.epoch if seen == "current" else "not-the-epoch"
+        before = time.time()
+
+        async def renew() -> Observed:
+            await self.harness.store.renew_epoch(self.code, epoch)
+            stored, ttls = await self.harness.dump(self.code)
+            return stored, ttls, await self.harness.store.read_room(self.code)
+
+        self.observed = self.harness.run(renew())
+        self._renewed(lambda new, now: c.NewEpoch(epoch, new, now), before)
+
+    @precondition(lambda self: self.model is not None and self.model.meta.heal_until is not None)
+    @rule()
+    def heal_window_ends(self) -> None:
+        """The heal window is over (set back in Redis and the model alike)."""
+        ended = int(time.time()) - 10
+
+        async def end() -> Observed:
+            await self.harness.redis.hset(RoomKeys(self.code).meta, "heal_until", ended)
+            stored, ttls = await self.harness.dump(self.code)
+            return stored, ttls, await self.harness.store.read_room(self.code)
+
+        self.observed = self.harness.run(end())
+        self.model = dataclasses.replace(
+            self.room, meta=dataclasses.replace(self.room.meta, heal_until=ended)
+        )
 
     @rule(
         pid=st.sampled_from(PIDS),
@@ -699,14 +793,28 @@ def _plant(tmp_path: Path, script: str, old: str, new: str) -> Path:
     return copy
 
 
+PLANTED = [
+    # A replayed rating is applied again (answers 'ok' instead of 'dup').
+    ("rate.lua", "old_seq >= seq", "old_seq > seq"),
+    # A rebuild without ballots keeps the participants' seqs (their phones would
+    # not re-send what the room lost).
+    ("rebuild.lua", "redis.call('HSET', seqs, pid, 0)", "redis.call('HGET', seqs, pid)"),
+    # A re-asserted rating counts in a later phase after the heal window too.
+    ("rate.lua", "tonumber(m[4]) > tonumber", "tonumber(m[4]) > -tonumber"),
+]
+
+
+@pytest.mark.parametrize(("script", "old", "new"), PLANTED)
 def test_a_planted_difference_is_found(
-    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    harness: Harness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    script: str,
+    old: str,
+    new: str,
 ) -> None:
-    """rate.lua with ``>`` for ``>=``: a replayed rating is applied again (answers
-    'ok' instead of 'dup').  The machine must notice."""
-    monkeypatch.setattr(
-        scripts, "LUA_DIR", _plant(tmp_path, "rate.lua", "old_seq >= seq", "old_seq > seq")
-    )
+    """One rule of one script changed: the machine must notice."""
+    monkeypatch.setattr(scripts, "LUA_DIR", _plant(tmp_path, script, old, new))
     planted = machine(Harness(harness.url))
     try:
         with pytest.raises(AssertionError):

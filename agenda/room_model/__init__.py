@@ -13,8 +13,8 @@ arrives here as ``SetPhase(expected, phase, round)``, as the script gets it.
 
 Modules: ``state`` (the values), ``commands``, ``room`` (create, phase, lock,
 timer), ``admission`` (join, the waiting list), ``ratings``, ``notes`` (notes,
-moderation, groups), ``dots``, ``agenda_items``, ``stored`` (the state as
-Redis's strings).
+moderation, groups), ``dots``, ``agenda_items``, ``heal`` (lost hashes, the
+rebuild, a new epoch), ``stored`` (the state as Redis's strings).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agenda.room_model import admission, agenda_items, dots, notes, ratings, room
+from agenda.room_model import admission, agenda_items, dots, heal, notes, ratings, room
 from agenda.room_model.commands import (
     Admit,
     Command,
@@ -30,10 +30,12 @@ from agenda.room_model.commands import (
     DotVote,
     HideNote,
     Join,
+    NewEpoch,
     PutAgendaItem,
     PutNote,
     PutNoteGroup,
     Rate,
+    Rebuild,
     RemoveAgendaItem,
     RemoveNoteGroup,
     SetAdmission,
@@ -70,6 +72,8 @@ _STEPS: dict[type[Any], Callable[[RoomState, Any], tuple[str, RoomState]]] = {
     SetExpectedPeople: admission.set_expected_people,
     SetAdmission: admission.set_admission,
     Admit: admission.admit,
+    Rebuild: heal.rebuild,
+    NewEpoch: heal.new_epoch,
 }
 
 

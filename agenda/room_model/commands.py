@@ -81,6 +81,15 @@ class Rate:
     value: int | None
     seq: int
     round: int
+    #: Re-sent because the room healed: counts in a later phase of its round
+    #: while the heal window is open (``Meta.heal_until`` after ``now``).
+    reassert: bool = False
+    #: The epoch the participant's connection joined at ('' = any).
+    epoch: str = ""
+    #: Redis's clock (unix seconds) when the script runs.
+    now: int = 0
+    #: The room's version the server has seen at ``epoch`` (None: none).
+    seen: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +223,30 @@ class SetFollowUpStatus:
     device: str
 
 
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    """Rebuild a room whose tally or ballots hash was lost (``rebuild.lua``)."""
+
+    epoch: str
+    #: Redis's clock (unix seconds) when the script runs.
+    now: int
+    window: int = limits.HEAL_WINDOW_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class NewEpoch:
+    """A new epoch for a room Redis gave back older than a mirror saw it at
+    ``seen`` (``new_epoch.lua``)."""
+
+    seen: str
+    epoch: str
+    now: int
+    window: int = limits.HEAL_WINDOW_SECONDS
+
+
 Command = (
     CreateRoom | Join | SetOrg | Rate | PutNote | WithdrawNote | DotVote | SetPhase | SetLock
     | SetTimer | SetModeration | HideNote | PutNoteGroup | RemoveNoteGroup | SetDotVoting
     | PutAgendaItem | RemoveAgendaItem | SetFollowUpStatus | SetExpectedPeople | SetAdmission
-    | Admit
+    | Admit | Rebuild | NewEpoch
 )  # fmt: skip

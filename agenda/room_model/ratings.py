@@ -18,6 +18,9 @@ from agenda.room_model.state import (
     NOT_JOINED,
     OK,
     ORG_TYPE_FIXED,
+    ROOM_LOST,
+    STALE_EPOCH,
+    WENT_BACK,
     WRONG_PHASE,
     Person,
     RoomState,
@@ -29,6 +32,7 @@ from agenda.room_model.state import (
     phase_refusal,
     put,
 )
+from protocol.phases import Phase
 
 Result = tuple[str, RoomState]
 
@@ -36,8 +40,12 @@ Result = tuple[str, RoomState]
 def rate(state: RoomState, command: Rate) -> Result:
     """Only while rating, and only for the round the phone saw: a late resend from
     an earlier round is refused, never counted in the next."""
+    if command.epoch and command.epoch != state.meta.epoch:
+        return STALE_EPOCH, state
+    if command.epoch and command.seen is not None and state.meta.version < command.seen:
+        return WENT_BACK, state
     refused = phase_refusal(state, "rate")
-    if refused:
+    if refused and not healing(state, command):
         return refused, state
     round_ = state.meta.round
     if command.round != round_:
@@ -45,6 +53,8 @@ def rate(state: RoomState, command: Rate) -> Result:
     refused = admission_refusal(state, command.pid)
     if refused:
         return refused, state
+    if state.lost:
+        return ROOM_LOST, state
     value = DONT_KNOW if command.value is None else str(command.value)
     key = (round_, command.pid, command.norm)
     old = state.ballots.get(key)
@@ -60,6 +70,18 @@ def rate(state: RoomState, command: Rate) -> Result:
         tally = add(tally, (round_, command.norm, old.value), -1)
     tally = add(tally, (round_, command.norm, value), 1)
     return OK, bump(dataclasses.replace(state, ballots=ballots, tally=tally))
+
+
+def healing(state: RoomState, command: Rate) -> bool:
+    """A re-asserted rating while the heal window is open counts in any phase
+    of its round but closed (a closed room's ballots are gone by design)."""
+    until = state.meta.heal_until
+    return (
+        command.reassert
+        and state.meta.phase is not Phase.CLOSED
+        and until is not None
+        and until > command.now
+    )
 
 
 def set_org(state: RoomState, command: SetOrg) -> Result:

@@ -14,6 +14,7 @@ from agenda.room_model.state import (
     DUP,
     EXISTS,
     OK,
+    ROOM_LOST,
     Meta,
     RoomState,
     bump,
@@ -52,6 +53,8 @@ def set_phase(state: RoomState, command: SetPhase) -> Result:
     retry) when the phase is no longer the one the move was computed from."""
     if state.meta.phase is not command.expected:
         return CONFLICT, state
+    if state.meta.phase is not Phase.CLOSED and state.lost:
+        return ROOM_LOST, state
     noted = facilitator_seq(state, command.device, command.seq)
     if noted is None:
         return DUP, state
@@ -88,6 +91,7 @@ def anonymised(state: RoomState, analysis: str) -> RoomState:
         waiting={},
         notes=notes,
         analysis=analysis or None,
+        markers=state.markers - {"ballots"},
     )
 
 

@@ -42,6 +42,16 @@ ROOM_LOCKED: Final = ErrorCode.ROOM_LOCKED.value
 ROOM_FULL: Final = ErrorCode.ROOM_FULL.value
 NOT_ADMITTED: Final = ErrorCode.NOT_ADMITTED.value
 ORG_TYPE_FIXED: Final = ErrorCode.ORG_TYPE_FIXED.value
+#: A script found the tally or ballots hash lost (its marker gone): nothing
+#: was written, the server rebuilds the room.
+ROOM_LOST: Final = ErrorCode.ROOM_LOST.value
+#: A rating from a connection that joined at an older epoch (sent as ``room_lost``).
+STALE_EPOCH: Final = "stale_epoch"
+#: A rating to a room older than the server has seen it at that epoch (Redis
+#: came back without its last writes; sent as ``room_lost``, the room gets a new epoch).
+WENT_BACK: Final = "went_back"
+#: The hashes that hold a marker field from the room's creation.
+MARKED: Final = frozenset({"tally", "ballots"})
 
 #: A "don't know" rating, as stored.
 DONT_KNOW: Final = "dk"
@@ -99,6 +109,9 @@ class Meta:
     #: How many participants a closed room had (its ``people`` are deleted at
     #: closing); None while open.
     participants: int | None = None
+    #: Until when (unix seconds) the room heals after a rebuild or a new epoch:
+    #: re-asserted ratings count in a later phase of their round; None: never rebuilt.
+    heal_until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +218,14 @@ class RoomState:
     previous: str | None = None
     #: The analysis a closed room kept at closing (JSON), or None.
     analysis: str | None = None
+    #: Of ``MARKED``, the hashes that hold their marker: one that lost it was
+    #: lost from Redis (a closed room's ballots are deleted, marker and all).
+    markers: frozenset[str] = MARKED
+
+    @property
+    def lost(self) -> bool:
+        """Whether the tally or ballots hash was lost (scripts refuse with ``room_lost``)."""
+        return self.markers != MARKED
 
 
 def change_meta(state: RoomState, **changes: object) -> RoomState:

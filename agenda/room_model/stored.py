@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from agenda.room_model.state import AgendaRecord, Meta, Note, RoomState
-from agenda.room_record import RoomRecord, public_meta
+from agenda.room_record import MARKER, RoomRecord, public_meta, without_marker
+from protocol.phases import Phase
 
 StoredValue = str | dict[str, str] | frozenset[str]
 
@@ -52,6 +53,8 @@ def meta_fields(meta: Meta) -> dict[str, str]:
     fields.update({f"fseq:{device}": str(seq) for device, seq in meta.fseq.items()})
     if meta.participants is not None:
         fields["participants"] = str(meta.participants)
+    if meta.heal_until is not None:
+        fields["heal_until"] = str(meta.heal_until)
     return fields
 
 
@@ -115,6 +118,8 @@ def stored_form(state: RoomState) -> dict[str, StoredValue]:
         "followup": {str(index): status for index, status in state.followup.items()},
         "seqs": {pid: str(seq) for pid, seq in state.seqs.items()},
     }
+    for name in state.markers:
+        keys[name] = {MARKER: "1"} | keys[name]  # type: ignore[operator]
     for pid, ids in state.mine.items():
         keys[f"mine:{pid}"] = frozenset(ids)
     for pid, items in state.dots.items():
@@ -139,10 +144,11 @@ def record(state: RoomState) -> RoomRecord:
         meta=public_meta(meta_fields(state.meta)),
         people=len(state.people) if state.meta.participants is None else state.meta.participants,
         hashes={
-            name: hash_of(name)
+            name: without_marker(hash_of(name))
             for name in ("orgs", "tally", "notes", "agenda", "groups", "votes", "followup")
         }
         # The waiting list by device code only: no pseudonym in a record.
         | {"waiting": {code: "1" for code in state.waiting.values()}},
         previous=state.previous,
+        lost=state.lost and state.meta.phase is not Phase.CLOSED,
     )

@@ -108,6 +108,16 @@ local function applied()
   return 'ok'
 end
 
+-- The marker field create_room.lua (and rebuild.lua) puts in the tally and
+-- ballots hashes: Redis deletes an empty hash, so without it a hash that was
+-- lost (an evicted key) looks like one that is merely empty.  A script that
+-- reads or moves the tally or ballots refuses with 'room_lost' when one is
+-- missing, and the server rebuilds the room (rebuild.lua) instead of guessing.
+local MARKER = '_'
+local function lost_hash(ballots, tally)
+  return redis.call('HEXISTS', ballots, MARKER) == 0 or redis.call('HEXISTS', tally, MARKER) == 0
+end
+
 -- Keys created after the room may not have an expiry yet: give them the room's.
 local function expire_new(key, ttl)
   redis.call('EXPIRE', key, ttl, 'NX')

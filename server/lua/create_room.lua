@@ -1,4 +1,4 @@
--- KEYS: meta, previous   ARGV: template, facilitator token hash, join token, ttl, default dots,
+-- KEYS: meta, previous, ballots, tally   ARGV: template, facilitator token hash, join token, ttl, default dots,
 --   the earlier scan this room follows up ('' if none),
 --   the session's name, region and date (ARGV[7..9]; name and region may be ''),
 --   the presenter view's display token (ARGV[10]), the room's epoch (ARGV[11]),
@@ -16,6 +16,11 @@ redis.call('HSET', KEYS[1], 'disp', ARGV[10], 'moderation', 1)
 redis.call('HSET', KEYS[1], 'epoch', ARGV[11])
 redis.call('HSET', KEYS[1], 'expected', ARGV[12], 'admission', ARGV[13])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+-- The markers that tell a lost tally or ballots hash from an empty one.
+for i = 3, 4 do
+  redis.call('HSET', KEYS[i], MARKER, '1')
+  redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4]))
+end
 if ARGV[6] ~= '' then
   redis.call('SET', KEYS[2], ARGV[6], 'EX', tonumber(ARGV[4]))
 end

@@ -10,6 +10,9 @@ if not phase then return 'room_not_found' end
 -- Conflict first: a command that did not act must not use up its seq (the
 -- server retries it with the phase it reads anew).
 if phase ~= ARGV[1] then return 'conflict' end
+-- A reveal shows the tally and closing keeps it (and the analysis of the
+-- ballots): neither from a lost hash.  A closed room has no ballots by design.
+if phase ~= 'closed' and lost_hash(KEYS[4], KEYS[5]) then return 'room_lost' end
 local closing = ARGV[2] == 'closed'
 -- Closing deletes the ballots the analysis was computed from: a rating (or a
 -- join, whose mine and dots keys the server did not name) since then, and the
