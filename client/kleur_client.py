@@ -168,7 +168,11 @@ class KleurClient:
                 assert isinstance(rate, Rate)
                 if rate.round < round_:  # an earlier round's: never counts again
                     del self.answers[key]
-            missing = [c for c in self.answers.values() if c.seq > welcome.max_seq]
+            missing = [
+                c
+                for c in self.answers.values()
+                if c.seq > welcome.max_seq or not welcome_holds(welcome, c)
+            ]
             for command in sorted(missing, key=lambda c: c.seq):
                 if command.seq in self.outbox:
                     continue
@@ -445,6 +449,32 @@ class KleurClient:
         if self._reader is not None:
             await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         return self.close_code
+
+
+def welcome_holds(welcome: Welcome, command: Command) -> bool:
+    """Whether ``welcome`` shows the server holding this kept answer (at its seq
+    or a later one).  ``max_seq`` alone cannot tell: after a rebuild that lost
+    the ballots the notes (and their seqs) are still there, so ratings older
+    than the last note would not be above it.  As ``welcomeHolds`` in kleur.js."""
+    if isinstance(command, Rate):
+        if command.round != welcome.state.round:
+            return True  # an earlier round's: never re-sent
+        return any(
+            r.norm_id == command.norm_id and r.question is command.question and r.seq >= command.seq
+            for r in welcome.ratings
+        )
+    if isinstance(command, PutNote):
+        return any(n.note_id == command.note_id and n.seq >= command.seq for n in welcome.notes)
+    if isinstance(command, WithdrawNote):
+        return not any(n.note_id == command.note_id for n in welcome.notes)
+    if isinstance(command, DotVote):
+        dots = next((d for d in welcome.dots if d.note_id == command.note_id), None)
+        if command.dots == 0:
+            return dots is None or dots.seq >= command.seq
+        return dots is not None and dots.seq >= command.seq
+    if isinstance(command, SetOrgType):
+        return welcome.org_type == command.org_type
+    return True
 
 
 def answer_key(command: Command) -> tuple[object, ...] | None:

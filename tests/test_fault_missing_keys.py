@@ -199,13 +199,6 @@ async def test_ballots_lost_after_rating_are_reasserted_in_the_discussion(
         assert all(c.close_code != CloseCode.PROTOCOL_VIOLATION for c in room.fleet.clients)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: welcome's max_seq (join.lua) also counts the seqs of a phone's notes, "
-    "which a rebuild keeps, so ratings older than a note are not re-sent after the ballots "
-    "were lost (fix: the client re-sends every kept answer after 4503, or join.lua leaves "
-    "note and dot seqs out of max_seq after a rebuild)",
-)
 async def test_ballots_lost_after_a_note_are_reasserted_too(
     kleur_pair: tuple[ServerProcess, ServerProcess],
 ) -> None:

@@ -236,8 +236,42 @@ export function ofOlderRound(round) {
 }
 
 /**
+ * Whether `welcome` shows the server holding this kept answer (at its seq or a
+ * later one).  `max_seq` alone cannot tell: after a rebuild that lost the
+ * ballots, the phone's notes (and their seqs) are still there, so ratings
+ * older than its last note would not be above `max_seq`.
+ */
+export function welcomeHolds(welcome, command) {
+  const atLeast = (entry) => Boolean(entry) && entry.seq >= command.seq;
+  switch (command.type) {
+    case "rate": {
+      if ((command.round ?? 1) !== (welcome.state?.round ?? 1)) return true; // never re-sent
+      const question = command.question ?? "current";
+      return atLeast(
+        (welcome.ratings || []).find(
+          (r) => r.norm_id === command.norm_id && (r.question ?? "current") === question,
+        ),
+      );
+    }
+    case "put_note":
+      return atLeast((welcome.notes || []).find((n) => n.note_id === command.note_id));
+    case "withdraw_note":
+      return !(welcome.notes || []).some((n) => n.note_id === command.note_id);
+    case "dot_vote": {
+      const dots = (welcome.dots || []).find((d) => d.note_id === command.note_id);
+      return command.dots === 0 ? !dots || dots.seq >= command.seq : atLeast(dots);
+    }
+    case "set_org_type":
+      return (welcome.org_type ?? null) === (command.org_type ?? null);
+    default:
+      return true;
+  }
+}
+
+/**
  * What to send again after `welcome`: the kept answers whose seq is above
- * `welcome.max_seq` (the server lost them, or never told us it had them), in
+ * `welcome.max_seq` or that the welcome does not show (`welcomeHolds`: the
+ * server lost them, or never told us it had them), in
  * seq order, ratings with `reassert: true` and only those of the welcome's
  * round.  Returns {now, held}: send `now` at once; `held` are the further
  * ratings when the phase does not take ratings (only a room that heals takes
@@ -256,7 +290,7 @@ export function planResend(kept, welcome, allowedPhases = null) {
   const round = state.round ?? 1;
   const allowed = (type) => !allowedPhases || (allowedPhases[type] || []).includes(state.phase);
   const due = [...kept.values()]
-    .filter((command) => command.seq > maxSeq)
+    .filter((command) => command.seq > maxSeq || !welcomeHolds(welcome, command))
     .sort((a, b) => a.seq - b.seq);
   const now = [];
   const held = [];

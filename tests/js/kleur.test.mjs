@@ -35,10 +35,21 @@ function kept(...commands) {
   return answers;
 }
 
-const welcome = (maxSeq, state = {}) => ({
-  max_seq: maxSeq,
-  state: { phase: "rating", round: 1, voting: { state: "closed" }, ...state },
-});
+/** A welcome; with `answers`, it shows those with a seq up to maxSeq as held (as a server that has them). */
+const welcome = (maxSeq, state = {}, answers = null) => {
+  const held = answers ? [...answers.values()].filter((c) => c.seq <= maxSeq) : [];
+  const org = held.find((c) => c.type === "set_org_type");
+  return {
+    max_seq: maxSeq,
+    state: { phase: "rating", round: 1, voting: { state: "closed" }, ...state },
+    org_type: org ? org.org_type : null,
+    ratings: held
+      .filter((c) => c.type === "rate")
+      .map((c) => ({ norm_id: c.norm_id, value: c.value, seq: c.seq, question: c.question ?? "current" })),
+    notes: held.filter((c) => c.type === "put_note").map((c) => ({ note_id: c.note_id, seq: c.seq })),
+    dots: held.filter((c) => c.type === "dot_vote").map((c) => ({ note_id: c.note_id, dots: c.dots, seq: c.seq })),
+  };
+};
 
 test("the protocol's tables are there (run through tests/test_js_units.py)", () => {
   assert.ok(ALLOWED, "KLEUR_PROTOCOL not given");
@@ -100,7 +111,7 @@ test("after a welcome: the kept answers above max_seq, in seq order, ratings re-
     rate(4, "n2", 5, { question: "second" }),
     rate(3, "n3", null),
   );
-  const { now, held } = planResend(answers, welcome(2), ALLOWED);
+  const { now, held } = planResend(answers, welcome(2, {}, answers), ALLOWED);
   assert.deepEqual(
     now.map((m) => m.seq),
     [3, 4, 5],
@@ -112,8 +123,26 @@ test("after a welcome: the kept answers above max_seq, in seq order, ratings re-
   assert.equal(now[1].question, "second");
   assert.equal("reassert" in now[2], false, "only ratings carry the flag");
   assert.equal(answers.get("rate|1|n3|current").reassert, undefined, "the kept one is not changed");
-  assert.deepEqual(planResend(answers, welcome(5), ALLOWED).now, [], "the server has everything");
+  assert.deepEqual(planResend(answers, welcome(5, {}, answers), ALLOWED).now, [], "the server has everything");
   assert.equal(planResend(answers, welcome(0), ALLOWED).now.length, 5, "a room rebuilt from nothing");
+});
+
+test("after a welcome: a kept answer the welcome does not show goes again, whatever max_seq says", () => {
+  // The ballots were lost and rebuilt empty; the note (seq 5) survived, so max_seq is 5.
+  const answers = kept(rate(2, "n1", 3), rate(3, "n2", 4), { type: "put_note", seq: 5, note_id: "a", text: "Idee", norm_id: null });
+  const lostBallots = { ...welcome(5, {}, answers), ratings: [] };
+  assert.deepEqual(
+    planResend(answers, lostBallots, ALLOWED).now.map((m) => m.seq),
+    [2, 3],
+  );
+  const older = { ...welcome(5, {}, answers), ratings: [{ norm_id: "n1", value: 1, seq: 1, question: "current" }] };
+  assert.deepEqual(
+    planResend(answers, older, ALLOWED).now.map((m) => m.seq),
+    [2, 3],
+    "a rating the server holds at an older seq goes again",
+  );
+  const orgLost = kept({ type: "set_org_type", seq: 1, org_type: "school" });
+  assert.equal(planResend(orgLost, welcome(9), ALLOWED).now.length, 1, "an org type the welcome lacks");
 });
 
 test("after a welcome of a later round, the earlier round's ratings are not sent", () => {
