@@ -145,12 +145,13 @@ async def _holds_lost_credential(services: Services, join: Join) -> bool:
     return join.token is not None and issued_here(join.room, lost.facilitator_hash, join.token)
 
 
-async def _lost(services: Services, code: str) -> bool:
-    """Whether a room that is not there is marked lost (so a join to it is no guess)."""
+async def _vouched_by_lost_marker(services: Services, join: Join) -> bool:
+    """``_holds_lost_credential``, False when Redis cannot say (the join's own
+    refusal stands then)."""
     try:
-        return await services.store.lost_marker(code) is not None
+        return await _holds_lost_credential(services, join)
     except ProtocolError:
-        return False  # Redis unreachable: it answered nothing, so nothing is known
+        return False
 
 
 def _secrets(meta: RoomMeta) -> RoomSecrets:
@@ -192,10 +193,12 @@ async def _join(services: Services, connection: Connection) -> bool:
         if (
             error.code is ErrorCode.ROOM_NOT_FOUND
             and isinstance(message, Join)
-            and await _lost(services, message.room)
+            and await _vouched_by_lost_marker(services, message)
         ):
-            # Lost, not unknown: its people come back and must not be taken
-            # for guessers (one NAT, one hall); they wait for the restore.
+            # Lost, not unknown, and this join shows it belongs there (a token
+            # or join link the lost marker vouches for): its people come back
+            # and must not be taken for guessers (one NAT, one hall); they
+            # wait for the restore.  Anyone else gets the guess's one answer.
             error = ProtocolError(ErrorCode.ROOM_LOST, "this room was lost; it is being restored")
         METRICS.joins[error.code.value] += 1
         if error.code in _GUESSES:

@@ -493,8 +493,16 @@ class Hub:
                 missing = await self.store.rooms_missing(codes)
             except ProtocolError:
                 continue  # Redis unreachable: nothing is known to be lost
+            except Exception:
+                # This task watches every room of the process: it must not die
+                # (a refused write under noeviction, READONLY after a failover).
+                log.exception("checking for lost rooms failed")
+                continue
             for code in missing:
-                await self.room_lost(code, marker_seconds)
+                try:
+                    await self.room_lost(code, marker_seconds)
+                except Exception:
+                    log.exception("marking a lost room failed", extra={"room": code})
 
 
 def _closed(room: LocalRoom) -> bool:

@@ -13,9 +13,20 @@ from dataclasses import dataclass
 
 from protocol import limits
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import AgendaItem, NoteGroup, SessionInfo, Voting
+from protocol.messages import (
+    AgendaItem,
+    NoteGroup,
+    PutAgendaItem,
+    PutNoteGroup,
+    SessionInfo,
+    Voting,
+)
 from protocol.phases import DotVoting, Phase
 from protocol.wire import from_fields, invalid
+
+#: Highest snapshot version a restore takes: Redis's HINCRBY must still count
+#: on from it (a float-formatted number would stop every later write).
+MAX_RESTORED_VERSION = 2**31
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,17 @@ def parse_restore(body: object, templates: set[str] | frozenset[str]) -> RoomSna
         raise invalid("body.agenda", f"at most {limits.MAX_AGENDA_ITEMS} items")
     if len(given.groups) > limits.MAX_NOTE_GROUPS:
         raise invalid("body.groups", f"at most {limits.MAX_NOTE_GROUPS} groups")
+    # The same checks as the commands that made them: a restore body is no
+    # way around the text, date and size rules (the projector shows them).
+    for item in given.agenda:
+        PutAgendaItem(
+            1, item.item_id, item.action, item.owner, item.deadline, item.norm_id,
+            item.note_id, item.position, item.group_id, item.follow_up,
+        )  # fmt: skip
+    for group in given.groups:
+        PutNoteGroup(1, group.group_id, group.title, group.note_ids)
+    if not 0 <= given.version <= MAX_RESTORED_VERSION:
+        raise invalid("body.version", f"must be 0 to {MAX_RESTORED_VERSION}")
     voting = given.voting
     if voting is not None and not (
         0 <= voting.max_per_note <= voting.dots_per_participant <= limits.MAX_DOTS_PER_PARTICIPANT

@@ -31,13 +31,15 @@ from protocol.messages import (
 )
 from protocol.phases import Phase
 from protocol.wire import invalid
-from server.keys import issued_here, new_token, participant_id, token_hash
+from server.keys import issued_here, participant_id, token_hash
 from server.metrics import METRICS
 from server.pages import LANGUAGES, preferred_language
 from server.request_body import BodyRefused, read_json
-from server.restore import RoomSecrets, parse_restore
+from server.restore import parse_restore
 from server.services import Services
 
+#: The one answer to a restore that is not the lost room's facilitator's.
+RESTORE_NOT_OPEN = "this room code is not open for restoring"
 #: What a facilitator token may hold (new_token's alphabet: URL-safe base64).
 _URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -140,15 +142,14 @@ async def restore_room(request: Request) -> Response:
     """``POST /api/rooms/{code}/restore``: a lost room back from its control
     view's last snapshot (docs/protocol.md section 13).
 
-    Only while the room is absent.  With a lost marker the Bearer token must
-    be the room's facilitator token, and the join and display tokens come back
-    from the marker (the QR code and the projector's link keep working).
-    Without one (no process noticed the loss, or the marker expired) nothing
-    can prove whose room it was: the caller's token becomes the room's
-    facilitator token, the room gets new join and display tokens, and the
-    restore counts against ``rooms_per_hour_per_client`` like a new room.
-    Phones come back either way: their tokens are checked against the
-    facilitator token's hash (``server.keys.issued_here``).
+    Only while the room is absent and marked lost, and only by the facilitator
+    the marker names (its Bearer token; checked again in ``restore_room.lua``,
+    atomically with deleting the marker); the join and display tokens come back
+    from the marker, so the QR code and the projector's link keep working.
+    Without a marker (no process saw the loss, or it expired) nothing proves
+    whose room it was, so there is no restore: the facilitator makes a new
+    room.  Every refusal but "your room is back" is one and the same answer
+    (404, like a join's guess) and counts as a failed join of the address.
     """
     services = _services(request)
     code = normalize_room_code(request.path_params["code"])
@@ -178,33 +179,32 @@ async def restore_room(request: Request) -> Response:
         return _error(400, error.code, error.detail)
     try:
         lost = await services.store.lost_marker(code)
-        exists = await services.store.room_meta(code) is not None
+        meta = await services.store.room_meta(code)
     except ProtocolError as error:
         return _error(503, error.code, error.detail)
-    if exists:
+    given = token_hash(token)
+    if meta is not None and hmac.compare_digest(given, meta.facilitator_hash):
+        # The room's own facilitator, whose room is back (another tab restored it).
         return _error(409, "room_exists", "this room exists: nothing to restore")
-    if lost is not None:
-        if not hmac.compare_digest(token_hash(token), lost.facilitator_hash):
-            return _error(401, ErrorCode.BAD_TOKEN, "send the facilitator token as a Bearer token")
-        secrets = dataclasses.replace(lost, template_id=lost.template_id or snapshot.template_id)
-    else:
-        if services.rooms_created.exceeded(client):
-            return _error(429, ErrorCode.RATE_LIMITED, "too many rooms created; try again later")
-        secrets = RoomSecrets(token_hash(token), new_token(), new_token(), snapshot.template_id)
+    if meta is not None or lost is None or not hmac.compare_digest(given, lost.facilitator_hash):
+        # One answer for a code that exists, that was never lost (or whose loss
+        # no process saw) and a wrong token: a guesser learns nothing, and the
+        # guess counts like a failed join from this address.
+        services.failed_joins.add(client)
+        return _error(404, ErrorCode.ROOM_NOT_FOUND, RESTORE_NOT_OPEN)
+    secrets = dataclasses.replace(lost, template_id=lost.template_id or snapshot.template_id)
     try:
         stored = await services.store.restore_room(code, secrets, snapshot)
     except ProtocolError as error:
         return _error(503, error.code, error.detail)
-    if stored is None:
+    if stored is None:  # restored (or its marker changed) meanwhile
         return _error(409, "room_exists", "this room exists: nothing to restore")
-    if lost is None:
-        services.rooms_created.add(client)
     base = _base_url(request, services)
     return JSONResponse(
         {
             "code": code,
             "template": secrets.template_id,
-            "tokens_kept": lost is not None,
+            "tokens_kept": True,
             "join_url": f"{base}/j/{code}?t={secrets.join_token}",
             "display_url": f"{base}/p/{code}#{secrets.display_token}",
             "facilitator_url": f"{base}/f/{code}#{token}",

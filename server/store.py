@@ -777,7 +777,7 @@ class RoomStore:
                 json.dumps(groups) if groups else "{}",
             ],
         )
-        if reply == "exists":
+        if reply in ("exists", "not_lost"):
             return None
         return Stored(Outcome.APPLIED, str(reply[1]))
 

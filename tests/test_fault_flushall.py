@@ -101,12 +101,27 @@ async def test_flushall_then_restore_counts_every_acknowledged_rating_once(
 
     # The hall's address keeps joining the lost room (reloads, the retrying
     # phones): 4504 every time, and never the guessers' throttle.
+    # Its phones show their tokens; a scan of the QR code shows the join token.
+    join_token = room["join_url"].split("t=")[1]
     refusals = []
-    for _ in range(limits.MAX_FAILED_JOINS_PER_MINUTE + 5):
+    for i in range(limits.MAX_FAILED_JOINS_PER_MINUTE + 5):
+        if i % 2:
+            rejoin = KleurClient(kleur.ws_url, code, Role.PARTICIPANT, join_token=join_token)
+        else:
+            own = fleet.clients[i % len(fleet.clients)].token
+            rejoin = KleurClient(kleur.ws_url, code, Role.PARTICIPANT, token=own)
         with pytest.raises(JoinRefused) as refused:
-            await KleurClient(kleur.ws_url, code, Role.PARTICIPANT).connect()
+            await rejoin.connect()
         refusals.append((refused.value.code, refused.value.close_code))
     assert set(refusals) == {(ErrorCode.ROOM_LOST, CloseCode.ROOM_LOST)}
+    # A join that shows nothing the lost room vouches for is a guess: the one
+    # answer, so nobody learns which codes were lost.
+    with pytest.raises(JoinRefused) as guess:
+        await KleurClient(kleur.ws_url, code, Role.PARTICIPANT, token="y" * 44).connect()
+    assert (guess.value.code, guess.value.close_code) == (
+        ErrorCode.ROOM_NOT_FOUND,
+        CloseCode.ROOM_NOT_FOUND,
+    )
     other = kleur.create_room(TEMPLATE)
     newcomer = KleurClient(kleur.ws_url, other["code"], Role.PARTICIPANT)
     await newcomer.connect()  # not 4029: the address is no guesser
@@ -114,7 +129,12 @@ async def test_flushall_then_restore_counts_every_acknowledged_rating_once(
 
     # Refused: a wrong token, and a room that exists.
     body = restore_body(TEMPLATE, last)
-    assert restore(kleur, code, "x" * 32, body).status_code == 401
+    # A wrong token, a room that exists, a code never used: one answer.
+    wrong = restore(kleur, code, "x" * 32, body)
+    existing = restore(kleur, other["code"], "x" * 32, body)
+    unused = restore(kleur, "ZZZZZZ" if code != "ZZZZZZ" else "YYYYYY", "x" * 32, body)
+    assert {(r.status_code, r.text) for r in (wrong, existing, unused)} == {(404, wrong.text)}
+    # The room's own facilitator learns that its room is there.
     taken = restore(kleur, other["code"], other["facilitator_token"], body)
     assert taken.status_code == 409, taken.text
 
@@ -153,9 +173,9 @@ async def test_flushall_then_restore_counts_every_acknowledged_rating_once(
     await r.aclose()
 
 
-async def test_restore_without_marker_gives_new_links(kleur: ServerProcess) -> None:
-    """No process saw the room go (or the marker expired): the caller's token
-    becomes the facilitator token, the join and display tokens are new."""
+async def test_without_a_marker_nobody_restores(kleur: ServerProcess) -> None:
+    """No process saw the room go (or the marker expired): nothing proves whose
+    room it was, so even its own facilitator token cannot claim the code."""
     room = kleur.create_room(TEMPLATE)
     code, token = room["code"], room["facilitator_token"]
     facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
@@ -166,12 +186,7 @@ async def test_restore_without_marker_gives_new_links(kleur: ServerProcess) -> N
     await r.flushall()
     await r.aclose()
     response = restore(kleur, code, token, restore_body(TEMPLATE, last))
-    assert response.status_code == 200, response.text
-    assert response.json()["tokens_kept"] is False
-    assert response.json()["join_url"] != room["join_url"]
-    back = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=token)
-    await back.connect()
-    await back.close()
+    assert response.status_code == 404, response.text
     bad = restore(kleur, code, token, {"template": "nope"})
     assert bad.status_code == 400
 

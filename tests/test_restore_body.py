@@ -27,19 +27,19 @@ def body(**changes: Any) -> dict[str, Any]:
         "participants": 40,
         "agenda": [
             {
-                "item_id": "a1",
+                "item_id": "item0001",
                 "action": "Samen oppakken",
                 "owner": "Team",
                 "deadline": None,
                 "norm_id": None,
                 "note_id": None,
                 "position": 0,
-                "group_id": "g1",
+                "group_id": "group001",
                 "follow_up": None,
                 "snapshot": None,
             }
         ],
-        "groups": [{"group_id": "g1", "title": "Samen", "note_ids": ["n1", "n2"]}],
+        "groups": [{"group_id": "group001", "title": "Samen", "note_ids": ["note0001", "note0002"]}],
         "session": {"name": "Regio", "region": "Noord", "date": "2027-01-15"},
         "expected_people": 40,
         "admission": True,
@@ -60,8 +60,8 @@ def test_a_dashboards_fields_are_taken() -> None:
     snapshot = parse_restore(body(), TEMPLATES)
     assert (snapshot.phase, snapshot.round, snapshot.locked) == (Phase.BRAINSTORM, 2, True)
     assert snapshot.people == 40 and snapshot.version == 412
-    assert [g.note_ids for g in snapshot.groups] == [("n1", "n2")]
-    assert snapshot.agenda[0].group_id == "g1"
+    assert [g.note_ids for g in snapshot.groups] == [("note0001", "note0002")]
+    assert snapshot.agenda[0].group_id == "group001"
     assert (snapshot.voting_state, snapshot.dots_per_participant, snapshot.max_per_note) == (
         DotVoting.OPEN,
         5,
@@ -95,6 +95,13 @@ def test_optional_fields_default_as_for_a_new_room() -> None:
             ErrorCode.INVALID_FIELD,
         ),
         ({"locked": "yes"}, ErrorCode.INVALID_FIELD),
+        # The commands' own rules hold for what a restore writes back.
+        ({"agenda": [body()["agenda"][0] | {"action": "\u200b "}]}, ErrorCode.INVALID_TEXT),
+        ({"agenda": [body()["agenda"][0] | {"action": "x" * 501}]}, ErrorCode.INVALID_FIELD),
+        ({"agenda": [body()["agenda"][0] | {"deadline": "morgen"}]}, ErrorCode.INVALID_FIELD),
+        ({"groups": [{"group_id": "group001", "title": "", "note_ids": []}]}, ErrorCode.INVALID_TEXT),
+        ({"session": {"name": "x" * 121, "region": "", "date": ""}}, ErrorCode.INVALID_FIELD),
+        ({"version": 2**31 + 1}, ErrorCode.INVALID_FIELD),
     ],
 )
 def test_a_bad_body_is_refused(changes: dict[str, Any], code: ErrorCode) -> None:

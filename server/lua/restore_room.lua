@@ -13,6 +13,11 @@
 --   note groups (JSON object id -> blob)
 local meta, tally, ballots, agenda, groups, lost = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 if redis.call('EXISTS', meta) == 1 then return 'exists' end
+-- Only the facilitator the lost marker names may restore, checked here, in
+-- the same atomic step that deletes the marker: a restore that read "no
+-- marker" (or another's) just before a process wrote it cannot win.
+local marker = redis.call('GET', lost)
+if not marker or cjson.decode(marker)['fac'] ~= ARGV[2] then return 'not_lost' end
 local ttl = tonumber(ARGV[5])
 local now = redis.call('TIME')
 local heal_until = tonumber(now[1]) + tonumber(ARGV[7])
