@@ -39,7 +39,9 @@ def body(**changes: Any) -> dict[str, Any]:
                 "snapshot": None,
             }
         ],
-        "groups": [{"group_id": "group001", "title": "Samen", "note_ids": ["note0001", "note0002"]}],
+        "groups": [
+            {"group_id": "group001", "title": "Samen", "note_ids": ["note0001", "note0002"]}
+        ],
         "session": {"name": "Regio", "region": "Noord", "date": "2027-01-15"},
         "expected_people": 40,
         "admission": True,
@@ -99,7 +101,10 @@ def test_optional_fields_default_as_for_a_new_room() -> None:
         ({"agenda": [body()["agenda"][0] | {"action": "\u200b "}]}, ErrorCode.INVALID_TEXT),
         ({"agenda": [body()["agenda"][0] | {"action": "x" * 501}]}, ErrorCode.INVALID_FIELD),
         ({"agenda": [body()["agenda"][0] | {"deadline": "morgen"}]}, ErrorCode.INVALID_FIELD),
-        ({"groups": [{"group_id": "group001", "title": "", "note_ids": []}]}, ErrorCode.INVALID_TEXT),
+        (
+            {"groups": [{"group_id": "group001", "title": "", "note_ids": []}]},
+            ErrorCode.INVALID_TEXT,
+        ),
         ({"session": {"name": "x" * 121, "region": "", "date": ""}}, ErrorCode.INVALID_FIELD),
         ({"version": 2**31 + 1}, ErrorCode.INVALID_FIELD),
     ],
