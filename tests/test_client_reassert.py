@@ -12,7 +12,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from agenda.templates import load_builtin_templates
-from client.kleur_client import KleurClient, answer_key
+from client.kleur_client import CommandRefused, KleurClient, answer_key
+from protocol.errors import ErrorCode
 from protocol.messages import Rate
 from protocol.phases import Phase, Role
 from server.keys import RoomKeys, participant_id
@@ -70,4 +71,39 @@ async def test_answers_above_max_seq_are_sent_again_and_count_once(kleur: Server
     await phone.reconnect()
     assert phone.reasserted == 3
     for client in (facilitator, phone, other):
+        await client.close()
+
+
+async def test_a_reasserted_rating_counts_in_a_later_phase_only_while_the_room_heals(
+    kleur: ServerProcess,
+) -> None:
+    """rate.lua's heal window, straight against the script (the model has its own
+    unit tests): open, a re-asserted rating counts after the reveal; closed, it
+    is refused like any late rating."""
+    room = kleur.create_room()
+    code = room["code"]
+    facilitator = KleurClient(kleur.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
+    phone = KleurClient(kleur.ws_url, code, Role.PARTICIPANT)
+    await facilitator.connect()
+    await facilitator.set_phase(Phase.RATING)
+    await phone.connect()
+    await facilitator.set_phase(Phase.REVEAL)
+    r = aioredis.Redis.from_url(kleur.redis_url, decode_responses=True)
+    meta = RoomKeys(code).meta
+    try:
+        now = int((await r.time())[0])
+        await r.hset(meta, "heal_until", now + 600)
+        ack = await phone.send_command(Rate(phone.next_seq(), NORMS[0], 4, 1, reassert=True))
+        assert not ack.duplicate
+        await r.hset(meta, "heal_until", now - 10)
+        with pytest.raises(CommandRefused) as refused:
+            await phone.send_command(Rate(phone.next_seq(), NORMS[1], 4, 1, reassert=True))
+        assert refused.value.error.code is ErrorCode.WRONG_PHASE
+        # Outside the window and without the flag: as ever.
+        await r.hset(meta, "heal_until", now + 600)
+        with pytest.raises(CommandRefused):
+            await phone.send_command(Rate(phone.next_seq(), NORMS[2], 4, 1))
+    finally:
+        await r.aclose()
+    for client in (facilitator, phone):
         await client.close()

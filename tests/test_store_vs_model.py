@@ -799,8 +799,9 @@ PLANTED = [
     # A rebuild without ballots keeps the participants' seqs (their phones would
     # not re-send what the room lost).
     ("rebuild.lua", "redis.call('HSET', seqs, pid, 0)", "redis.call('HGET', seqs, pid)"),
-    # A re-asserted rating counts in a later phase after the heal window too.
-    ("rate.lua", "tonumber(m[4]) > tonumber", "tonumber(m[4]) > -tonumber"),
+    # (A re-asserted rating counting after the heal window is planted against
+    # tests/test_client_reassert.py instead: the machine found it in a file run
+    # but not in every full-suite run.)
 ]
 
 
