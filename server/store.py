@@ -552,20 +552,7 @@ class RoomStore:
 
     async def put_agenda_item(self, code: str, item: AgendaItem, seq: int, device: str) -> Stored:
         keys = RoomKeys(code)
-        blob = json.dumps(
-            {
-                "action": item.action,
-                "owner": item.owner,
-                "deadline": item.deadline,
-                "norm": item.norm_id,
-                "note": item.note_id,
-                "group": item.group_id,
-                "follow_up": item.follow_up,
-                "position": item.position,
-                "snapshot": None if item.snapshot is None else to_wire(item.snapshot),
-                "removed": False,
-            }
-        )
+        blob = _agenda_blob(item)
         return await self._status(
             "put_agenda_item",
             [keys.meta, keys.agenda, keys.notes, keys.groups],
@@ -782,24 +769,25 @@ class RoomStore:
         return Stored(Outcome.APPLIED, str(reply[1]))
 
 
-def _agenda_blob(item: AgendaItem, *, created: int) -> str:
-    """An agenda item as ``agenda`` stores it (as ``put_agenda_item`` writes it,
-    with ``created`` for the order of items at the same position)."""
-    return json.dumps(
-        {
-            "action": item.action,
-            "owner": item.owner,
-            "deadline": item.deadline,
-            "norm": item.norm_id,
-            "note": item.note_id,
-            "group": item.group_id,
-            "follow_up": item.follow_up,
-            "position": item.position,
-            "snapshot": None if item.snapshot is None else to_wire(item.snapshot),
-            "removed": False,
-            "created": created,
-        }
-    )
+def _agenda_blob(item: AgendaItem, *, created: int | None = None) -> str:
+    """An agenda item as ``agenda`` stores it.  ``put_agenda_item.lua`` adds
+    ``created`` (the order of items at the same position) itself; a restore
+    writes it here."""
+    fields: dict[str, object] = {
+        "action": item.action,
+        "owner": item.owner,
+        "deadline": item.deadline,
+        "norm": item.norm_id,
+        "note": item.note_id,
+        "group": item.group_id,
+        "follow_up": item.follow_up,
+        "position": item.position,
+        "snapshot": None if item.snapshot is None else to_wire(item.snapshot),
+        "removed": False,
+    }
+    if created is not None:
+        fields["created"] = created
+    return json.dumps(fields)
 
 
 def _votes(
