@@ -21,7 +21,9 @@ from protocol.phases import Phase, Role
 from server.keys import RoomKeys
 from tests.support import ServerProcess
 
-RACES = 40
+#: Fewer than MAX_ERRORS_PER_WINDOW (30): a window that loses every race
+#: must not be closed for its refusals (4008), which is not what this tests.
+RACES = 25
 
 
 async def race(one: ServerProcess, two: ServerProcess, room: dict[str, str]) -> int:
