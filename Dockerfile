@@ -22,8 +22,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 
 # `python3 -m venv` rather than `python -m venv`: Debian's own Python has no
-# `python` command.  Every dependency ships a wheel for CPython 3.11 on
-# x86-64 and arm64, so no compiler is needed.
+# `python` command.  No compiler in the image: on x86-64 every dependency
+# comes as a wheel for CPython 3.11 (as built by scripts/image.sh).
 RUN python3 -m venv /opt/kleur
 
 # Only what the wheel needs, listed one by one (.dockerignore keeps the rest
@@ -35,12 +35,12 @@ COPY agenda ./agenda
 COPY server ./server
 COPY client ./client
 COPY loadtests ./loadtests
-# A wheel, not `pip install .` of the tree: the venv holds kleur as a package,
-# with no reference back to /src.  pip and setuptools leave afterwards: the
-# running service never installs anything.
 # PIP_CERT: the CA bundle pip should trust, only behind a proxy that inspects
 # TLS (scripts/image.sh mounts the host's bundle and names it); unset otherwise.
 ARG PIP_CERT
+# A wheel, not `pip install .` of the tree: the venv holds kleur as a package,
+# with no reference back to /src.  pip and setuptools leave afterwards: the
+# running service never installs anything.
 RUN if [ -z "${PIP_CERT:-}" ]; then unset PIP_CERT; fi \
     && /opt/kleur/bin/python -m pip wheel --no-deps --wheel-dir /tmp/wheels . \
     && /opt/kleur/bin/python -m pip install /tmp/wheels/kleur-*.whl \
