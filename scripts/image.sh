@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Build kleur's container image with buildah, start it, check /healthz and
-# /readyz (the image's HEALTHCHECK), create a room through it, and stop it with
-# SIGTERM as an engine would.  No Docker engine needed.
+# Build kleur's container image with buildah, start it, check /healthz, /readyz
+# and the image's HEALTHCHECK, create a room through it, stop it with SIGTERM
+# as an engine would, start it again on the same /data volume and read the
+# room back (the append-only file kept it), and stop it.  No Docker engine needed.
 #
 #   bash scripts/image.sh                 # base: python:3.11-slim; a local Debian base when it cannot be pulled
 #   bash scripts/image.sh --local-base    # always the local Debian base (no registry needed)
 #   bash scripts/image.sh --base IMAGE    # any other base with python3 >= 3.11 and its venv module
 #   bash scripts/image.sh --build-only    # build, do not start
 #   bash scripts/image.sh --run-only      # start and check the image built last time
+#   bash scripts/image.sh --tag NAME      # the image's name (default localhost/kleur:latest)
+# KLEUR_DEBIAN_MIRROR: the Debian mirror for the local base (default deb.debian.org).
 #
 # The local base is `debootstrap --variant=minbase --include=python3,python3-venv
 # bookworm` (Debian 12's Python is 3.11, what pyproject.toml's requires-python
