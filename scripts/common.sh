@@ -135,3 +135,19 @@ ensure_node_tools() {
     (cd "$KLEUR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$hash" >"$stamp"
 }
+
+# checkout_state: the git status of the checkout with a digest of its changes,
+# so that a run which modifies an already modified file is noticed too; empty
+# outside a git work tree, and for a clean checkout.
+checkout_state() {
+    git -C "$KLEUR_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    local status
+    status="$(git -C "$KLEUR_ROOT" status --porcelain --untracked-files=all)"
+    [[ -z "$status" ]] && return 0
+    printf '%s\n' "$status"
+    {
+        git -C "$KLEUR_ROOT" diff HEAD --binary
+        git -C "$KLEUR_ROOT" ls-files --others --exclude-standard -z \
+            | (cd "$KLEUR_ROOT" && xargs -0r sha256sum)
+    } | sha256sum
+}
