@@ -197,6 +197,13 @@ def create_app(settings: Settings) -> Starlette:
             ),
         )
         tune_garbage_collector(settings.gc_young_threshold)
+        # Never the Redis URL: it may hold a password.
+        log.info(
+            "started: %d templates, %s, sharded pub/sub %s",
+            len(templates),
+            "Redis Cluster" if settings.redis_cluster else "one Redis",
+            "on" if sharded else "off",
+        )
         tasks = [
             asyncio.create_task(hub.run(), name="hub"),
             asyncio.create_task(hub.watch_load(), name="hub-load"),

@@ -26,6 +26,7 @@ from protocol.phases import Phase, Role
 from server.commands import execute
 from server.connection import Connection, Identity
 from server.keys import issued_here, participant_id, participant_token, token_hash
+from server.logs import bind_connection, bind_room
 from server.metrics import METRICS
 from server.ratelimit import SlidingCounter
 from server.restore import RoomSecrets
@@ -69,6 +70,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     codec = choose_codec(list(websocket.scope.get("subprotocols", [])))
     key = client_key(websocket)
+    # This task's log lines name the connection (and, once joined, the room): server.logs.
+    bind_connection()
     # Before any work: one address may not hold more sockets than its caps.
     if not services.connection_caps.admit(key):
         await websocket.accept(subprotocol=None if codec is None else codec.subprotocol)
@@ -97,6 +100,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await connection.wait_written(timeout=5)
     finally:
         services.connection_caps.release(key, joined=joined)
+        if joined:
+            log.info("left")
 
 
 async def _holds_credential(services: Services, join: Join) -> bool:
@@ -208,6 +213,8 @@ async def _join(services: Services, connection: Connection) -> bool:
         connection.close(_JOIN_CLOSE.get(error.code, CloseCode.JOIN_EXPECTED), error.detail)
         return False
     connection.send(welcome)
+    bind_room(message.room)
+    log.info("joined", extra={"role": message.role.value})  # the role only: never a token
     METRICS.joins["ok"] += 1
     services.hub.add(connection)
     services.hub.remember_secrets(message.room, _secrets(meta))
@@ -366,6 +373,7 @@ async def _serve(services: Services, connection: Connection) -> None:
                     if error.code is ErrorCode.RATE_LIMITED
                     else CloseCode.PROTOCOL_VIOLATION
                 )
+                log.warning("closing: too many refused commands, the last %s", error.code.value)
                 connection.close(close, "too many errors")
         except Exception:
             # A bug of ours must cost this one command, not the connection or the room.
