@@ -37,7 +37,7 @@ ensure_venv() {
                 note "$python has no working venv; installing the Debian package $venv_package with apt-get"
                 _apt_install "$venv_package" || note "warning: installing $venv_package failed"
             fi
-            if ! "$python" -m venv "$KLEUR_VENV"; then
+            if ! _can_apt_install || ! "$python" -m venv "$KLEUR_VENV"; then
                 rm -rf "$KLEUR_VENV"
                 note "could not create the venv (Debian/Ubuntu: sudo apt-get install $venv_package)"
                 exit 2

@@ -24,6 +24,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
@@ -197,6 +200,39 @@ def self_signed_certificate(folder: Path) -> Path:
         check=True, capture_output=True,
     )  # fmt: skip
     return folder / "fullchain.pem"
+
+
+def test_compose_nginx_layout_passes_nginx_t(tmp_path: Path) -> None:
+    """nginx -t on the folders compose mounts, laid out as in the nginx image
+    (its nginx.conf includes conf.d/*.conf in http {}).  Only the upstream's
+    host names become 127.0.0.1: nginx resolves them, and kleur-1 exists only
+    on compose's network."""
+    binary = find_nginx()
+    conf = tmp_path / "etc-nginx"
+    (conf / "conf.d").mkdir(parents=True)
+    (conf / "conf.d" / "kleur.conf").symlink_to(SITE)
+    (conf / "conf.d" / "default.conf").symlink_to(COMPOSE_INCLUDES / "http-redirect.conf")
+    (conf / "kleur.d").mkdir()
+    (conf / "kleur.d" / "listen.conf").symlink_to(COMPOSE_INCLUDES / "listen.conf")
+    upstream = (COMPOSE_INCLUDES / "upstream.conf").read_text()
+    (conf / "kleur.d" / "upstream.conf").write_text(re.sub(r"kleur-\d+", "127.0.0.1", upstream))
+    self_signed_certificate(conf / "certs")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    main = conf / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\nhttp {{\n"
+        + "".join(
+            f"    {kind}_temp_path {temp / kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + "    include conf.d/*.conf;\n}\n"
+    )
+    checked = subprocess.run(
+        [binary, "-p", str(tmp_path), "-c", str(main), "-e", str(tmp_path / "error.log"), "-t"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
 
 
 @dataclass(frozen=True)
@@ -427,3 +463,27 @@ def test_limits_count_the_address_nginx_saw_not_the_header_the_client_sent(
         log = server.log_path.read_text()
         assert re.search(r'127\.0\.0\.2:\d+ - "POST /api/rooms', log), log[-2000:]
         assert "203.0.113." not in log
+
+
+async def test_a_pages_websocket_through_nginx_keeps_its_origin(
+    deployment: tuple[Edge, tuple[ServerProcess, ServerProcess]],
+) -> None:
+    """A browser's handshake: kleur compares its Origin with the scheme and Host
+    it was reached at, which only nginx knows (X-Forwarded-Proto https, the Host
+    with its port).  localhost, not public_url's 127.0.0.1: only the Host can
+    make it match."""
+    edge, _ = deployment
+    url = f"wss://localhost:{edge.port}/ws"
+    own = f"https://localhost:{edge.port}"
+    async with connect(
+        url, ssl=edge.tls, origin=Origin(own), subprotocols=[Subprotocol(JSON.subprotocol)]
+    ) as ws:
+        assert ws.response is not None and ws.response.status_code == 101
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(
+            url,
+            ssl=edge.tls,
+            origin=Origin("https://elsewhere.example"),
+            subprotocols=[Subprotocol(JSON.subprotocol)],
+        )
+    assert refused.value.response.status_code == 403
