@@ -9,6 +9,7 @@ mount the very nginx file these tests run, and agree with kleur's settings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from client.kleur_client import KleurClient
 from protocol.codec import JSON, MSGPACK
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer, free_port
+from server.serving import uvicorn_config
 from server.settings import Settings
 from tests.support import ROOT, ServerProcess
 
@@ -98,6 +100,11 @@ def test_site_limits_are_kleurs_settings() -> None:
     assert [nginx_seconds(v) for v in site_directive("client_header_timeout")] == [
         settings.header_timeout_seconds
     ]
+    # nginx drops an idle upstream connection before uvicorn does (a POST on a
+    # connection uvicorn just closed would be a 502).
+    uvicorn_keepalive = uvicorn_config(object(), host="127.0.0.1", port=0, log_level="warning")
+    idle = [nginx_seconds(v) for v in site_directive("keepalive_timeout")]
+    assert idle and all(v < uvicorn_keepalive.timeout_keep_alive for v in idle), idle
     # Set, never appended to: the client's own header must not reach kleur.
     assert site_directive("proxy_set_header X-Forwarded-For") == ["$remote_addr"]
     assert site_directive("proxy_set_header X-Forwarded-Proto") == ["https"]
@@ -304,17 +311,15 @@ def start_edge(
     process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.DEVNULL)
     edge = Edge(port=port, tls=tls, error_log=prefix / "error.log")
     deadline = time.monotonic() + 10
-    while True:
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"nginx exited: {edge.error_log.read_text()[-2000:]}")
-        try:
-            with edge.http() as client:
-                if client.get("/readyz").status_code == 200:
-                    return edge, process
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
+        with contextlib.suppress(httpx.HTTPError), edge.http() as client:
+            if client.get("/readyz").status_code == 200:
+                return edge, process
         time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"nginx not ready: {edge.error_log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -339,8 +344,12 @@ def deployment(
         yield edge, servers
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(10)
+            process.terminate()  # nginx's fast shutdown
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         for server in servers:
             server.stop()
 
