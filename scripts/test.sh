@@ -10,6 +10,7 @@ section "set-up"
 ensure_venv dev
 ensure_redis_server
 ensure_chromium
+ensure_nginx
 ensure_node_tools
 use_venv
 # What the checkout looks like now: the run must leave it so (screenshots and
