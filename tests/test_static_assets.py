@@ -20,6 +20,7 @@ import pytest
 
 from server.embedded_redis import RedisServer
 from server.pages import STATIC_DIR
+from server.public_gzip import PublicJsonGzip
 from server.static_assets import (
     IMMUTABLE,
     MIN_GZIP_BYTES,
@@ -114,6 +115,16 @@ def test_the_pages_use_the_versioned_prefix_for_every_asset() -> None:
         text = script.read_text(encoding="utf-8")
         # An absolute /static/ URL would leave the version (and its cache) behind.
         assert not re.search(r"""["'`]/static/""", text), script.name
+
+
+def test_gzip_is_for_the_public_documents_only() -> None:
+    middleware = PublicJsonGzip(app=None)  # type: ignore[arg-type]
+    for path in ["/api/protocol", "/api/templates", "/api/templates/participatiescan"]:
+        assert middleware.applies(path), path
+    # Answers with tokens, results or a visitor's text: never (BREACH).
+    for path in ["/api/rooms", "/api/rooms/ABC123/links", "/api/rooms/ABC123/export.json",
+                 "/api/protocolx", "/j/ABC123", "/ws", "/metrics"]:  # fmt: skip
+        assert not middleware.applies(path), path
 
 
 # ------------------------------------------------------------------ over HTTP
@@ -264,13 +275,15 @@ def raw_request(kleur: ServerProcess, target: str) -> int:
 @pytest.mark.parametrize(
     "target",
     [
-        "/static/../pyproject.toml",
-        "/static/../server/app.py",
-        "/static/%2e%2e/pyproject.toml",
-        "/static/..%2fpyproject.toml",
-        "/static/phone/../../pyproject.toml",
-        "/static/{version}/../../pyproject.toml",
-        "/static/{version}/%2e%2e/%2e%2e/server/app.py",
+        # Each names a real file when joined to client/static naively.
+        "/static/../../pyproject.toml",
+        "/static/../../server/app.py",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/..%2f..%2fpyproject.toml",
+        "/static/phone/../../../pyproject.toml",
+        "/static/i18n/..%2f..%2f..%2fserver/app.py",
+        "/static/{version}/../../../pyproject.toml",
+        "/static/{version}/%2e%2e/%2e%2e/%2e%2e/server/app.py",
         "/static//etc/passwd",
         "/static/%2fetc%2fpasswd",
         "/static/{version}",
