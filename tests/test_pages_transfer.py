@@ -30,11 +30,12 @@ from tests.support import ROOT, ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 
 ARTIFACT = ROOT / "test-artifacts" / "transfer.json"
-#: The issue's target for a phone's first visit is 40 KB; measured now: 64.5 KB
-#: (197 KB before issue 13), of which 12.6 KB are the response headers of 20
+#: The issue's target for a phone's first visit is 40 KiB; measured now: 63.0 KiB
+#: (192.4 KiB before issue 13), of which 12.3 KiB are the response headers of 20
 #: HTTP/1.1 requests (the security headers on each; HTTP/2 at the proxy
-#: compresses repeated headers).  This limit keeps what was won; the rest of the
-#: way is in docs/operations.md ("Pages and caching").
+#: compresses repeated headers).  This limit keeps what was won, with room for
+#: the pages to grow a little; the rest of the way is in docs/operations.md
+#: ("Pages and caching").
 FIRST_VISIT_LIMIT = 70 * 1024
 #: A second visit fetches the page and the protocol, not the assets: under a quarter.
 SECOND_VISIT_SHARE = 0.25
@@ -46,6 +47,7 @@ class Transfer:
     url: str  # path only, code and version replaced: nothing to identify a room
     status: int
     bytes: int  # on the wire: headers + body as sent (gzipped when it was)
+    header_bytes: int  # of those, the response headers (HTTP/1.1: sent in full each time)
     from_cache: bool
 
 
@@ -85,7 +87,14 @@ class TransferLog:
                 or response.get("fromPrefetchCache", False)
             )
             transfers.append(
-                Transfer(self._name(response["url"]), response["status"], int(length), cached)
+                Transfer(
+                    self._name(response["url"]),
+                    response["status"],
+                    int(length),
+                    # What had arrived when the headers were parsed: the headers.
+                    min(int(length), int(response.get("encodedDataLength", 0))),
+                    cached,
+                )
             )
         self.responses.clear()
         self.finished.clear()
@@ -102,6 +111,7 @@ def visit(page: Page, url: str) -> None:
 def summary(transfers: list[Transfer]) -> dict[str, object]:
     return {
         "total_bytes": sum(t.bytes for t in transfers),
+        "header_bytes": sum(t.header_bytes for t in transfers),
         "requests_over_the_network": sum(1 for t in transfers if not t.from_cache),
         "resources": [asdict(t) for t in transfers],
     }
