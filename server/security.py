@@ -46,7 +46,7 @@ HEADERS = [
 
 
 NO_STORE = (b"cache-control", b"no-store")
-#: Responses under this path keep their own caching (StaticFiles' ETag and Last-Modified).
+#: Responses under this path keep their own caching (server.static_assets: a year or no-cache).
 STATIC_PREFIX = "/static/"
 
 
