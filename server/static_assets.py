@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import rjsmin
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -79,6 +80,20 @@ def content_type(path: str) -> str:
     if guessed is None:
         return "application/octet-stream"
     return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed
+
+
+def as_served(path: str, written: bytes) -> bytes:
+    """A file's bytes as they go out: JavaScript without comments and indentation.
+
+    A third of what a phone downloads on its first visit was comments and
+    indentation.  rJSmin (a maintained minifier made to run at start-up) keeps
+    every token, and ``tests/test_static_minify.py`` checks that each module's
+    syntax tree is the same before and after, so the served program is the
+    written one.  Names are not shortened: a page's error still names its function.
+    """
+    if path.endswith((".js", ".mjs")):
+        return rjsmin.jsmin(written.decode("utf-8")).encode("utf-8")  # type: ignore[no-any-return]
+    return written
 
 
 def make_asset(path: str, body: bytes) -> Asset:
@@ -137,7 +152,7 @@ class StaticAssets:
             if path.is_file() and not path.name.startswith(".")
         }
         return cls(
-            files={path: make_asset(path, body) for path, body in raw.items()},
+            files={path: make_asset(path, as_served(path, body)) for path, body in raw.items()},
             version=tree_version(raw),
         )
 

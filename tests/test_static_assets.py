@@ -185,7 +185,7 @@ def test_the_phone_page_names_assets_of_this_version_and_is_never_stored(
 
 def test_gzip_only_when_the_browser_asks_for_it(kleur: ServerProcess) -> None:
     path = f"{ASSETS.prefix}/kleur.js"
-    body = (STATIC_DIR / "kleur.js").read_bytes()
+    body = ASSETS.files["kleur.js"].body  # as served: minified (tests/test_static_minify.py)
     zipped, wire = raw_get(kleur, path, {"accept-encoding": "gzip, deflate, br"})
     assert zipped.headers["content-encoding"] == "gzip"
     assert zipped.headers["vary"] == "Accept-Encoding"
@@ -229,7 +229,7 @@ def test_an_unchanged_file_costs_a_304(kleur: ServerProcess) -> None:
     stale = httpx.get(
         f"{kleur.http_url}/static/phone/main.js", headers={"if-none-match": '"not-this-one"'}
     )
-    assert stale.status_code == 200 and stale.content == (STATIC_DIR / "phone/main.js").read_bytes()
+    assert stale.status_code == 200 and stale.content == ASSETS.files["phone/main.js"].body
 
 
 def test_plain_and_old_versions_are_served_but_revalidated(kleur: ServerProcess) -> None:
@@ -244,9 +244,14 @@ def test_plain_and_old_versions_are_served_but_revalidated(kleur: ServerProcess)
         assert answer.headers["content-type"] == "application/json"
     versioned = httpx.get(f"{kleur.http_url}{ASSETS.prefix}/i18n/nl.json")
     assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
-    # The security headers stay on the assets too.
-    assert "script-src 'self'" in versioned.headers["content-security-policy"]
+    # A subresource carries no document policies (a browser ignores them there) ...
     assert versioned.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in versioned.headers
+    # ... but a static file that is a document when opened keeps every one.
+    for document in ["phone.html", "dashboard.html"]:
+        shown = httpx.get(f"{kleur.http_url}{ASSETS.prefix}/{document}")
+        assert "script-src 'self'" in shown.headers["content-security-policy"], document
+        assert shown.headers["x-frame-options"] == "DENY"
 
 
 def test_head_has_the_headers_and_no_body(kleur: ServerProcess) -> None:
