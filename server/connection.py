@@ -151,7 +151,7 @@ class Connection:
         """Close after the frames already queued (the writer sends the close)."""
         if self._close is None:
             self._close = (code, close_reason(reason))
-            METRICS.closes[int(code)] += 1
+            METRICS.closed_by_server(int(code))
             if code == CloseCode.SLOW_CONSUMER:
                 # The client resyncs on reconnect: drop the backlog it cannot take.
                 self._frames.clear()
@@ -223,7 +223,7 @@ class Connection:
         """A write missed its deadline: 4501 if the close frame gets out in time, else drop."""
         if self._close is None:
             self._close = (CloseCode.SLOW_CONSUMER, _SLOW_REASON)
-            METRICS.closes[int(CloseCode.SLOW_CONSUMER)] += 1
+            METRICS.closed_by_server(int(CloseCode.SLOW_CONSUMER))
         self._frames.clear()  # the client resyncs on reconnect: free the backlog now
         log.info("write deadline missed: closing a slow client")
         if not already_closing:
