@@ -54,6 +54,16 @@ def assert_no_identities(found: Scrape, secrets: set[str]) -> None:
     assert not found.label_names() & {"value", "rating", "room", "code_of_room", "token", "pid"}
     # Label values come from closed sets: words, close codes, bucket bounds.
     assert all(len(value) <= 40 for value in values), sorted(values, key=len)[-3:]
+    # A number in kleur's labels is a close code or a bucket bound, never
+    # anything else (a rating value).
+    numbers = {
+        (name, value)
+        for metric, labels in found.samples
+        if metric.startswith("kleur_")
+        for name, value in labels
+        if name not in ("code", "le") and value.lstrip("-").isdigit()
+    }
+    assert not numbers, numbers
 
 
 async def test_a_session_moves_the_counters_and_histograms(kleur: ServerProcess) -> None:
