@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
+import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agenda.templates import load_builtin_templates
-from client.kleur_client import KleurClient
+from client.kleur_client import CommandRefused, KleurClient
+from protocol.close_codes import CloseCode
 from protocol.messages import Dashboard, Rate
 from protocol.phases import Phase, Role
+from server.app import LOST_CHECK_SECONDS
+from server.embedded_redis import RedisServer
 from server.hub import LocalRoom, _rating_arrived, _rating_shown
 from server.keys import participant_id
 from server.metrics import render
@@ -154,6 +159,57 @@ async def test_a_rating_made_on_one_process_is_timed_to_the_dashboard_on_the_oth
     assert moved(before_one, after_one, "kleur_fanout_seconds_count") == 0  # no dashboard there
     await phone.close()
     await facilitator.close()
+
+
+async def test_redis_going_away_is_counted_as_errors_reconnects_and_readiness(
+    kleur: ServerProcess, redis_server: RedisServer
+) -> None:
+    room = kleur.create_room()
+    facilitator = KleurClient(
+        kleur.ws_url, room["code"], Role.FACILITATOR, token=room["facilitator_token"]
+    )
+    await facilitator.connect()
+    before = scrape(kleur.http_url)
+    redis_server.kill()
+    try:
+        with pytest.raises(CommandRefused):  # store_unavailable: the client would resend
+            await facilitator.set_phase(Phase.RATING)
+        assert httpx.get(f"{kleur.http_url}/readyz", timeout=10).status_code == 503
+    finally:
+        await asyncio.to_thread(redis_server.start)
+    await facilitator.set_phase(Phase.RATING)  # back: the same port, a new connection
+    after = scrape(kleur.http_url)
+    assert moved(before, after, "kleur_redis_errors_total", kind="connection") >= 1
+    assert moved(before, after, "kleur_redis_reconnects_total", link="commands") >= 1
+    assert moved(before, after, "kleur_redis_reconnects_total", link="stream") >= 1
+    assert (
+        after.total("kleur_readiness_failures_total")
+        - before.total("kleur_readiness_failures_total")
+        >= 1
+    )
+    assert (
+        moved(before, after, "kleur_commands_total", type="refused", outcome="store_unavailable")
+        == 1
+    )
+    await facilitator.close()
+
+
+async def test_a_room_flushed_from_redis_is_counted_as_lost(kleur: ServerProcess) -> None:
+    room = kleur.create_room()
+    facilitator = KleurClient(
+        kleur.ws_url, room["code"], Role.FACILITATOR, token=room["facilitator_token"]
+    )
+    await facilitator.connect()
+    before = scrape(kleur.http_url)
+    redis.Redis.from_url(kleur.redis_url).flushall()
+    # The lost-room watcher looks every LOST_CHECK_SECONDS, also at an idle room.
+    assert await facilitator.wait_closed(LOST_CHECK_SECONDS + 5) == CloseCode.ROOM_LOST
+    after = scrape(kleur.http_url)
+    assert moved(before, after, "kleur_rooms_lost_total") == 1
+    assert (
+        moved(before, after, "kleur_closes_total", code=str(int(CloseCode.ROOM_LOST)), by="server")
+        == 1
+    )
 
 
 # -- without servers: the bookkeeping behind two of the metrics ---------------
