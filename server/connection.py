@@ -158,6 +158,15 @@ class Connection:
             self._frames.append(None)
             self._start_writer()
 
+    def closed_by_peer(self, code: int) -> None:
+        """The client closed (or dropped) the connection: nothing more is
+        written to it, and the endpoint's closing ``close`` is not counted as
+        the server's."""
+        if self._close is None:
+            self._close = (code, "")
+            METRICS.closed_by_client(code)
+            self._frames.clear()
+
     @property
     def closing(self) -> bool:
         return self._close is not None

@@ -61,8 +61,8 @@ async def _receive_frame(
     """The next data frame, or None when the client is gone."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
-        if connection is not None and not connection.closing:  # the client closed first
-            METRICS.closed_by_client(int(message.get("code", 1005)))
+        if connection is not None:
+            connection.closed_by_peer(int(message.get("code", 1005)))
         return None
     data = message.get("bytes")
     if data is not None:

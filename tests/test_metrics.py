@@ -127,6 +127,7 @@ async def test_a_session_moves_the_counters_and_histograms(kleur: ServerProcess)
     await asyncio.sleep(0.3)
     after = scrape(kleur.http_url)
     assert moved(during, after, "kleur_closes_total", code="1000", by="client") == 1
+    assert moved(during, after, "kleur_closes_total", code="1000", by="server") == 0
     assert after.value("kleur_connections", role="participant") == PHONES - 1
     for phone in phones[1:]:
         await phone.close()
