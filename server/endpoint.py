@@ -357,8 +357,7 @@ async def _serve(services: Services, connection: Connection) -> None:
             if not services.command_buckets.take(sender):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
             ack = await execute(services, identity, message)
-            connection.send(ack)
-            METRICS.acknowledged(message.TYPE, time.perf_counter() - received)
+            connection.send_ack(ack, message.TYPE, received)
             METRICS.command(message.TYPE, "duplicate" if ack.duplicate else "applied")
             if message.TYPE == "rate" and not ack.duplicate:
                 METRICS.rating_stored()

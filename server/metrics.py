@@ -197,8 +197,8 @@ class Metrics:
     ack_seconds: _Children[Histogram] = field(
         default_factory=lambda: _histogram(
             "kleur_ack_seconds",
-            "Seconds from a command's frame received to its acknowledgement queued for"
-            " writing, by message type.",
+            "Seconds from a command's frame received to its acknowledgement written to the"
+            " socket, by message type.",
             ("type",),
         )
     )
