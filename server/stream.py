@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from server.keys import RoomKeys
+from server.metrics import METRICS
 
 log = logging.getLogger("kleur.stream")
 
@@ -90,7 +91,8 @@ class Lane:
                 await self._listen(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                METRICS.redis_error(error)
                 if self.listening.is_set():
                     backoff = 0.1  # it worked until now: try again at once
                 log.warning(
@@ -102,6 +104,7 @@ class Lane:
             finally:
                 self.listening.clear()
                 self.reconnects += 1
+                METRICS.redis_reconnect("stream")
                 await _close_quietly(pubsub)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RETRY_MAX_SECONDS)
