@@ -28,6 +28,7 @@ from protocol.errors import ProtocolError
 from protocol.messages import ServerMessage
 from protocol.phases import Phase, Role
 from server.connection import Connection
+from server.logs import detached_task
 from server.metrics import METRICS
 from server.mirror import RoomMirror, Verdict
 from server.restore import RoomSecrets
@@ -251,7 +252,7 @@ class Hub:
         if room.reading:
             return
         room.reading = True
-        task = asyncio.create_task(self._read(room), name=f"read-room-{room.code}")
+        task = detached_task(self._read(room), name=f"read-room-{room.code}")
         self._reads.add(task)
         task.add_done_callback(self._reads.discard)
 
@@ -495,7 +496,7 @@ class Hub:
         if room is None or code in self._losing:
             return
         self._losing.add(code)
-        task = asyncio.create_task(self.room_lost(code, marker_seconds), name=f"lost-{code}")
+        task = detached_task(self.room_lost(code, marker_seconds), name=f"lost-{code}")
         self._reads.add(task)
         task.add_done_callback(self._reads.discard)
         task.add_done_callback(lambda _: self._losing.discard(code))

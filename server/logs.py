@@ -30,14 +30,17 @@ operators and the load tests read them once per start.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
 import logging.config
 import secrets
 import sys
+from collections.abc import Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from uvicorn.config import LOG_LEVELS
 
@@ -98,6 +101,17 @@ def bind_connection() -> str:
 def bind_room(code: str) -> None:
     """The current task's connection has joined room ``code``."""
     _room.set(code)
+
+
+_T = TypeVar("_T")
+
+
+def detached_task(coro: Coroutine[Any, Any, _T], *, name: str) -> asyncio.Task[_T]:
+    """A task of the process's own (a room's reader, the script batcher, a stream
+    lane), started in an empty context: a task copies the context of whoever
+    starts it, and without this every line it logs would carry the room and
+    connection id of the websocket that happened to start it."""
+    return asyncio.create_task(coro, name=name, context=contextvars.Context())
 
 
 class ConnectionContext(logging.Filter):

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from server.keys import RoomKeys
+from server.logs import detached_task
 from server.metrics import METRICS
 
 log = logging.getLogger("kleur.stream")
@@ -233,7 +234,7 @@ class RoomStream:
         lane = self.lanes.get(name)
         if lane is None:
             lane = self.lanes[name] = Lane(self, client, name, heartbeat)
-            self._tasks[name] = asyncio.create_task(lane.run(), name=f"room-stream-{name}")
+            self._tasks[name] = detached_task(lane.run(), name=f"room-stream-{name}")
         return lane
 
     def watch(self, code: str) -> None:

@@ -297,6 +297,28 @@ async def test_each_connection_task_logs_its_own_room_and_id(captured: io.String
     assert "room" not in outside and "connection" not in outside
 
 
+async def test_a_task_a_connection_starts_for_the_room_does_not_log_as_it(
+    captured: io.StringIO,
+) -> None:
+    """The hub's room reader, the script batcher and a stream lane are started by
+    whichever connection needs them first; they serve every connection after it."""
+    log = logging.getLogger("kleur.test")
+
+    async def background() -> None:
+        log.info("reading the room")
+
+    async def connection() -> None:
+        logs.bind_connection()
+        logs.bind_room("AAAA")
+        await logs.detached_task(background(), name="read-room-AAAA")
+        await asyncio.create_task(background())  # an ordinary task: inherits the connection
+
+    await asyncio.create_task(connection())
+    detached, inherited = (r for r in lines_of(captured) if r["event"] == "reading the room")
+    assert "connection" not in detached and "room" not in detached
+    assert inherited["room"] == "AAAA" and CONNECTION_ID.match(inherited["connection"])
+
+
 def test_extra_fields_plain_ones_kept_credentials_never(captured: io.StringIO) -> None:
     log = logging.getLogger("kleur.test")
     log.info(
