@@ -474,6 +474,17 @@ def test_limits_count_the_address_nginx_saw_not_the_header_the_client_sent(
         assert "203.0.113." not in log
 
 
+def test_metrics_are_not_served_through_the_proxy(
+    deployment: tuple[Edge, tuple[ServerProcess, ServerProcess]],
+) -> None:
+    edge, servers = deployment
+    with edge.http() as client:
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/healthz").status_code == 200
+    for server in servers:  # Prometheus scrapes each process directly
+        assert httpx.get(f"{server.http_url}/metrics").status_code == 200
+
+
 async def test_a_pages_websocket_through_nginx_keeps_its_origin(
     deployment: tuple[Edge, tuple[ServerProcess, ServerProcess]],
 ) -> None:
