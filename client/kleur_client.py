@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import random
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -91,8 +92,12 @@ class KleurClient:
         join_token: str | None = None,
         codec: Codec = MSGPACK,
         auto_reconnect: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
+        #: For a ``wss://`` URL whose certificate the system does not trust
+        #: (a test's self-signed one); None: websockets' default for the scheme.
+        self.tls = tls
         self.room = room
         self.role = role
         self.token = token
@@ -128,12 +133,15 @@ class KleurClient:
 
     # -- connection --------------------------------------------------------
     async def connect(self) -> Welcome:
+        # websockets' own default for the scheme unless a context was given.
+        tls: dict[str, Any] = {} if self.tls is None else {"ssl": self.tls}
         self._ws = await connect(
             self.url,
             subprotocols=[self.codec.subprotocol],  # type: ignore[list-item]
             compression=None,
             max_size=None,
             open_timeout=10,
+            **tls,
         )
         # Refused before it read our join? The close code below says why.
         with contextlib.suppress(ConnectionClosed):

@@ -28,8 +28,20 @@ ensure_venv() {
         fi
         note "creating $KLEUR_VENV"
         if ! "$python" -m venv "$KLEUR_VENV"; then
-            note "could not create the venv (Debian/Ubuntu: sudo apt-get install python3-venv)"
-            exit 2
+            # Debian and Ubuntu ship venv (and its ensurepip) apart from Python,
+            # per version: python3.11-venv for Python 3.11.
+            local venv_package
+            venv_package="$("$python" -c 'import sys; print(f"python3.{sys.version_info.minor}-venv")')"
+            rm -rf "$KLEUR_VENV" # the failed attempt leaves a venv without pip
+            if _can_apt_install; then
+                note "$python has no working venv; installing the Debian package $venv_package with apt-get"
+                _apt_install "$venv_package" || note "warning: installing $venv_package failed"
+            fi
+            if ! _can_apt_install || ! "$python" -m venv "$KLEUR_VENV"; then
+                rm -rf "$KLEUR_VENV"
+                note "could not create the venv (Debian/Ubuntu: sudo apt-get install $venv_package)"
+                exit 2
+            fi
         fi
     fi
 
@@ -111,6 +123,21 @@ ensure_chromium() {
         "(Debian: sudo apt-get install chromium)"
 }
 
+# ensure_nginx: only the deployment test (tests/test_deployment_proxy.py, the
+# reference deployment's nginx configuration) needs it, so a missing nginx is a
+# warning, not a failure: that test then skips, naming the package.
+ensure_nginx() {
+    command -v nginx >/dev/null 2>&1 && return 0
+    [[ -x /usr/sbin/nginx ]] && return 0
+    if _can_apt_install; then
+        note "nginx is missing; installing the Debian package nginx with apt-get"
+        _apt_install nginx || note "warning: installing nginx failed; the deployment test needs it"
+        return 0
+    fi
+    note "warning: nginx was not found; the deployment test needs it" \
+        "(Debian/Ubuntu: sudo apt-get install nginx)"
+}
+
 # ensure_node_tools: Node.js and npm for ESLint (the pages' JavaScript check), then
 # `npm ci` into ./node_modules when package-lock.json changed since the last install.
 ensure_node_tools() {
@@ -134,4 +161,20 @@ ensure_node_tools() {
     note "installing the JavaScript lint tools (npm ci)"
     (cd "$KLEUR_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$hash" >"$stamp"
+}
+
+# checkout_state: the git status of the checkout with a digest of its changes,
+# so that a run which modifies an already modified file is noticed too; empty
+# outside a git work tree, and for a clean checkout.
+checkout_state() {
+    git -C "$KLEUR_ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    local status
+    status="$(git -C "$KLEUR_ROOT" status --porcelain --untracked-files=all)"
+    [[ -z "$status" ]] && return 0
+    printf '%s\n' "$status"
+    {
+        git -C "$KLEUR_ROOT" diff HEAD --binary
+        git -C "$KLEUR_ROOT" ls-files --others --exclude-standard -z \
+            | (cd "$KLEUR_ROOT" && xargs -0r sha256sum)
+    } | sha256sum
 }

@@ -10,8 +10,12 @@ section "set-up"
 ensure_venv dev
 ensure_redis_server
 ensure_chromium
+ensure_nginx
 ensure_node_tools
 use_venv
+# What the checkout looks like now: the run must leave it so (screenshots and
+# other output go to ignored folders; see checkout_state).
+state_before="$(checkout_state)"
 
 section "ruff check"
 ruff check .
@@ -23,3 +27,12 @@ section "eslint"
 (cd "$KLEUR_ROOT" && node_modules/.bin/eslint client/static)
 section "pytest"
 python -m pytest "$@"
+
+section "checkout left as it was"
+if [[ "$(checkout_state)" != "$state_before" ]]; then
+    git status --porcelain --untracked-files=all
+    note "the test run changed files of the checkout (above); tests must write to ignored" \
+        "folders such as test-artifacts/ (docs/screenshots: bash scripts/screenshots.sh)"
+    exit 1
+fi
+echo "git status unchanged${state_before:+ (it already had changes before the run)}"

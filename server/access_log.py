@@ -8,17 +8,14 @@ query).  ``WithoutIdentities`` rewrites those records' arguments before any
 handler formats them: the query string is dropped from every path, and the
 client address is replaced by ``-`` when the path names a room.  Addresses
 stay on the other lines (``POST /api/rooms``, ``/healthz``), where they help
-to spot abuse and say nothing about a session.
+to spot abuse and say nothing about a session.  ``server.logs`` puts the
+filter on both loggers.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
-from typing import Any
-
-from uvicorn.config import LOGGING_CONFIG
 
 #: Paths with a room code in them: the pages and the room's API.
 _ROOM_PATH = re.compile(r"^/(?:[jfp]|api/rooms)/[^/?]+")
@@ -50,12 +47,3 @@ class WithoutIdentities(logging.Filter):
             client, path = without_identities(str(args[0]), str(args[1]))
             record.args = (client, path, *args[2:])
         return True
-
-
-def logging_config() -> dict[str, Any]:
-    """uvicorn's own logging set-up, with ``WithoutIdentities`` on both of its loggers."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"without_identities": {"()": f"{__name__}.WithoutIdentities"}}
-    for name in ("uvicorn.access", "uvicorn.error"):
-        config["loggers"].setdefault(name, {})["filters"] = ["without_identities"]
-    return config

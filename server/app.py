@@ -16,8 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route, WebSocketRoute
 
 from agenda.templates import Template, TemplateError, load_builtin_templates, load_template
 from protocol import limits
@@ -25,12 +24,14 @@ from protocol.close_codes import CloseCode
 from server import pages, routes
 from server.endpoint import websocket_endpoint
 from server.hub import Hub
+from server.public_gzip import PublicJsonGzip
 from server.ratelimit import CommandBuckets, ConnectionCaps, SlidingCounter
 from server.readiness import Readiness
 from server.redis_client import RedisClient, make_node_client, make_redis_client
 from server.security import OriginCheck, SecurityHeaders
 from server.services import Services
 from server.settings import Settings
+from server.static_assets import StaticAssets
 from server.store import RoomStore
 from server.stream import RoomStream
 
@@ -137,6 +138,8 @@ async def close_connections(app: Starlette, timeout: float = SHUTDOWN_CLOSE_SECO
 def create_app(settings: Settings) -> Starlette:
     # Before anything else: a broken template stops the start (TemplateError).
     templates = load_templates(settings.template_dir)
+    # Read, versioned and gzipped once; the pages fill in its prefix.
+    static_assets = StaticAssets.load(pages.STATIC_DIR)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -197,6 +200,13 @@ def create_app(settings: Settings) -> Starlette:
             ),
         )
         tune_garbage_collector(settings.gc_young_threshold)
+        # Never the Redis URL: it may hold a password.
+        log.info(
+            "started: %d templates, %s, sharded pub/sub %s",
+            len(templates),
+            "Redis Cluster" if settings.redis_cluster else "one Redis",
+            "on" if sharded else "off",
+        )
         tasks = [
             asyncio.create_task(hub.run(), name="hub"),
             asyncio.create_task(hub.watch_load(), name="hub-load"),
@@ -217,7 +227,7 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(*tasks, return_exceptions=True)
             await redis.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/api/rooms", routes.create_room, methods=["POST"]),
             Route("/api/templates", routes.list_templates),
@@ -237,7 +247,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/j/{code}", pages.phone_page),
             Route("/f/{code}", pages.dashboard_page),
             Route("/p/{code}", pages.presenter_page),
-            Mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static"),
+            # GET (Starlette adds HEAD); any other method is 405.
+            Route("/static/{path:path}", static_assets.endpoint, methods=["GET"], name="static"),
         ],
         middleware=[
             Middleware(SecurityHeaders),
@@ -246,9 +257,12 @@ def create_app(settings: Settings) -> Starlette:
                 allowed=settings.allowed_origins.split(","),
                 public_url=settings.public_url,
             ),
+            Middleware(PublicJsonGzip),
         ],
         lifespan=lifespan,
     )
+    app.state.static_assets = static_assets
+    return app
 
 
 def create_app_from_env() -> Starlette:

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from redis.exceptions import NoScriptError
 
+from server.logs import detached_task
 from server.redis_client import RedisClient
 
 #: Most calls in one pipeline: big enough to carry a burst, small enough that
@@ -65,7 +66,7 @@ class ScriptBatcher:
         call = _Call(sha, keys, args)
         self._queue.append(call)
         if len(self._workers) < MAX_IN_FLIGHT:
-            worker = asyncio.create_task(self._drain(), name="script-batcher")
+            worker = detached_task(self._drain(), name="script-batcher")
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
         return await call.result

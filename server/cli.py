@@ -9,11 +9,17 @@ Without a Redis URL (``--redis-url`` or ``KLEUR_REDIS_URL``) ``serve`` starts it
 own ``redis-server`` with an fsynced append-only file, so a single command on a
 laptop is a complete, durable installation.  It never installs anything: when
 ``redis-server`` is missing it says what to install and exits with 2.
+
+Logging is set up (``server.logs``) before anything is started, so the
+embedded Redis's line is in the chosen format too.  What is printed to
+stderr instead is the reason ``serve`` exits before running (a usage error, a
+missing dependency), as argparse prints its own errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -25,9 +31,9 @@ from types import FrameType
 
 import platformdirs
 
-from server import serving
+from server import logs, serving
 from server.embedded_redis import RedisNotInstalledError, RedisServer, find_redis_server
-from server.settings import parse_bool
+from server.settings import Settings, parse_bool
 
 #: Exit codes besides 0: 2 is also what argparse uses for a usage error.
 EXIT_MISSING_DEPENDENCY = 2
@@ -68,7 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"where the embedded Redis keeps its data (default: {default_data_dir()})",
     )
-    serve.add_argument("--log-level", default="info", choices=_LOG_LEVELS)
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=_LOG_LEVELS,
+        help="least severe lines logged, kleur's and uvicorn's (%(default)s)",
+    )
+    serve.add_argument(
+        "--log-format",
+        default=None,
+        choices=logs.FORMATS,
+        help="json (one object per line) or text (default: $KLEUR_LOG_FORMAT; "
+        "else text when stdout is a terminal, json otherwise)",
+    )
 
     commands.add_parser("version", help="print the installed version")
     return parser
@@ -120,6 +138,15 @@ def _serve(args: argparse.Namespace) -> int:
     # signal again for the previous handler.  With Python's default handlers
     # SIGTERM would then end the process before Redis is stopped; ours turns
     # the signal, then and at any other moment, into an orderly return.
+    try:
+        args.log_format = logs.choose_format(
+            args.log_format or Settings.from_env().log_format,
+            stdout_is_terminal=sys.stdout.isatty(),
+        )
+    except ValueError as exc:  # a bad KLEUR_LOG_FORMAT (or another bad setting)
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logs.configure(args.log_format, args.log_level)
     with _signal_handlers(_raise_stop):
         try:
             try:
@@ -138,7 +165,9 @@ def _serve(args: argparse.Namespace) -> int:
                 return EXIT_USAGE
             if args.redis_url:
                 if args.data_dir is not None:
-                    print("kleur: --data-dir is ignored: Redis is external", file=sys.stderr)
+                    logging.getLogger("kleur").warning(
+                        "kleur: --data-dir is ignored: Redis is external"
+                    )
                 return _run_uvicorn(args, args.redis_url)
             return _serve_with_embedded_redis(args)
         except _Stop:
@@ -160,9 +189,8 @@ def _serve_with_embedded_redis(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the message carries the tail of Redis's log
             print(f"kleur: {exc}", file=sys.stderr)
             return EXIT_STARTUP_FAILED
-        print(
-            f"kleur: embedded Redis on {redis_server.url}; data (append-only file) in {data_dir}",
-            flush=True,
+        logging.getLogger(logs.STARTUP_LOGGER).info(
+            "kleur: embedded Redis on %s; data (append-only file) in %s", redis_server.url, data_dir
         )
         return _run_uvicorn(args, redis_server.url)
     finally:
@@ -194,6 +222,7 @@ def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        log_format=args.log_format,
         trusted_proxies=trusted_proxies,
         header_timeout_seconds=settings.header_timeout_seconds,
         # 4500 to every websocket before uvicorn closes them with 1012.

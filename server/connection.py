@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -84,6 +85,17 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+@dataclass(frozen=True, slots=True)
+class TimedFrame:
+    """An acknowledgement's frame, and when its command's frame was received
+    (``time.perf_counter``): the writer times it once written
+    (``kleur_ack_seconds``).  Only acknowledgements are timed."""
+
+    frame: bytes | str
+    kind: str
+    received: float
+
+
 @dataclass(slots=True)
 class Identity:
     """Who is on the other end, once joined."""
@@ -126,7 +138,7 @@ class Connection:
         self.codec = codec
         self.identity: Identity | None = None
         #: Encoded frames to send, in order; None is "send the close frame now".
-        self._frames: deque[bytes | str | None] = deque()
+        self._frames: deque[bytes | str | TimedFrame | None] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
         #: While a writer runs: when its current write began (``_Watchdog``).
@@ -137,7 +149,11 @@ class Connection:
     def send(self, message: ServerMessage) -> None:
         self.send_frame(self.codec.encode(message))
 
-    def send_frame(self, frame: bytes | str) -> None:
+    def send_ack(self, message: ServerMessage, kind: str, received: float) -> None:
+        """Queue a command's acknowledgement, timed from ``received`` until written."""
+        self.send_frame(TimedFrame(self.codec.encode(message), kind, received))
+
+    def send_frame(self, frame: bytes | str | TimedFrame) -> None:
         """Queue an encoded frame; a full queue closes the connection as too slow."""
         if self._close is not None:
             return
@@ -151,12 +167,21 @@ class Connection:
         """Close after the frames already queued (the writer sends the close)."""
         if self._close is None:
             self._close = (code, close_reason(reason))
-            METRICS.closes[int(code)] += 1
+            METRICS.closed_by_server(int(code))
             if code == CloseCode.SLOW_CONSUMER:
                 # The client resyncs on reconnect: drop the backlog it cannot take.
                 self._frames.clear()
             self._frames.append(None)
             self._start_writer()
+
+    def closed_by_peer(self, code: int) -> None:
+        """The client closed (or dropped) the connection: nothing more is
+        written to it, and the endpoint's closing ``close`` is not counted as
+        the server's."""
+        if self._close is None:
+            self._close = (code, "")
+            METRICS.closed_by_client(code)
+            self._frames.clear()
 
     @property
     def closing(self) -> bool:
@@ -192,11 +217,16 @@ class Connection:
                     closing = True
                     await self.websocket.close(code, reason)
                     return
+                timed = None
+                if isinstance(frame, TimedFrame):
+                    timed, frame = frame, frame.frame
                 if isinstance(frame, bytes):
                     await self.websocket.send_bytes(frame)
                 else:
                     await self.websocket.send_text(frame)
                 self._written_at = loop.time()
+                if timed is not None:
+                    METRICS.acknowledged(timed.kind, time.perf_counter() - timed.received)
         except asyncio.CancelledError:
             if not self._stalled:
                 raise
@@ -223,7 +253,7 @@ class Connection:
         """A write missed its deadline: 4501 if the close frame gets out in time, else drop."""
         if self._close is None:
             self._close = (CloseCode.SLOW_CONSUMER, _SLOW_REASON)
-            METRICS.closes[int(CloseCode.SLOW_CONSUMER)] += 1
+            METRICS.closed_by_server(int(CloseCode.SLOW_CONSUMER))
         self._frames.clear()  # the client resyncs on reconnect: free the backlog now
         log.info("write deadline missed: closing a slow client")
         if not already_closing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 
 from starlette.websockets import WebSocket
 
@@ -26,6 +27,7 @@ from protocol.phases import Phase, Role
 from server.commands import execute
 from server.connection import Connection, Identity
 from server.keys import issued_here, participant_id, participant_token, token_hash
+from server.logs import bind_connection, bind_room
 from server.metrics import METRICS
 from server.ratelimit import SlidingCounter
 from server.restore import RoomSecrets
@@ -54,10 +56,14 @@ def client_key(websocket: WebSocket) -> str:
     return websocket.client.host if websocket.client else "unknown"
 
 
-async def _receive_frame(websocket: WebSocket) -> bytes | str | None:
+async def _receive_frame(
+    websocket: WebSocket, connection: Connection | None = None
+) -> bytes | str | None:
     """The next data frame, or None when the client is gone."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
+        if connection is not None:
+            connection.closed_by_peer(int(message.get("code", 1005)))
         return None
     data = message.get("bytes")
     if data is not None:
@@ -69,6 +75,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     codec = choose_codec(list(websocket.scope.get("subprotocols", [])))
     key = client_key(websocket)
+    # This task's log lines name the connection (and, once joined, the room): server.logs.
+    bind_connection()
     # Before any work: one address may not hold more sockets than its caps.
     if not services.connection_caps.admit(key):
         await websocket.accept(subprotocol=None if codec is None else codec.subprotocol)
@@ -97,6 +105,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await connection.wait_written(timeout=5)
     finally:
         services.connection_caps.release(key, joined=joined)
+        if joined:
+            log.info("left")
 
 
 async def _holds_credential(services: Services, join: Join) -> bool:
@@ -162,7 +172,7 @@ async def _join(services: Services, connection: Connection) -> bool:
     key = client_key(connection.websocket)
     try:
         frame = await asyncio.wait_for(
-            _receive_frame(connection.websocket), limits.JOIN_TIMEOUT_SECONDS
+            _receive_frame(connection.websocket, connection), limits.JOIN_TIMEOUT_SECONDS
         )
     except TimeoutError:
         connection.close(CloseCode.JOIN_EXPECTED, "send join first")
@@ -200,7 +210,7 @@ async def _join(services: Services, connection: Connection) -> bool:
             # and must not be taken for guessers (one NAT, one hall); they
             # wait for the restore.  Anyone else gets the guess's one answer.
             error = ProtocolError(ErrorCode.ROOM_LOST, "this room was lost; it is being restored")
-        METRICS.joins[error.code.value] += 1
+        METRICS.join(error.code.value)
         if error.code in _GUESSES:
             services.failed_joins.add(key)
             error = ProtocolError(ErrorCode.ROOM_NOT_FOUND, NOT_OPEN)
@@ -208,7 +218,9 @@ async def _join(services: Services, connection: Connection) -> bool:
         connection.close(_JOIN_CLOSE.get(error.code, CloseCode.JOIN_EXPECTED), error.detail)
         return False
     connection.send(welcome)
-    METRICS.joins["ok"] += 1
+    bind_room(message.room)
+    log.info("joined", extra={"role": message.role.value})  # the role only: never a token
+    METRICS.join("ok")
     services.hub.add(connection)
     services.hub.remember_secrets(message.room, _secrets(meta))
     if message.role in (Role.FACILITATOR, Role.PRESENTER):
@@ -340,9 +352,10 @@ async def _serve(services: Services, connection: Connection) -> None:
     sender = _sender_key(identity)
     errors = SlidingCounter(limits.MAX_ERRORS_PER_WINDOW, limits.ERROR_WINDOW_SECONDS)
     while not connection.closing:
-        frame = await _receive_frame(connection.websocket)
+        frame = await _receive_frame(connection.websocket, connection)
         if frame is None:
             return
+        received = time.perf_counter()
         seq = None
         try:
             # Decode first, so that even a refusal for speed names the command.
@@ -351,12 +364,14 @@ async def _serve(services: Services, connection: Connection) -> None:
             if not services.command_buckets.take(sender):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down; send it again shortly")
             ack = await execute(services, identity, message)
-            connection.send(ack)
-            METRICS.commands[(message.TYPE, "duplicate" if ack.duplicate else "applied")] += 1
+            connection.send_ack(ack, message.TYPE, received)
+            METRICS.command(message.TYPE, "duplicate" if ack.duplicate else "applied")
+            if message.TYPE == "rate" and not ack.duplicate:
+                METRICS.rating_stored()
         except ProtocolError as error:
             # A command that failed validation: the decoder read its seq from the raw map.
             connection.send(Error(error.code, error.detail, error.seq if seq is None else seq))
-            METRICS.commands[("refused", error.code.value)] += 1
+            METRICS.command("refused", error.code.value)
             if error.code in (ErrorCode.STORE_UNAVAILABLE, ErrorCode.ROOM_LOST):
                 continue  # not the client's fault; it keeps the command and retries
             errors.add("")
@@ -366,6 +381,7 @@ async def _serve(services: Services, connection: Connection) -> None:
                     if error.code is ErrorCode.RATE_LIMITED
                     else CloseCode.PROTOCOL_VIOLATION
                 )
+                log.warning("closing: too many refused commands, the last %s", error.code.value)
                 connection.close(close, "too many errors")
         except Exception:
             # A bug of ours must cost this one command, not the connection or the room.

@@ -28,6 +28,7 @@ from protocol.errors import ProtocolError
 from protocol.messages import ServerMessage
 from protocol.phases import Phase, Role
 from server.connection import Connection
+from server.logs import detached_task
 from server.metrics import METRICS
 from server.mirror import RoomMirror, Verdict
 from server.restore import RoomSecrets
@@ -36,6 +37,21 @@ from server.store import RoomStore
 from server.stream import RoomStream
 
 log = logging.getLogger("kleur.hub")
+
+
+@dataclass(frozen=True, slots=True)
+class RatingWait:
+    """A stored rating that reached this process (its version, ``perf_counter``
+    time), waiting to be shown on a dashboard: an aggregate latency, never
+    stored or sent anywhere."""
+
+    version: int
+    since: float
+
+
+def _moves_a_tally(change: StreamMessage) -> bool:
+    """A change that moved a tally: a rating (or a rebuilt or restored room)."""
+    return any(name == "tally" for name, _, _ in change.writes)
 
 
 @dataclass(slots=True)
@@ -55,6 +71,13 @@ class LocalRoom:
     reading: bool = False
     #: The room's secrets from a join, to mark it lost (``Hub.room_lost``).
     secrets: RoomSecrets | None = None
+    #: The oldest rating no dashboard sent from here shows yet, and the first
+    #: one that arrived after the dashboard being built took its data (the
+    #: fan-out latency, ``RatingWait``); None when there is none.
+    unshown: RatingWait | None = None
+    arrived_during_build: RatingWait | None = None
+    #: The version the views being built show; None when none are built.
+    building: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -171,6 +194,8 @@ class Hub:
         room.facilitators.discard(connection)
         room.participants.discard(connection)
         room.presenters.discard(connection)
+        if not room.facilitators:  # no dashboard to wait for here any more
+            room.unshown = room.arrived_during_build = None
         if room.empty:
             del self.rooms[identity.room]
             self._dirty.discard(identity.room)
@@ -209,9 +234,11 @@ class Hub:
             return
         verdict = mirror.offer(change)
         if verdict is Verdict.APPLIED:
+            if room.facilitators and _moves_a_tally(change):
+                _rating_arrived(room, change.version)
             self.mark_dirty(code)
         elif verdict is Verdict.RESYNC:
-            METRICS.mirror_resyncs += 1
+            METRICS.mirror_resync()
             self._read_room(room)
 
     def on_subscribed(self, code: str) -> None:
@@ -225,7 +252,7 @@ class Hub:
         if room.reading:
             return
         room.reading = True
-        task = asyncio.create_task(self._read(room), name=f"read-room-{room.code}")
+        task = detached_task(self._read(room), name=f"read-room-{room.code}")
         self._reads.add(task)
         task.add_done_callback(self._reads.discard)
 
@@ -373,10 +400,14 @@ class Hub:
         """Each kind of view on its own: one view's failure (the facilitator's
         dashboard, say) never skips another's; a view's version is recorded only
         once it was sent, so a failed one is sent again.  Whether all went out."""
-        # Phones first: the cheapest view, and the most people.
-        sent = await self._send_view(room, "room state", self._send_state, data)
-        sent = await self._send_view(room, "presenter", self._send_presenter, data) and sent
-        sent = await self._send_view(room, "dashboard", self._send_dashboard, data) and sent
+        room.building = data.version
+        try:
+            # Phones first: the cheapest view, and the most people.
+            sent = await self._send_view(room, "room state", self._send_state, data)
+            sent = await self._send_view(room, "presenter", self._send_presenter, data) and sent
+            sent = await self._send_view(room, "dashboard", self._send_dashboard, data) and sent
+        finally:
+            room.building = None
         return sent
 
     async def _send_view(
@@ -400,24 +431,31 @@ class Hub:
 
     async def _send_state(self, room: LocalRoom, data: RoomData) -> None:
         if room.participants:
+            start = time.perf_counter()
             state = room.views.changed_state(data)
+            METRICS.snapshot_built("room_state", time.perf_counter() - start)
             if state is not None:
                 broadcast(room.participants, state)
-                METRICS.room_states_sent += 1
+                METRICS.snapshot_sent("room_state")
 
     async def _send_presenter(self, room: LocalRoom, data: RoomData) -> None:
         if room.presenters and data.version != room.presenter_version:
+            start = time.perf_counter()
             view = await room.views.presenter(self.store, data)
+            METRICS.snapshot_built("presenter", time.perf_counter() - start)
             broadcast(room.presenters, view)
+            METRICS.snapshot_sent("presenter")
             room.presenter_version = data.version
-            METRICS.presenters_sent += 1
 
     async def _send_dashboard(self, room: LocalRoom, data: RoomData) -> None:
         if room.facilitators and data.version != room.dashboard_version:
+            start = time.perf_counter()
             snapshot = await room.views.dashboard(self.store, data)
+            METRICS.snapshot_built("dashboard", time.perf_counter() - start)
             broadcast(room.facilitators, snapshot)
+            METRICS.snapshot_sent("dashboard")
             room.dashboard_version = data.version
-            METRICS.dashboards_sent += 1
+            _rating_shown(room, data.version)
             due = room.views.suggestions_due
             if due is not None:
                 # Suggestions were kept for their minimum interval: send the
@@ -458,7 +496,7 @@ class Hub:
         if room is None or code in self._losing:
             return
         self._losing.add(code)
-        task = asyncio.create_task(self.room_lost(code, marker_seconds), name=f"lost-{code}")
+        task = detached_task(self.room_lost(code, marker_seconds), name=f"lost-{code}")
         self._reads.add(task)
         task.add_done_callback(self._reads.discard)
         task.add_done_callback(lambda _: self._losing.discard(code))
@@ -478,6 +516,7 @@ class Hub:
                 # Redis went away meanwhile: the room is not known to be lost.
                 log.warning("lost marker not written", extra={"room": code})
                 return
+        METRICS.room_lost()
         log.warning("room lost from Redis; closing its connections", extra={"room": code})
         for connection in room.everyone:
             connection.close(CloseCode.ROOM_LOST, "the room was lost from storage; it is restored")
@@ -503,6 +542,29 @@ class Hub:
                     await self.room_lost(code, marker_seconds)
                 except Exception:
                     log.exception("marking a lost room failed", extra={"room": code})
+
+
+def _rating_arrived(room: LocalRoom, version: int) -> None:
+    """A rating reached the room's mirror: start its wait for a dashboard.
+    Only the oldest unshown one is timed, plus the first that comes in while a
+    dashboard is being built without it (the next dashboard's oldest)."""
+    if room.unshown is None:
+        room.unshown = RatingWait(version, time.perf_counter())
+    elif (
+        room.building is not None and version > room.building and room.arrived_during_build is None
+    ):
+        room.arrived_during_build = RatingWait(version, time.perf_counter())
+
+
+def _rating_shown(room: LocalRoom, version: int) -> None:
+    """A dashboard of ``version`` went to the room's facilitators on this process."""
+    waiting = room.unshown
+    if waiting is None or waiting.version > version:
+        return
+    METRICS.fanout_seconds.observe(time.perf_counter() - waiting.since)
+    later = room.arrived_during_build
+    room.unshown = later if later is not None and later.version > version else None
+    room.arrived_during_build = None
 
 
 def _closed(room: LocalRoom) -> bool:

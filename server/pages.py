@@ -3,7 +3,10 @@ and the presenter view for the projector (``/p/{code}``).
 
 The pages are static files in ``client/static``; the server only fills in
 the page language, chosen from Accept-Language (Dutch unless the browser
-prefers English).  The page's own switch overrides it and remembers it.
+prefers English), and ``{{static}}``, the versioned prefix of the assets
+(``server.static_assets``), so that the browser may cache them for a year.
+The page's own switch overrides the language and remembers it.  The pages
+themselves are ``no-store``: their URLs carry room codes and tokens.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from agenda.phases import rules_table
 from protocol.schema import protocol_schema
 from server.settings import Settings
+from server.static_assets import StaticAssets
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "client" / "static"
 LANGUAGES = ("nl", "en")
@@ -49,7 +53,8 @@ def _render(name: str, request: Request) -> Response:
     # ?lang=en: the presenter view has no switch, so its link can carry it.
     if request.query_params.get("lang") in LANGUAGES:
         lang = request.query_params["lang"]
-    html = _page(name).replace("{{lang}}", lang)
+    assets: StaticAssets = request.app.state.static_assets
+    html = _page(name).replace("{{static}}", assets.prefix).replace("{{lang}}", lang)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 

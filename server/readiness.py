@@ -24,6 +24,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.metrics import METRICS
 from server.redis_client import RedisClient, bounded, ping_every_shard
 from server.scripts import UNAVAILABLE
 from server.stream import RoomStream
@@ -58,12 +59,16 @@ class Readiness:
                 await ping_every_shard(self.redis)
                 policy = await self._wrong_policy()
         except RedisTimeoutError:  # a silent link: nothing came back in time
+            METRICS.not_ready("redis_timeout")
             return f"redis unreachable: no answer within {self.timeout:g}s"
         except UNAVAILABLE:  # refused, reset, closed
+            METRICS.not_ready("redis_unreachable")
             return "redis unreachable"
         if not self.stream.listening:
+            METRICS.not_ready("stream_not_listening")
             return "room stream not listening"
         if policy is not None:
+            METRICS.not_ready("eviction_policy")
             return f"redis maxmemory-policy is {policy}; kleur needs {NEEDED_POLICY}"
         return None
 

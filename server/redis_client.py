@@ -40,6 +40,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.metrics import METRICS
 from server.settings import Settings
 
 #: What the store, the batcher and the routes talk to.
@@ -91,9 +92,34 @@ class DeadlineRetry(Retry):
         super().__init__(ExponentialBackoff(cap=0.5, base=0.05), retries)
         self.deadline = deadline
 
-    async def call_with_retry(self, *args: Any, **kwargs: Any) -> Any:
-        async with bounded(self.deadline):
-            return await super().call_with_retry(*args, **kwargs)
+    async def call_with_retry(self, do: Any, *args: Any, **kwargs: Any) -> Any:
+        # Every failed attempt counts as a Redis error and every attempt after
+        # one as a reconnect (redis-py retries on a new connection).  The
+        # deadline cancels the attempt in flight, which then counts as a
+        # timeout here (not when it struck during the back-off after a failure).
+        attempts = 0
+        failed = False
+
+        async def counted() -> Any:
+            nonlocal attempts, failed
+            if attempts:
+                METRICS.redis_reconnect("commands")
+            attempts += 1
+            failed = False
+            try:
+                return await do()
+            except Exception as error:
+                METRICS.redis_error(error)
+                failed = True
+                raise
+
+        try:
+            async with bounded(self.deadline):
+                return await super().call_with_retry(counted, *args, **kwargs)
+        except RedisTimeoutError as error:
+            if not failed:
+                METRICS.redis_error(error)
+            raise
 
 
 def make_redis_client(settings: Settings, *, client_name: str | None = None) -> RedisClient:

@@ -32,7 +32,8 @@ from protocol.messages import (
 from protocol.phases import Phase
 from protocol.wire import invalid
 from server.keys import issued_here, participant_id, token_hash
-from server.metrics import METRICS
+from server.metrics import CONTENT_TYPE_LATEST, METRICS
+from server.metrics import render as render_metrics
 from server.pages import LANGUAGES, preferred_language
 from server.request_body import BodyRefused, read_json
 from server.restore import parse_restore
@@ -500,9 +501,8 @@ async def metrics(request: Request) -> Response:
         roles["facilitator"] += len(room.facilitators)
         roles["participant"] += len(room.participants)
         roles["presenter"] += len(room.presenters)
-    return PlainTextResponse(
-        METRICS.render(roles, len(hub.rooms)), media_type="text/plain; version=0.0.4"
-    )
+    METRICS.set_connections(roles, len(hub.rooms))
+    return Response(render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 async def healthz(request: Request) -> Response:

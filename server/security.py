@@ -36,17 +36,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+#: On every response.
+SUBRESOURCE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
+]
+#: Policies of a *document*: a browser applies them to a page it shows, never to a
+#: script, stylesheet or JSON file a page loads.  A phone's first visit loads 17 such
+#: assets, and these ~400 bytes on each were a tenth of what it downloaded.
+DOCUMENT_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+HEADERS = SUBRESOURCE_HEADERS + DOCUMENT_HEADERS
+#: Static files that a browser only ever runs or reads for a page, never shows as one
+#: (an HTML or SVG file opened by its URL is a document, and keeps every header).
+SUBRESOURCE_TYPES = (b"text/javascript", b"text/css", b"application/json")
 
 
 NO_STORE = (b"cache-control", b"no-store")
-#: Responses under this path keep their own caching (StaticFiles' ETag and Last-Modified).
+#: Responses under this path keep their own caching (server.static_assets: a year or no-cache).
 STATIC_PREFIX = "/static/"
 
 
@@ -62,7 +72,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", [])) + HEADERS
+                headers = list(message.get("headers", []))
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                subresource = static and content_type.startswith(SUBRESOURCE_TYPES)
+                headers += SUBRESOURCE_HEADERS if subresource else HEADERS
                 if not static and not any(name.lower() == NO_STORE[0] for name, _ in headers):
                     headers.append(NO_STORE)
                 message["headers"] = headers

@@ -6,10 +6,13 @@ and h11 when they are missing, and then every rating costs more CPU without
 anyone noticing. Both come with ``uvicorn[standard]``; ``check_installed``
 turns their absence into one clear sentence.
 
-At start-up each process prints one line naming the loop it runs on and the
+At start-up each process logs one line naming the loop it runs on and the
 HTTP protocol that serves it. The line is read from the running objects, not
 from the settings below: operators see it in the log, and the load tests copy
-it into their reports (``ServingStack.parse``).
+it into their reports (``ServingStack.parse``).  It is logged like every other
+line (``kleur.startup``, at any ``--log-level``), so that a JSON log holds
+nothing but JSON lines; in JSON its text is the ``event`` field, and
+``ServingStack.parse`` finds it in either format.
 
 On SIGTERM/SIGINT uvicorn closes every websocket itself with 1012 and only
 then runs the app's lifespan shutdown, so the app's own goodbye (4500,
@@ -35,7 +38,7 @@ from typing import Any
 import uvicorn
 
 from protocol.limits import MAX_FRAME_BYTES
-from server import access_log
+from server import logs
 
 EVENT_LOOP = "uvloop"
 HTTP_PARSER = "httptools"
@@ -44,9 +47,10 @@ HTTP_PARSER = "httptools"
 WEBSOCKETS = "websockets-sansio"
 INSTALL_HINT = "pip install 'uvicorn[standard]'"
 
+#: The start-up line, at the end of a line of text or of a JSON string (``"event": "..."``).
 _LINE = re.compile(
-    r"^kleur: event loop (?P<loop>\S+) \((?P<loop_class>[^)]*)\), "
-    r"HTTP parser (?P<http>\S+) \((?P<http_class>[^)]*)\)$",
+    r"kleur: event loop (?P<loop>[^\s\"]+) \((?P<loop_class>[^)]*)\), "
+    r"HTTP parser (?P<http>[^\s\"]+) \((?P<http_class>[^)]*)\)(?=\"|$)",
     re.MULTILINE,
 )
 
@@ -157,9 +161,11 @@ def uvicorn_config(
     host: str,
     port: int,
     log_level: str,
+    log_format: str | None = None,
     trusted_proxies: tuple[str, ...] = (),
     header_timeout_seconds: float = 10.0,
 ) -> uvicorn.Config:
+    """uvicorn's options for kleur; ``log_format`` None: ``server.logs``'s default rule."""
     # Imported here: it imports httptools, whose absence ``check_installed`` reports first.
     from server.slow_headers import protocol_with_header_timeout
     from server.ws_protocol import AbortableWebSocketProtocol
@@ -176,7 +182,8 @@ def uvicorn_config(
         ws_max_size=MAX_FRAME_BYTES,
         lifespan="on",
         log_level=log_level,
-        log_config=access_log.logging_config(),
+        # One logging set-up for uvicorn's loggers and kleur's (server.logs).
+        log_config=logs.logging_config(log_format or logs.default_format(), log_level),
         # Only a trusted proxy's X-Forwarded-For names the client (the limits count it).
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies),
@@ -206,7 +213,8 @@ class Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # Before the sockets are bound: whoever sees the server answer has the line already.
-        print(ServingStack.running(self.config.http_protocol_class).line(), flush=True)
+        line = ServingStack.running(self.config.http_protocol_class).line()
+        logging.getLogger(logs.STARTUP_LOGGER).info(line)
         await super().startup(sockets)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -228,6 +236,7 @@ def serve(
     host: str,
     port: int,
     log_level: str,
+    log_format: str | None = None,
     trusted_proxies: tuple[str, ...] = (),
     header_timeout_seconds: float = 10.0,
     before_shutdown: BeforeShutdown | None = None,
@@ -241,6 +250,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
+        log_format=log_format,
         trusted_proxies=trusted_proxies,
         header_timeout_seconds=header_timeout_seconds,
     )

@@ -118,6 +118,10 @@ class Settings:
     #: Seconds a connection may take to send a request's headers, counted from
     #: its first byte (or from the connection's start); then it is closed.
     header_timeout_seconds: float = 10.0
+    #: How log lines are written (``server.logs``): ``json`` (one object per
+    #: line) or ``text`` (for reading).  Unset (the default): ``json``, or
+    #: ``text`` when stdout is a terminal.  ``kleur serve --log-format`` wins.
+    log_format: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

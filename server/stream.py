@@ -29,6 +29,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from server.keys import RoomKeys
+from server.logs import detached_task
+from server.metrics import METRICS
 
 log = logging.getLogger("kleur.stream")
 
@@ -90,7 +92,8 @@ class Lane:
                 await self._listen(pubsub)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
+                METRICS.redis_error(error)
                 if self.listening.is_set():
                     backoff = 0.1  # it worked until now: try again at once
                 log.warning(
@@ -102,6 +105,7 @@ class Lane:
             finally:
                 self.listening.clear()
                 self.reconnects += 1
+                METRICS.redis_reconnect("stream")
                 await _close_quietly(pubsub)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RETRY_MAX_SECONDS)
@@ -230,7 +234,7 @@ class RoomStream:
         lane = self.lanes.get(name)
         if lane is None:
             lane = self.lanes[name] = Lane(self, client, name, heartbeat)
-            self._tasks[name] = asyncio.create_task(lane.run(), name=f"room-stream-{name}")
+            self._tasks[name] = detached_task(lane.run(), name=f"room-stream-{name}")
         return lane
 
     def watch(self, code: str) -> None:

@@ -24,11 +24,19 @@ class ServerProcess:
     """``kleur serve`` in a child process, as in production: the same uvicorn options."""
 
     def __init__(
-        self, redis_url: str, log_path: Path, *, log_level: str = "warning", **settings: str
+        self,
+        redis_url: str,
+        log_path: Path,
+        *,
+        log_level: str = "warning",
+        log_format: str = "text",
+        **settings: str,
     ) -> None:
         self.redis_url = redis_url
         #: ``info`` writes uvicorn's access log too (tests that read the log).
         self.log_level = log_level
+        #: ``text``: the tests read lines as a person would; tests/test_logs.py reads ``json``.
+        self.log_format = log_format
         self.port = free_port()
         self.log_path = log_path
         self.settings = settings
@@ -53,6 +61,7 @@ class ServerProcess:
                 [
                     sys.executable, "-m", "server", "serve", "--redis-url", self.redis_url,
                     "--host", "127.0.0.1", "--port", str(self.port), "--log-level", self.log_level,
+                    "--log-format", self.log_format,
                 ],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip

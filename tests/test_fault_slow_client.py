@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import socket
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from client.kleur_client import KleurClient
@@ -28,6 +26,7 @@ from protocol.phases import Phase, Role
 from server.connection import CLOSE_GRACE_SECONDS
 from server.embedded_redis import RedisServer
 from tests.faults import Fleet, converge, percentile, rss_bytes
+from tests.scrape import scrape
 from tests.support import ServerProcess
 from tests.test_fault_servers import NORMS, TEMPLATE
 
@@ -47,15 +46,11 @@ NOTE_CHARS = 300
 
 
 def closes(server: ServerProcess, code: int) -> int:
-    text = httpx.get(f"{server.http_url}/metrics", timeout=5).text
-    found = re.search(rf'^kleur_closes_total\{{code="{code}"\}} (\d+)$', text, re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    return int(scrape(server.http_url).value("kleur_closes_total", code=str(code), by="server"))
 
 
 def facilitators(server: ServerProcess) -> int:
-    text = httpx.get(f"{server.http_url}/metrics", timeout=5).text
-    found = re.search(r'^kleur_connections\{role="facilitator"\} (\d+)$', text, re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    return int(scrape(server.http_url).value("kleur_connections", role="facilitator"))
 
 
 async def rate_steadily(

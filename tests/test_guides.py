@@ -1,8 +1,9 @@
 """The facilitator guide, in Dutch and English, shows current screenshots.
 
-Every picture a guide shows must be one that a browser test takes anew on each
-run (``tests.browser.screenshot(page, name)``), so a guide never shows an old
-screen; both languages have the same sections.
+Every picture a guide shows must be one that a browser test takes
+(``tests.browser.screenshot(page, name)``), so that ``bash scripts/screenshots.sh``
+refreshes it and a guide never shows a screen that no longer exists; both
+languages have the same sections.
 """
 
 from __future__ import annotations

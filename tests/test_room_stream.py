@@ -41,7 +41,7 @@ def stored_version(client: redis.Redis, code: str) -> int:
 def resyncs(server: ServerProcess) -> int:
     text = httpx.get(f"{server.http_url}/metrics").text
     line = next(x for x in text.splitlines() if x.startswith("kleur_mirror_resyncs_total"))
-    return int(line.split()[-1])
+    return int(float(line.split()[-1]))
 
 
 async def test_a_delta_lost_with_the_pubsub_connection_reaches_the_dashboard(

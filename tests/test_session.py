@@ -23,6 +23,7 @@ from protocol.messages import Dashboard, Rate, RoomState
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
 from server.keys import RoomKeys
+from tests.scrape import scrape
 from tests.support import ServerProcess
 
 TEMPLATE = load_builtin_templates()["participatiescan"]
@@ -453,9 +454,9 @@ async def test_metrics_count_without_identities(kleur: ServerProcess) -> None:
     phone = KleurClient(kleur.ws_url, room["code"], Role.PARTICIPANT)
     await phone.connect()
     await phone.rate(NORMS[0], 7)
-    text = httpx.get(f"{kleur.http_url}/metrics").text
-    assert 'kleur_commands_total{type="rate",outcome="applied"} 1' in text
-    assert 'kleur_connections{role="participant"} 1' in text
-    assert room["code"] not in text and (phone.token or "") not in text
+    found = scrape(kleur.http_url)
+    assert found.value("kleur_commands_total", type="rate", outcome="applied") == 1
+    assert found.value("kleur_connections", role="participant") == 1
+    assert room["code"] not in found.text and (phone.token or "") not in found.text
     await phone.close()
     await facilitator.close()

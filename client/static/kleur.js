@@ -85,11 +85,15 @@ export async function setLanguage(lang) {
 async function catalogue(lang) {
   if (!catalogues.has(lang)) {
     const loading = Promise.all([
-      fetchJson(`/static/i18n/${lang}.json`),
-      fetchJson(`/static/i18n/${pageCatalogue}.${lang}.json`, { allowMissing: true }).catch((error) => {
-        console.warn(`kleur: ${pageCatalogue} translations not loaded`, error);
-        return null;
-      }),
+      // Relative to this module, so the catalogues share its versioned (cached) prefix.
+      fetchJson(new URL(`./i18n/${lang}.json`, import.meta.url)),
+      // "" (the phone): no page catalogue, one request and 6 KB less on a phone's first visit.
+      pageCatalogue
+        ? fetchJson(new URL(`./i18n/${pageCatalogue}.${lang}.json`, import.meta.url), { allowMissing: true }).catch((error) => {
+            console.warn(`kleur: ${pageCatalogue} translations not loaded`, error);
+            return null;
+          })
+        : null,
     ]).then(([own, dashboard]) => ({ ...(dashboard || {}), ...own }));
     catalogues.set(lang, loading);
     loading.catch(() => catalogues.delete(lang));
@@ -98,8 +102,8 @@ async function catalogue(lang) {
 }
 
 /**
- * Load /static/i18n/{lang}.json and /static/i18n/dashboard.{lang}.json (if
- * there; `page`, e.g. "presenter", names another one) and return t(key, params).  `{name}` in a text is replaced by
+ * Load i18n/{lang}.json and i18n/dashboard.{lang}.json next to this module (if
+ * there; `page`, e.g. "presenter", names another one, "" none) and return t(key, params).  `{name}` in a text is replaced by
  * params.name; a missing key returns the key itself and warns once.
  * `onChange(t, lang)`, if given, is called after every setLanguage().
  */

@@ -30,7 +30,8 @@ async function main() {
   try {
     [app.schema, app.t] = await Promise.all([
       loadProtocol(),
-      loadTranslations(app.lang, onLanguage),
+      // Every text of the phone is in i18n/{lang}.json: no page catalogue to load.
+      loadTranslations(app.lang, onLanguage, ""),
     ]);
   } catch (error) {
     console.error(error);
