@@ -174,7 +174,24 @@ checkout_state() {
     printf '%s\n' "$status"
     {
         git -C "$KLEUR_ROOT" diff HEAD --binary
-        git -C "$KLEUR_ROOT" ls-files --others --exclude-standard -z \
-            | (cd "$KLEUR_ROOT" && xargs -0r sha256sum)
+        git -C "$KLEUR_ROOT" ls-files --others --exclude-standard -z | _untracked_digests
     } | sha256sum
+}
+
+# _untracked_digests: one line per NUL-separated untracked path on stdin: its
+# content's digest, a symbolic link's target, or that it cannot be read.  Not
+# `xargs sha256sum`: a dangling link or an unreadable file made it fail, and
+# with pipefail that stopped scripts/test.sh before its first check.
+_untracked_digests() {
+    local path file
+    while IFS= read -r -d '' path; do
+        file="$KLEUR_ROOT/$path"
+        if [[ -L "$file" ]]; then
+            printf 'link %s -> %s\n' "$path" "$(readlink -- "$file")"
+        elif [[ -f "$file" && -r "$file" ]]; then
+            printf '%s %s\n' "$(sha256sum <"$file" | cut -d' ' -f1)" "$path"
+        else
+            printf 'unreadable %s\n' "$path"
+        fi
+    done
 }

@@ -30,7 +30,7 @@ python -m pytest "$@"
 
 section "checkout left as it was"
 if [[ "$(checkout_state)" != "$state_before" ]]; then
-    git status --porcelain --untracked-files=all
+    git -C "$KLEUR_ROOT" status --porcelain --untracked-files=all
     note "the test run changed files of the checkout (above); tests must write to ignored" \
         "folders such as test-artifacts/ (docs/screenshots: bash scripts/screenshots.sh)"
     exit 1

@@ -6,10 +6,14 @@ access log (``uvicorn.access``: client, method, path with query, version,
 status) and the websocket handshake (``uvicorn.error``: client, path with
 query).  ``WithoutIdentities`` rewrites those records' arguments before any
 handler formats them: the query string is dropped from every path, and the
-client address is replaced by ``-`` when the path names a room.  Addresses
-stay on the other lines (``POST /api/rooms``, ``/healthz``), where they help
-to spot abuse and say nothing about a session.  ``server.logs`` puts the
-filter on both loggers.
+client address is kept only where it helps to spot abuse: on a refusal
+(status 400 or more, a websocket handshake refused) and on ``POST /api/rooms``
+(rooms are limited per address), never when the path names a room.  Not on
+the other lines either: a phone that opens ``/j/CODE`` fetches its scripts,
+the template and the protocol over the same connection milliseconds later,
+and the address on those lines would say whose the ``/j/CODE`` line was; the
+same for the websocket handshake just before its ``joined`` line.
+``server.logs`` puts the filter on both loggers.
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ _WEBSOCKET_LINE = '%s - "WebSocket %s"'
 HIDDEN_CLIENT = "-"
 
 
-def without_identities(client: str, path: str) -> tuple[str, str]:
-    """(client, path) as they may be logged: no query, no client beside a room."""
+def without_identities(
+    client: str, path: str, *, refused: bool = False, creates_room: bool = False
+) -> tuple[str, str]:
+    """(client, path) as they may be logged: no query; the client only on a
+    refusal or a room creation, and never beside a room."""
     path = path.partition("?")[0]
-    if _ROOM_PATH.match(path):
+    if _ROOM_PATH.match(path) or not (refused or creates_room):
         client = HIDDEN_CLIENT
     return client, path
 
@@ -41,9 +48,17 @@ class WithoutIdentities(logging.Filter):
             return True
         if record.name == "uvicorn.access" and len(args) == 5:
             # (client, method, path with query, HTTP version, status)
-            client, path = without_identities(str(args[0]), str(args[2]))
+            method, status = str(args[1]), args[4]
+            client, path = without_identities(
+                str(args[0]),
+                str(args[2]),
+                refused=isinstance(status, int) and status >= 400,
+                creates_room=method == "POST" and str(args[2]).partition("?")[0] == "/api/rooms",
+            )
             record.args = (client, args[1], path, *args[3:])
         elif isinstance(record.msg, str) and record.msg.startswith(_WEBSOCKET_LINE):
-            client, path = without_identities(str(args[0]), str(args[1]))
+            # '... [accepted]', '... [closed]' or a refusal: '... 403', '... %d'.
+            refused = not record.msg.endswith("]")
+            client, path = without_identities(str(args[0]), str(args[1]), refused=refused)
             record.args = (client, path, *args[2:])
         return True

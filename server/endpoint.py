@@ -80,6 +80,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     # Before any work: one address may not hold more sockets than its caps.
     if not services.connection_caps.admit(key):
         await websocket.accept(subprotocol=None if codec is None else codec.subprotocol)
+        # Closed before a Connection exists: counted here (kleur_closes_total).
+        METRICS.closed_by_server(int(CloseCode.TOO_MANY_CONNECTIONS))
         await websocket.close(
             CloseCode.TOO_MANY_CONNECTIONS, "too many connections from this address; try later"
         )
@@ -88,6 +90,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
         if codec is None:
             await websocket.accept()
+            METRICS.closed_by_server(int(CloseCode.UNSUPPORTED_SUBPROTOCOL))
             await websocket.close(
                 CloseCode.UNSUPPORTED_SUBPROTOCOL, "offer kleur.v1.msgpack or kleur.v1.json"
             )

@@ -10,12 +10,14 @@ file's path and content.
 ask for their assets under that prefix (``{{static}}`` in the HTML), and the
 ES modules import each other by relative paths, so every import of a page
 stays inside the same version.  An upgrade changes the digest, and with it
-every URL; a browser never mixes a new page with an old module.
+every URL; a browser never keeps an old module for a new page.
 
 ``/static/<path>`` (old tabs, tests, people typing it) and a version this
 process does not have (a page loaded before an upgrade, or from another
 process mid-rollout) get the current file with ``no-cache``: the browser
 keeps it but asks again each time, which costs a 304 when it is unchanged.
+(So during a rolling upgrade, with no sticky sessions, one page load may mix
+modules of two releases; none of them is kept under the wrong URL.)
 A path that is not one of the files read at start-up is 404, so ``..`` or an
 encoded traversal can never reach a file outside the folder.
 """
@@ -149,11 +151,15 @@ class StaticAssets:
         raw = {
             path.relative_to(directory).as_posix(): path.read_bytes()
             for path in sorted(directory.rglob("*"))
-            if path.is_file() and not path.name.startswith(".")
+            # The pages' HTML is served by server.pages, filled in ({{lang}},
+            # {{static}}); raw, a page would load nothing.
+            if path.is_file() and not path.name.startswith(".") and path.suffix != ".html"
         }
+        served = {path: as_served(path, body) for path, body in raw.items()}
         return cls(
-            files={path: make_asset(path, as_served(path, body)) for path, body in raw.items()},
-            version=tree_version(raw),
+            files={path: make_asset(path, body) for path, body in served.items()},
+            # Of the bytes as served: another minifier release gives another URL.
+            version=tree_version(served),
         )
 
     @property
@@ -173,7 +179,10 @@ class StaticAssets:
     async def endpoint(self, request: Request) -> Response:
         found = self.find(request.path_params["path"])
         if found is None:
-            return PlainTextResponse("Not Found", status_code=404)
+            # no-store: a file another release has may well exist tomorrow.
+            return PlainTextResponse(
+                "Not Found", status_code=404, headers={"Cache-Control": "no-store"}
+            )
         asset, versioned = found
         gzipped = asset.gzipped is not None and accepts_gzip(
             request.headers.get("accept-encoding", "")

@@ -264,15 +264,27 @@ class Edge:
         return httpx.Client(base_url=self.https_url, transport=transport, timeout=10)
 
 
-def nginx_main_conf(prefix: Path, backends: list[int], port: int) -> Path:
+@dataclass(frozen=True)
+class DeadBackend:
+    """An upstream server nobody listens on: a process that crashed."""
+
+    port: int
+
+
+def nginx_main_conf(
+    prefix: Path, backends: list[int], port: int, options: dict[int, str] | None = None
+) -> Path:
     """A main nginx.conf whose http {} includes SITE itself; only the two files
     SITE includes (kleur.d/) are written for this run."""
     conf = prefix / "conf"
     (conf / "kleur.d").mkdir(parents=True)
     (conf / "kleur.d" / "upstream.conf").write_text(
-        "".join(f"server 127.0.0.1:{backend};\n" for backend in backends)
+        "".join(
+            f"server 127.0.0.1:{backend}{(options or {}).get(backend, '')};\n"
+            for backend in backends
+        )
     )
-    (conf / "kleur.d" / "listen.conf").write_text(f"listen 127.0.0.1:{port} ssl;\n")
+    (conf / "kleur.d" / "listen.conf").write_text(f"listen 127.0.0.1:{port} ssl http2;\n")
     temp = prefix / "temp"
     paths = {kind: temp / kind for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in paths.values():
@@ -299,10 +311,13 @@ def nginx_main_conf(prefix: Path, backends: list[int], port: int) -> Path:
 
 
 def start_edge(
-    prefix: Path, backends: list[ServerProcess], port: int
+    prefix: Path,
+    backends: list[ServerProcess] | list[ServerProcess | DeadBackend],
+    port: int,
+    options: dict[int, str] | None = None,
 ) -> tuple[Edge, subprocess.Popen[bytes]]:
     binary = find_nginx()
-    main = nginx_main_conf(prefix, [backend.port for backend in backends], port)
+    main = nginx_main_conf(prefix, [backend.port for backend in backends], port, options)
     certificate = self_signed_certificate(main.parent / "certs")
     tls = ssl.create_default_context(cafile=str(certificate))
     command = [binary, "-p", str(prefix), "-c", str(main), "-e", str(prefix / "error.log")]
@@ -472,6 +487,42 @@ def test_limits_count_the_address_nginx_saw_not_the_header_the_client_sent(
         log = server.log_path.read_text()
         assert re.search(r'127\.0\.0\.2:\d+ - "POST /api/rooms', log), log[-2000:]
         assert "203.0.113." not in log
+
+
+def test_nginx_error_log_never_holds_a_join_link(redis_server: RedisServer, tmp_path: Path) -> None:
+    """When a process does not answer, nginx logs the request line; never a room's."""
+    find_nginx()
+    port = free_port()
+    live = ServerProcess(
+        redis_server.url, tmp_path / "kleur.log", trusted_proxies="127.0.0.1",
+        public_url=f"https://127.0.0.1:{port}",
+    )  # fmt: skip
+    live.start()
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        dead = DeadBackend(free_port())
+        # max_fails=0: nginx keeps trying the dead one (by default it rests it for
+        # 10 s after one failure), so that every other request shows what it logs.
+        edge, process = start_edge(
+            tmp_path / "nginx", [live, dead], port, options={dead.port: " max_fails=0"}
+        )
+        room = live.create_room()
+        with edge.http() as client:
+            # Round-robin alternates between the two: two of each in a row, so
+            # that both kinds of request meet the dead one.
+            for path in [room["join_url"].removeprefix(edge.https_url), "/healthz"] * 2:
+                for _ in range(2):
+                    assert client.get(path).status_code == 200
+        log = edge.error_log.read_text()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+        live.stop()
+    assert "connect() failed" in log and "/healthz" in log, log  # the log is written ...
+    token = room["join_url"].partition("?t=")[2]
+    assert token and token not in log  # ... but not for the room's paths
+    assert room["code"] not in log
 
 
 def test_metrics_are_not_served_through_the_proxy(

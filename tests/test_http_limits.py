@@ -155,6 +155,11 @@ async def test_the_log_of_a_session_holds_no_tokens_and_no_address_beside_a_room
         assert (
             await http.get(f"/api/rooms/{code}/qr.svg?t={join_token}", headers=bearer)
         ).status_code == 200
+        # What the phone page fetches right after /j/CODE, on the same connection.
+        assert (await http.get("/static/kleur.js")).status_code == 200
+        assert (await http.get("/api/protocol")).status_code == 200
+        # A refusal keeps its address (abuse is spotted by address).
+        assert (await http.get("/api/templates/no-such-template")).status_code == 404
     facilitator = KleurClient(server.ws_url, code, Role.FACILITATOR, token=facilitator_token)
     await facilitator.connect()
     phone = KleurClient(server.ws_url, code, Role.PARTICIPANT, join_token=join_token)
@@ -186,6 +191,13 @@ async def test_the_log_of_a_session_holds_no_tokens_and_no_address_beside_a_room
     assert "?t=" not in log
     beside_a_room = [line for line in lines if code in line and "127.0.0.1" in line]
     assert beside_a_room == []
+    # An address only on a refusal or a room creation: not on the page's assets,
+    # not on the websocket handshake that comes just before a "joined".
+    with_address = [line for line in lines if "127.0.0.1:" in line and '" 200' in line]
+    assert with_address == [], with_address
+    assert not [line for line in lines if "127.0.0.1:" in line and "[accepted]" in line]
+    assert any("127.0.0.1:" in line and "no-such-template" in line for line in lines), log
+    assert any("127.0.0.1:" in line and "POST /api/rooms" in line for line in lines), log
 
 
 # -- 3. request bodies -----------------------------------------------------------------

@@ -247,11 +247,16 @@ def test_plain_and_old_versions_are_served_but_revalidated(kleur: ServerProcess)
     # A subresource carries no document policies (a browser ignores them there) ...
     assert versioned.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" not in versioned.headers
-    # ... but a static file that is a document when opened keeps every one.
+    # ... but a page keeps every one, and its raw HTML is no asset (it would load nothing),
+    # while a missing file is never kept by a cache (another release may have it).
     for document in ["phone.html", "dashboard.html"]:
-        shown = httpx.get(f"{kleur.http_url}{ASSETS.prefix}/{document}")
-        assert "script-src 'self'" in shown.headers["content-security-policy"], document
-        assert shown.headers["x-frame-options"] == "DENY"
+        raw = httpx.get(f"{kleur.http_url}{ASSETS.prefix}/{document}")
+        assert raw.status_code == 404, document
+        assert raw.headers["cache-control"] == "no-store"
+        assert "script-src 'self'" in raw.headers["content-security-policy"], document
+    page = httpx.get(f"{kleur.http_url}/j/ABCDEF")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
 
 
 def test_head_has_the_headers_and_no_body(kleur: ServerProcess) -> None:
