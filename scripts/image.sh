@@ -288,8 +288,13 @@ stop_container() {
         exit 1
     fi
     local redis_port
-    redis_port="$(sed -n 's|^kleur: embedded Redis on redis://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$log_file")"
-    if [[ -n "$redis_port" && -n "$(listener_pid "$redis_port")" ]]; then
+    # Not anchored: in a JSON log (the image's default) the line is the "event" of an object.
+    redis_port="$(sed -n 's|.*kleur: embedded Redis on redis://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$log_file" | head -1)"
+    if [[ -z "$redis_port" ]]; then
+        note "kleur's log does not say where its embedded Redis listened: cannot check that it stopped"
+        exit 1
+    fi
+    if [[ -n "$(listener_pid "$redis_port")" ]]; then
         note "the embedded Redis still listens on $redis_port after kleur stopped"
         exit 1
     fi

@@ -131,7 +131,8 @@ async def close_connections(app: Starlette, timeout: float = SHUTDOWN_CLOSE_SECO
     for connection, done in zip(connections, written, strict=True):
         if not done:
             connection.abort()
-    log.info("shutdown: closed %d connections with 4500", len(connections))
+    if connections:  # the lifespan's second call, after the first closed them all, says nothing
+        log.info("shutdown: closed %d connections with 4500", len(connections))
     return len(connections)
 
 
