@@ -34,6 +34,7 @@ from server import logs
 from server.embedded_redis import RedisServer, free_port
 from server.keys import participant_id, token_hash
 from server.serving import ServingStack
+from tests.scrape import scrape
 from tests.support import ROOT, ServerProcess
 
 NORM = "reele-werkervaring"
@@ -125,7 +126,23 @@ def read_json_lines(path: Path) -> list[dict[str, Any]]:
 async def test_a_session_logs_json_lines_with_room_and_connection_and_no_token(
     json_server: ServerProcess,
 ) -> None:
+    before = scrape(json_server.http_url)
     code, secrets = await run_session(json_server)
+    # The same session as Prometheus sees it (acceptance 3: one session, both views).
+    after = scrape(json_server.http_url)
+    for name, labels, least in [
+        ("kleur_joins_total", {"outcome": "ok"}, 6),
+        ("kleur_commands_total", {"type": "rate", "outcome": "applied"}, 2),
+        ("kleur_ratings_stored_total", {}, 2),
+        ("kleur_ack_seconds_count", {"type": "rate"}, 2),
+        ("kleur_fanout_seconds_count", {}, 1),
+        ("kleur_snapshot_build_seconds_count", {"kind": "dashboard"}, 1),
+        ("kleur_closes_total", {"code": str(int(CloseCode.PROTOCOL_VIOLATION)), "by": "server"}, 1),
+    ]:
+        grew = after.total(name, **labels) - before.total(name, **labels)
+        assert grew >= least, (name, labels, grew)
+    assert after.value("process_resident_memory_bytes") > 0
+    assert not after.label_values() & {code, *secrets}
     json_server.stop()  # the shutdown lines too, and every line flushed
     text = json_server.log_path.read_text()
     records = read_json_lines(json_server.log_path)
