@@ -10,11 +10,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from server.embedded_redis import free_port
+from server.embedded_redis import RedisServer, free_port
 from server.serving import ServingStack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,3 +117,18 @@ class ServerProcess:
         assert response.status_code == 201, response.text
         room: dict[str, str] = response.json()
         return room
+
+
+@contextmanager
+def read_only_server(folder: Path) -> Iterator[ServerProcess]:
+    """A Redis and a server in ``folder``, for a module whose tests only read
+    (and make a room or two), so that they share one start-up."""
+    redis = RedisServer(data_dir=folder / "redis")
+    redis.start()
+    server = ServerProcess(redis.url, folder / "kleur.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        redis.stop()

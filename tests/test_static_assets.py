@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.embedded_redis import RedisServer
 from server.pages import STATIC_DIR
 from server.public_gzip import PublicJsonGzip
 from server.static_assets import (
@@ -30,7 +29,7 @@ from server.static_assets import (
     as_served,
     tree_version,
 )
-from tests.support import ServerProcess
+from tests.support import ServerProcess, read_only_server
 
 ASSETS = StaticAssets.load(STATIC_DIR)
 #: What the page HTML asks for: the stylesheets and the module script.
@@ -138,16 +137,8 @@ def test_gzip_is_for_the_public_documents_only() -> None:
 @pytest.fixture(scope="module")
 def kleur(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the module: these tests only read (and make one room)."""
-    folder = tmp_path_factory.mktemp("assets")
-    redis = RedisServer(data_dir=folder / "redis")
-    redis.start()
-    server = ServerProcess(redis.url, folder / "kleur.log")
-    try:
-        server.start()
+    with read_only_server(tmp_path_factory.mktemp("assets")) as server:
         yield server
-    finally:
-        server.stop()
-        redis.stop()
 
 
 def raw_get(

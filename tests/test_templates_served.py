@@ -20,8 +20,7 @@ from agenda import export
 from agenda.templates import load_builtin_templates
 from agenda.views import RoomData
 from protocol.phases import Phase
-from server.embedded_redis import RedisServer
-from tests.support import ServerProcess
+from tests.support import ServerProcess, read_only_server
 
 TEMPLATES = load_builtin_templates()
 SCAN = TEMPLATES["participatiescan"]
@@ -30,16 +29,8 @@ SCAN = TEMPLATES["participatiescan"]
 @pytest.fixture(scope="module")
 def kleur(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the module: these tests only read (and make one room)."""
-    folder = tmp_path_factory.mktemp("served")
-    redis = RedisServer(data_dir=folder / "redis")
-    redis.start()
-    server = ServerProcess(redis.url, folder / "kleur.log")
-    try:
-        server.start()
+    with read_only_server(tmp_path_factory.mktemp("served")) as server:
         yield server
-    finally:
-        server.stop()
-        redis.stop()
 
 
 def _get(kleur: ServerProcess, path: str, accept_language: str | None = None) -> httpx.Response:
