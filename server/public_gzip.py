@@ -15,12 +15,12 @@ from __future__ import annotations
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.static_assets import MIN_GZIP_BYTES
+
 #: Paths whose answers are public documents, the same for every visitor.
 PUBLIC_JSON_PATHS = ("/api/protocol", "/api/templates")
 #: Per request, not precomputed: level 6 costs well under a millisecond for these sizes.
 GZIP_LEVEL = 6
-#: Below this the gzip header and CPU are not worth it (the same threshold as the assets).
-MIN_GZIP_BYTES = 1024
 
 
 class PublicJsonGzip:
