@@ -95,7 +95,13 @@ function renderHeader(snap) {
   phase.setAttribute("data-phase", snap.phase);
   const people = $("people");
   // Admitted devices against the people expected: more devices than people is visible.
-  setText(people, app.t("presenter.devices_expected", { n: snap.participants, m: snap.expected_people }));
+  const counts = { n: snap.participants, m: snap.expected_people };
+  setText(
+    people,
+    snap.participants === 1
+      ? app.t("presenter.devices_expected.one", counts)
+      : app.t("presenter.devices_expected.other", counts),
+  );
   people.setAttribute("data-count", String(snap.participants));
   tickTimer();
 }

@@ -131,7 +131,11 @@ export function resultRow(norm) {
 export function renderResults(snap, resorted = false) {
   const visible = REVEALED.has(snap.phase) && snap.norms.every((n) => n.counts);
   if (!showPanel("results", visible)) return;
-  setText($("results-devices"), tr("devices_expected", { n: snap.participants, m: snap.expected_people }));
+  const counts = { n: snap.participants, m: snap.expected_people };
+  setText(
+    $("results-devices"),
+    snap.participants === 1 ? tr("devices_expected.one", counts) : tr("devices_expected.other", counts),
+  );
   const analysis = snap.analysis || null;
   const insightById = new Map(analysis ? analysis.norms.map((n) => [n.norm_id, n]) : []);
   const breakdown = breakdownByNorm(analysis);
