@@ -193,8 +193,14 @@ class Fleet:
         scale: tuple[int, int] = (1, 5),
         concurrency: int = 100,
         every_norm_first: bool = True,
+        pause: float = 0.0,
     ) -> None:
-        """Each phone rates every norm once (if asked), then ``changes`` random re-ratings."""
+        """Each phone rates every norm once (if asked), then ``changes`` random re-ratings.
+
+        ``pause``: seconds a phone waits after each of its ratings (a person's
+        tapping pace), so that a burst lasts some seconds however fast the
+        machine is; a fault timed in seconds then still comes in its middle.
+        """
         plan: list[tuple[KleurClient, str, int | None]] = []
         if every_norm_first:
             plan += [(c, n, rng.randint(*scale)) for c in self.clients for n in norms]
@@ -214,6 +220,8 @@ class Fleet:
             async with gate:
                 for norm, value in by_client[key]:
                     await self.rate_once(clients[key], norm, value)
+                    if pause:
+                        await asyncio.sleep(pause)
 
         await asyncio.gather(*(phone(k) for k in by_client))
 
