@@ -24,7 +24,7 @@ ruff format --check .
 section "mypy"
 mypy
 section "eslint"
-(cd "$KLEUR_ROOT" && node_modules/.bin/eslint client/static)
+(cd "$KLEUR_ROOT" && node_modules/.bin/eslint client/static tests/js)
 section "pytest"
 python -m pytest "$@"
 
