@@ -17,6 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from agenda.templates import Template, TemplateError, load_builtin_templates, load_template
 from protocol import limits
@@ -136,6 +137,19 @@ async def close_connections(app: Starlette, timeout: float = SHUTDOWN_CLOSE_SECO
     return len(connections)
 
 
+class KleurApp(Starlette):
+    """Starlette with the security headers outside its ``ServerErrorMiddleware``.
+
+    Starlette puts that middleware outside every middleware of the app's own, so a
+    route that raised was answered with a 500 that had none of the headers
+    (``server.security``), no ``no-store`` either.  Wrapped around the whole stack,
+    ``SecurityHeaders`` sees every answer, the 500 included.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app(settings: Settings) -> Starlette:
     # Before anything else: a broken template stops the start (TemplateError).
     templates = load_templates(settings.template_dir)
@@ -228,7 +242,7 @@ def create_app(settings: Settings) -> Starlette:
             await asyncio.gather(*tasks, return_exceptions=True)
             await redis.aclose()
 
-    app = Starlette(
+    app = KleurApp(
         routes=[
             Route("/api/rooms", routes.create_room, methods=["POST"]),
             Route("/api/templates", routes.list_templates),
@@ -251,8 +265,8 @@ def create_app(settings: Settings) -> Starlette:
             # GET (Starlette adds HEAD); any other method is 405.
             Route("/static/{path:path}", static_assets.endpoint, methods=["GET"], name="static"),
         ],
+        # SecurityHeaders is outermost, outside the error middleware too (KleurApp).
         middleware=[
-            Middleware(SecurityHeaders),
             Middleware(
                 OriginCheck,
                 allowed=settings.allowed_origins.split(","),
@@ -260,6 +274,8 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Middleware(PublicJsonGzip),
         ],
+        # A route that raised: a short answer in both languages, never the traceback.
+        exception_handlers={500: routes.server_error},
         lifespan=lifespan,
     )
     app.state.static_assets = static_assets

@@ -5,8 +5,8 @@ Every record goes to stdout through one handler, in one of two formats:
 - ``json``: one JSON object per line, for a log shipper: ``time`` (ISO 8601,
   UTC, milliseconds), ``level``, ``logger``, ``event`` (the message), ``room``
   and ``connection`` when known, the record's other plain extra fields, and
-  ``exc`` (the traceback as one string) for an exception.  uvicorn's access
-  lines also get ``client``, ``method``, ``path`` and ``status``.
+  ``exc`` (the traceback as one string, messages withheld: see below) for an
+  exception.  uvicorn's access lines also get ``client``, ``method``, ``path`` and ``status``.
 - ``text``: one readable line per record for a person at a terminal, with
   the same fields after the message as ``key=value``.
 
@@ -23,6 +23,20 @@ get them: its websocket handshake line names the client's address, and a
 connection id next to it would tie that address to the room the connection
 later joins (``server.access_log`` keeps addresses away from rooms).
 
+Tracebacks keep every exception's type and frames (file, line, function and
+the line of code) but not its message, unless the exception is one of
+``TELLING_EXCEPTIONS`` (``OSError``, Redis's connection and time-out errors),
+whose message says something about the machine: an address, a socket, a file.
+Any other message may hold what someone sent or what Redis keeps: a rating or
+a note's text in a ``ValueError``, a pseudonym in a ``KeyError``, a token in a
+Lua script's error.  Such a line is written next to a room code and a
+connection id, and the privacy rule (docs/privacy.md) forbids that pairing;
+the type and the frames are what a developer needs to find the bug.  Notes
+added to an exception (``add_note``) are dropped for the same reason, and so
+is all but the first line of asyncio's own error lines ("Task exception was
+never retrieved"), whose other lines are the ``repr`` of a task and of its
+exception.
+
 The start-up lines (``kleur.startup``: which event loop, where the embedded
 Redis keeps its data) are logged at INFO whatever ``--log-level`` says:
 operators and the load tests read them once per start.
@@ -37,11 +51,15 @@ import logging
 import logging.config
 import secrets
 import sys
+import traceback
 from collections.abc import Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, TypeAlias, TypeVar
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from uvicorn.config import LOG_LEVELS
 
 FORMATS = ("json", "text")
@@ -152,7 +170,84 @@ def fields(record: logging.LogRecord) -> dict[str, Any]:
     return found
 
 
-class JsonFormatter(logging.Formatter):
+#: The exceptions whose message a traceback keeps: it tells of the machine (an
+#: address, a socket, a file, a time-out), never of what a person sent.
+TELLING_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionRefusedError, TimeoutError, ssl.SSLError ... and asyncio's TimeoutError
+    RedisConnectionError,  # "Error 111 connecting to 10.0.0.5:6379. Connection refused."
+    RedisTimeoutError,
+)
+#: Written where the message of any other exception would be.
+WITHHELD = "[message withheld]"
+
+ExcInfo: TypeAlias = (
+    tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+)
+
+
+def _headline(exc: BaseException) -> str:
+    """``module.Type: message`` as Python writes it, the message only if it may be told."""
+    kind = type(exc)
+    name = kind.__qualname__
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = f"{kind.__module__}.{name}"
+    if not exc.args:
+        return name
+    if isinstance(exc, TELLING_EXCEPTIONS):
+        try:
+            return f"{name}: {exc}"
+        except Exception:  # a __str__ that fails: as Python's own traceback does
+            return f"{name}: <exception str() failed>"
+    return f"{name}: {WITHHELD}"
+
+
+def _exception_lines(exc: BaseException, seen: set[int]) -> list[str]:
+    """Python's traceback of ``exc`` (its causes first, the sub-exceptions of a
+    group indented), with only ``_headline``'s part of each message."""
+    seen.add(id(exc))
+    lines: list[str] = []
+    cause, context = exc.__cause__, exc.__context__
+    if cause is not None and id(cause) not in seen:
+        lines += _exception_lines(cause, seen)
+        lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif context is not None and not exc.__suppress_context__ and id(context) not in seen:
+        lines += _exception_lines(context, seen)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    if exc.__traceback__ is not None:
+        lines.append("Traceback (most recent call last):\n")
+        lines += traceback.format_tb(exc.__traceback__)
+    lines.append(_headline(exc) + "\n")
+    if isinstance(exc, BaseExceptionGroup):
+        for number, sub in enumerate(exc.exceptions, start=1):
+            lines.append(f"+---------------- {number} ----------------\n")
+            text = "".join(_exception_lines(sub, seen))
+            lines += [f"| {line}" for line in text.splitlines(keepends=True)]
+    return lines
+
+
+def redacted_traceback(exc_info: ExcInfo) -> str:
+    """The traceback a log line carries: every type and frame, the messages only
+    of ``TELLING_EXCEPTIONS`` (module docstring), no notes."""
+    exc = exc_info[1]
+    if exc is None:
+        return "NoneType: None"
+    return "".join(_exception_lines(exc, set())).rstrip("\n")
+
+
+def event_of(record: logging.LogRecord) -> str:
+    """The record's message; of asyncio's own lines the first line only."""
+    message = record.getMessage()
+    if record.name == "asyncio" or record.name.startswith("asyncio."):
+        return message.partition("\n")[0]
+    return message
+
+
+class _Formatter(logging.Formatter):
+    def formatException(self, ei: Any) -> str:
+        return redacted_traceback(ei)
+
+
+class JsonFormatter(_Formatter):
     """One JSON object per record, on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -160,7 +255,7 @@ class JsonFormatter(logging.Formatter):
             "time": _time(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": event_of(record),
         }
         line.update(fields(record))
         if record.exc_info:
@@ -170,7 +265,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-class TextFormatter(logging.Formatter):
+class TextFormatter(_Formatter):
     """``TIME LEVEL logger: message key=value ...``, then any traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -179,7 +274,7 @@ class TextFormatter(logging.Formatter):
             # The message already says it all; its fields would only repeat it.
             extra = {k: v for k, v in extra.items() if k not in _ACCESS_FIELDS}
         tail = "".join(f" {key}={value}" for key, value in extra.items())
-        line = f"{_time(record)} {record.levelname:<7} {record.name}: {record.getMessage()}{tail}"
+        line = f"{_time(record)} {record.levelname:<7} {record.name}: {event_of(record)}{tail}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         if record.stack_info:

@@ -509,6 +509,23 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+#: The body of a 500 that is no API call: a person may read it in a browser.
+SERVER_ERROR_TEXT = (
+    "Er ging iets mis op de server. Probeer het opnieuw.\n"
+    "Something went wrong on the server. Please try again.\n"
+)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The answer to a route that raised: never the traceback (it is logged,
+    ``server.logs``), the same JSON error as every API refusal under ``/api/``.
+    Starlette's ``ServerErrorMiddleware`` calls it and then raises ``exc`` again,
+    so that uvicorn logs it."""
+    if request.url.path.startswith("/api/"):
+        return _error(500, ErrorCode.INTERNAL, "internal error; try again")
+    return PlainTextResponse(SERVER_ERROR_TEXT, status_code=500)
+
+
 async def readyz(request: Request) -> Response:
     """503 with the reason (``server/readiness.py``), within the Redis command timeout."""
     problem = await _services(request).readiness.problem()

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -44,6 +45,10 @@ COMPOSE = DEPLOY / "compose.yaml"
 SITE = DEPLOY / "nginx" / "kleur.conf"
 #: What compose gives nginx for the two files SITE includes.
 COMPOSE_INCLUDES = DEPLOY / "nginx" / "compose"
+#: Port 80's server, which sends plain http to https: also one text for both.
+REDIRECT = COMPOSE_INCLUDES / "http-redirect.conf"
+#: Its one line that differs per deployment: the https port people reach.
+HTTPS_PORT = COMPOSE_INCLUDES / "https-port.conf"
 
 TEMPLATE = load_builtin_templates()["participatiescan"]
 NORMS = [norm.id for norm in TEMPLATE.norms]
@@ -178,6 +183,30 @@ def test_compose_services_agree() -> None:
     assert "COMPOSE_PROFILES=single" in (DEPLOY / ".env").read_text().splitlines()
 
 
+def test_the_https_port_of_the_redirect_is_the_one_compose_publishes() -> None:
+    """Port 80 sends people to the https port they can reach: compose's published
+    port for nginx's 443, and the port of KLEUR_PUBLIC_URL (the links' address)."""
+    ports = [str(mapping) for mapping in compose()["services"]["nginx"]["ports"]]
+    published = {int(m.rpartition(":")[2]): int(m.rpartition(":")[0].rpartition(":")[2])
+                 for m in ports}  # fmt: skip
+    assert published.keys() == {80, 443}, ports
+    (redirect_port,) = re.findall(
+        r"^set \$kleur_https_port (\d+);$", HTTPS_PORT.read_text(), flags=re.MULTILINE
+    )
+    assert "include kleur.d/https-port.conf;" in REDIRECT.read_text()
+    env = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / ".env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    default = compose()["services"]["kleur-1"]["environment"]["KLEUR_PUBLIC_URL"]
+    public_default = re.fullmatch(r"\$\{KLEUR_PUBLIC_URL:-(.+)\}", default).group(1)  # type: ignore[union-attr]
+    for url in (env["KLEUR_PUBLIC_URL"], public_default):
+        parts = urlsplit(url)
+        assert parts.scheme == "https", url
+        assert (parts.port or 443) == published[443] == int(redirect_port), (url, ports)
+
+
 # -- the configuration, run ----------------------------------------------------
 
 
@@ -221,6 +250,7 @@ def test_compose_nginx_layout_passes_nginx_t(tmp_path: Path) -> None:
     (conf / "conf.d" / "default.conf").symlink_to(COMPOSE_INCLUDES / "http-redirect.conf")
     (conf / "kleur.d").mkdir()
     (conf / "kleur.d" / "listen.conf").symlink_to(COMPOSE_INCLUDES / "listen.conf")
+    (conf / "kleur.d" / "https-port.conf").symlink_to(HTTPS_PORT)
     upstream = (COMPOSE_INCLUDES / "upstream.conf").read_text()
     (conf / "kleur.d" / "upstream.conf").write_text(re.sub(r"kleur-\d+", "127.0.0.1", upstream))
     self_signed_certificate(conf / "certs")
@@ -244,11 +274,12 @@ def test_compose_nginx_layout_passes_nginx_t(tmp_path: Path) -> None:
 
 @dataclass(frozen=True)
 class Edge:
-    """nginx running SITE, on https://127.0.0.1:port."""
+    """nginx running SITE, on https://127.0.0.1:port, and REDIRECT on http://127.0.0.1:http_port."""
 
     port: int
     tls: ssl.SSLContext
     error_log: Path
+    http_port: int
 
     @property
     def https_url(self) -> str:
@@ -271,13 +302,32 @@ class DeadBackend:
     port: int
 
 
+def redirect_server(http_port: int) -> str:
+    """REDIRECT as it is, but for its listen line: here on a free port of 127.0.0.1."""
+    text = REDIRECT.read_text()
+    compose_listen = "listen 80 default_server;"
+    assert text.count(compose_listen) == 1, text
+    return text.replace(compose_listen, f"listen 127.0.0.1:{http_port} default_server;")
+
+
 def nginx_main_conf(
-    prefix: Path, backends: list[int], port: int, options: dict[int, str] | None = None
+    prefix: Path,
+    backends: list[int],
+    port: int,
+    options: dict[int, str] | None = None,
+    *,
+    http_port: int,
+    public_https_port: int | None = None,
 ) -> Path:
-    """A main nginx.conf whose http {} includes SITE itself; only the two files
-    SITE includes (kleur.d/) are written for this run."""
+    """A main nginx.conf whose http {} includes SITE and REDIRECT's text; only the
+    files they include (kleur.d/) are written for this run.  ``public_https_port``:
+    the https port people reach (compose's published port), else ``port``."""
     conf = prefix / "conf"
     (conf / "kleur.d").mkdir(parents=True)
+    (conf / "kleur.d" / "https-port.conf").write_text(
+        f"set $kleur_https_port {public_https_port or port};\n"
+    )
+    (conf / "http-redirect.conf").write_text(redirect_server(http_port))
     (conf / "kleur.d" / "upstream.conf").write_text(
         "".join(
             f"server 127.0.0.1:{backend}{(options or {}).get(backend, '')};\n"
@@ -302,6 +352,7 @@ def nginx_main_conf(
                 "http {",
                 *(f"    {kind}_temp_path {path};" for kind, path in paths.items()),
                 f"    include {SITE};",
+                f"    include {conf / 'http-redirect.conf'};",
                 "}",
                 "",
             ]
@@ -315,16 +366,26 @@ def start_edge(
     backends: list[ServerProcess] | list[ServerProcess | DeadBackend],
     port: int,
     options: dict[int, str] | None = None,
+    *,
+    public_https_port: int | None = None,
 ) -> tuple[Edge, subprocess.Popen[bytes]]:
     binary = find_nginx()
-    main = nginx_main_conf(prefix, [backend.port for backend in backends], port, options)
+    http_port = free_port()
+    main = nginx_main_conf(
+        prefix,
+        [backend.port for backend in backends],
+        port,
+        options,
+        http_port=http_port,
+        public_https_port=public_https_port,
+    )
     certificate = self_signed_certificate(main.parent / "certs")
     tls = ssl.create_default_context(cafile=str(certificate))
     command = [binary, "-p", str(prefix), "-c", str(main), "-e", str(prefix / "error.log")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
     process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.DEVNULL)
-    edge = Edge(port=port, tls=tls, error_log=prefix / "error.log")
+    edge = Edge(port=port, tls=tls, error_log=prefix / "error.log", http_port=http_port)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -519,6 +580,90 @@ def test_nginx_error_log_never_holds_a_join_link(redis_server: RedisServer, tmp_
             process.terminate()
             process.wait(10)
         live.stop()
+    assert "connect() failed" in log and "/healthz" in log, log  # the log is written ...
+    token = room["join_url"].partition("?t=")[2]
+    assert token and token not in log  # ... but not for the room's paths
+    assert room["code"] not in log
+
+
+def test_plain_http_is_sent_to_the_https_port_with_path_and_query(
+    deployment: tuple[Edge, tuple[ServerProcess, ServerProcess]],
+) -> None:
+    """Here https is on a port that is not 443: the redirect keeps it."""
+    edge, servers = deployment
+    assert edge.port != 443
+    room = servers[0].create_room()
+    path = room["join_url"].removeprefix(edge.https_url)
+    assert path.startswith("/j/") and "?t=" in path
+    with httpx.Client(timeout=10) as plain:
+        answer = plain.get(f"http://127.0.0.1:{edge.http_port}{path}")
+    assert answer.status_code == 301, answer.text
+    assert answer.headers["location"] == f"{edge.https_url}{path}"
+    assert answer.headers["server"] == "nginx" and "nginx/" not in answer.text
+    with edge.http() as client:
+        assert client.get(answer.headers["location"]).status_code == 200
+
+
+def test_with_https_on_443_the_redirect_names_no_port(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    find_nginx()
+    server = ServerProcess(redis_server.url, tmp_path / "kleur.log")
+    server.start()
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        # nginx itself listens on a free port; people would reach it on 443 (compose).
+        edge, process = start_edge(tmp_path / "nginx", [server], free_port(), public_https_port=443)
+        with httpx.Client(timeout=10) as plain:
+            answer = plain.get(f"http://127.0.0.1:{edge.http_port}/j/ABCDEF?t=x")
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+        server.stop()
+    assert answer.status_code == 301, answer.text
+    assert answer.headers["location"] == "https://127.0.0.1/j/ABCDEF?t=x"
+
+
+def test_nginx_s_own_502_names_no_version_and_logs_no_room(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Every kleur process is down: nginx answers 502 itself, on a room path too.
+    Its page and Server header name no version; its error log has the other paths'
+    failures but nothing of the room's (no code, no join token)."""
+    find_nginx()
+    port = free_port()
+    server = ServerProcess(
+        redis_server.url, tmp_path / "kleur.log", public_url=f"https://127.0.0.1:{port}"
+    )
+    server.start()
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        edge, process = start_edge(tmp_path / "nginx", [server], port)
+        room = server.create_room()
+        server.stop()
+        with edge.http() as client:
+            answers = {
+                path: client.get(path)
+                for path in (
+                    room["join_url"].removeprefix(edge.https_url),
+                    f"/api/rooms/{room['code']}/links",
+                    "/healthz",
+                    "/metrics",
+                )
+            }
+        log = edge.error_log.read_text()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+        server.stop()
+    statuses = [answer.status_code for answer in answers.values()]
+    assert statuses == [502, 502, 502, 404], answers
+    for path, answer in answers.items():
+        assert answer.headers["server"] == "nginx", (path, answer.headers)
+        assert "nginx/" not in answer.text, (path, answer.text)
+        assert "<center>nginx</center>" in answer.text, (path, answer.text)
     assert "connect() failed" in log and "/healthz" in log, log  # the log is written ...
     token = room["join_url"].partition("?t=")[2]
     assert token and token not in log  # ... but not for the room's paths

@@ -356,7 +356,91 @@ def test_extra_fields_plain_ones_kept_credentials_never(captured: io.StringIO) -
     assert joined["role"] == "participant" and joined["count"] == 3
     assert "s3cret" not in captured.getvalue()
     assert failed["level"] == "error"
-    assert "ZeroDivisionError: division by zero" in failed["exc"]
+    assert f"ZeroDivisionError: {logs.WITHHELD}" in failed["exc"]
+    assert "division by zero" not in failed["exc"]
+
+
+def _raised(exc: BaseException) -> BaseException:
+    try:
+        raise exc
+    except BaseException as caught:
+        return caught
+
+
+def test_a_traceback_keeps_types_and_frames_and_only_the_machine_s_messages(
+    captured: io.StringIO,
+) -> None:
+    """Of every exception in the chain: its type and frames; its message only
+    when it is one of ``TELLING_EXCEPTIONS``, never a note."""
+    log = logging.getLogger("kleur.test")
+    secret = "pid-0123456789abcdef-cijfer-7"
+
+    def parse(raw: str) -> int:
+        return int(raw)
+
+    try:
+        try:
+            parse(secret)
+        except ValueError as error:
+            error.add_note(f"while reading {secret}")
+            raise KeyError(secret) from error
+    except KeyError:
+        log.exception("command failed")
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError:
+            raise ExceptionGroup("both", [ValueError(secret), TimeoutError("timed out")])  # noqa: B904
+    except ExceptionGroup:
+        log.exception("reading failed")
+    chained, group = lines_of(captured)
+    assert secret not in captured.getvalue()
+    exc = chained["exc"]
+    assert exc.startswith("Traceback (most recent call last):\n"), exc
+    assert f"ValueError: {logs.WITHHELD}" in exc and f"KeyError: {logs.WITHHELD}" in exc, exc
+    assert "The above exception was the direct cause of the following exception" in exc, exc
+    assert ", in parse\n    return int(raw)" in exc, exc  # the frame and its line of code
+    assert "while reading" not in exc
+    exc = group["exc"]
+    assert "ConnectionRefusedError: [Errno 111] Connection refused" in exc, exc
+    assert "During handling of the above exception, another exception occurred" in exc, exc
+    assert f"ExceptionGroup: {logs.WITHHELD}" in exc, exc
+    assert f"| ValueError: {logs.WITHHELD}" in exc and "| TimeoutError: timed out" in exc, exc
+    # The text format writes the same traceback.
+    text = logs.TextFormatter().format(
+        logging.makeLogRecord({"name": "kleur.ws", "msg": "command failed", "levelname": "ERROR",
+                               "exc_info": (KeyError, _raised(KeyError(secret)), None)})
+    )  # fmt: skip
+    assert f"KeyError: {logs.WITHHELD}" in text and secret not in text, text
+
+
+async def test_asyncio_s_own_lines_keep_their_first_line_only(captured: io.StringIO) -> None:
+    """asyncio's "Task exception was never retrieved" is followed by the task's ``repr``,
+    which holds its exception's message."""
+    secret = "ons-geheime-notitie"
+    asyncio_log = logging.getLogger("asyncio")
+    asyncio_log.addHandler(handler := logging.StreamHandler(captured))
+    handler.setFormatter(logs.JsonFormatter())
+    asyncio_log.propagate = False
+    try:
+
+        async def fails() -> None:
+            raise ValueError(secret)
+
+        task = asyncio.get_running_loop().create_task(fails())
+        await asyncio.sleep(0)
+        assert task.done()
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": "Task exception was never retrieved", "exception": task.exception(),
+             "future": task}
+        )  # fmt: skip
+    finally:
+        asyncio_log.removeHandler(handler)
+        asyncio_log.propagate = True
+    (line,) = lines_of(captured)
+    assert line["event"] == "Task exception was never retrieved", line
+    assert f"ValueError: {logs.WITHHELD}" in line["exc"], line
+    assert secret not in captured.getvalue()
 
 
 def test_the_start_up_line_is_found_in_json_and_in_text() -> None:
