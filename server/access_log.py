@@ -35,8 +35,15 @@ def without_identities(
     refusal or a room creation, and never beside a room."""
     path = path.partition("?")[0]
     if _ROOM_PATH.match(path) or not (refused or creates_room):
-        client = HIDDEN_CLIENT
-    return client, path
+        return HIDDEN_CLIENT, path
+    return _address_only(client), path
+
+
+def _address_only(client: str) -> str:
+    """uvicorn's ``host:port`` without the port: the address is what a limit
+    counts; the source port says nothing (and is ``0`` behind a trusted proxy)."""
+    host, colon, port = client.rpartition(":")
+    return host if colon and host and port.isdigit() else client
 
 
 class WithoutIdentities(logging.Filter):

@@ -293,6 +293,12 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         raise BadLogFormat(f"log format {log_format!r}: use json or text")
     number = level_number(level)
     uvicorn_filters = ["without_identities"]
+    # uvicorn's and websockets' own debug and trace lines are written below the
+    # filters' reach: every request header of a handshake (X-Forwarded-For with a
+    # phone's address, User-Agent), each ASGI message with its query string (the
+    # join token), frames as hex.  They are never logged: --log-level debug and
+    # trace lower kleur's loggers only.
+    library_level = max(number, logging.INFO)
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -318,9 +324,11 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "loggers": {
             "kleur": {"level": number},
             STARTUP_LOGGER: {"level": min(number, logging.INFO)},
-            "uvicorn": {"level": number},
-            "uvicorn.error": {"level": number, "filters": uvicorn_filters},
-            "uvicorn.access": {"level": number, "filters": uvicorn_filters},
+            "uvicorn": {"level": library_level},
+            "uvicorn.error": {"level": library_level, "filters": uvicorn_filters},
+            "uvicorn.access": {"level": library_level, "filters": uvicorn_filters},
+            "uvicorn.asgi": {"level": library_level},
+            "websockets": {"level": library_level},
         },
     }
 

@@ -181,7 +181,10 @@ def uvicorn_config(
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
         lifespan="on",
-        log_level=log_level,
+        # The levels come from log_config alone: uvicorn would set its loggers to
+        # log_level after it, and its debug and trace lines carry request headers
+        # and query strings (server.logs keeps uvicorn's loggers at info or above).
+        log_level=None,
         # One logging set-up for uvicorn's loggers and kleur's (server.logs).
         log_config=logs.logging_config(log_format or logs.default_format(), log_level),
         # Only a trusted proxy's X-Forwarded-For names the client (the limits count it).

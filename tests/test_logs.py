@@ -212,6 +212,34 @@ async def test_the_text_format_is_a_readable_line_with_room_and_connection(
     assert server.serving() == UVLOOP_HTTPTOOLS, text
 
 
+@pytest.mark.parametrize("level", ["debug", "trace"])
+async def test_debug_and_trace_add_kleur_lines_but_no_header_or_query_string(
+    redis_server: RedisServer, tmp_path: Path, level: str
+) -> None:
+    """uvicorn's and websockets' own debug and trace lines dump every request
+    header of a handshake (User-Agent; X-Forwarded-For behind a proxy), every
+    ASGI message with its query string (the join token) and frames as hex: at
+    these levels too, none of that is written (server.logs keeps those loggers
+    at info), and the session's credentials are not either."""
+    server = ServerProcess(
+        redis_server.url, tmp_path / "kleur.log", log_level=level, log_format="json"
+    )
+    server.start()
+    try:
+        _, secrets = await run_session(server)
+    finally:
+        server.stop()
+    text = server.log_path.read_text()
+    records = read_json_lines(server.log_path)
+    assert any(r["event"] == "joined" for r in records), text
+    lowered = text.lower()
+    for needle in ("user-agent", "query_string", "?t=", "sec-websocket-key", "> text", "< binary"):
+        assert needle not in lowered, [ln for ln in text.splitlines() if needle in ln.lower()]
+    assert not {r["logger"] for r in records} & {"uvicorn.asgi", "websockets"}, text
+    for secret in secrets:
+        assert secret not in text, f"a credential is in the {level} log"
+
+
 # -- the switch ---------------------------------------------------------------------
 
 
