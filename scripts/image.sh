@@ -9,7 +9,8 @@
 #   bash scripts/image.sh --base IMAGE    # any other base with python3 >= 3.11 and its venv module
 #   bash scripts/image.sh --build-only    # build, do not start
 #   bash scripts/image.sh --run-only      # start and check the image built last time
-#   bash scripts/image.sh --tag NAME      # the image's name (default localhost/kleur:latest)
+#   bash scripts/image.sh --tag NAME      # the image's name (default localhost/kleur:latest,
+#                                         #   also tagged localhost/kleur:VERSION from pyproject.toml)
 # KLEUR_DEBIAN_MIRROR: the Debian mirror for the local base (default deb.debian.org).
 #
 # The local base is `debootstrap --variant=minbase --include=python3,python3-venv
@@ -48,6 +49,9 @@ STOP_TIMEOUT_SECONDS=30
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
 tag="localhost/kleur:latest"
+#: The default build is tagged with kleur's version too, so that an upgrade
+#: keeps the image it replaces (to go back to) under that version's name.
+version_tag="localhost/kleur:$(sed -n 's/^version = "\(.*\)"$/\1/p' "$KLEUR_ROOT/pyproject.toml" | head -n 1)"
 base=""
 local_base=""
 build_only=""
@@ -61,6 +65,7 @@ while (($#)); do
         ;;
     --tag)
         tag="${2:?--tag needs a name}"
+        version_tag=""
         shift
         ;;
     --build-only) build_only=1 ;;
@@ -193,7 +198,11 @@ build_image() {
     bah build --isolation chroot --format docker --quiet \
         "${volume[@]}" --build-arg "BASE_IMAGE=$base" -t "$tag" "$KLEUR_ROOT" >/dev/null
     note "build took $(seconds_since "$started") s"
-    # The image this build replaced would stay behind untagged, 300 MB on vfs each time.
+    if [[ -n "$version_tag" ]]; then
+        bah tag "$tag" "$version_tag"
+    fi
+    # The image this build replaced would stay behind untagged, 300 MB on vfs each time;
+    # one that another version's tag still names is kept (rmi without --force refuses).
     if [[ -n "$previous" && "$previous" != "$(image_id "$tag")" ]]; then
         bah rmi "$previous" >/dev/null 2>&1 || true
     fi
