@@ -77,7 +77,7 @@ class DataDirInUseError(RuntimeError):
         self.holder = holder
         who = f"process {holder}" if holder is not None else "another process"
         super().__init__(
-            f"the data folder {data_dir} is in use by {who} (its embedded Redis); "
+            f"the data folder {data_dir} is in use by {who} and its embedded Redis; "
             "stop that one, give this one another --data-dir, "
             "or run one Redis and give every process --redis-url"
         )

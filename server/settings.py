@@ -99,9 +99,7 @@ def check_public_url(url: str) -> None:
         or parts.scheme not in ("http", "https")
         or not parts.hostname
         or parts.username is not None
-        or parts.query
-        or parts.fragment
-        or "?" in url
+        or "?" in url  # also an empty query or fragment: a link would end in "?/j/CODE"
         or "#" in url
     ):
         raise SettingError(f"{name}={url!r}: {expected}")

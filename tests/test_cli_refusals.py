@@ -125,8 +125,8 @@ def test_a_second_serve_on_one_data_folder_is_refused(tmp_path: Path) -> None:
             second = serve("--port", str(free_port()), "--data-dir", str(data_dir), env={})
             assert second.returncode == 3, second.stderr
             assert second.stderr == (
-                f"kleur: the data folder {data_dir} is in use by process {first.pid}"
-                " (its embedded Redis); stop that one, give this one another --data-dir,"
+                f"kleur: the data folder {data_dir} is in use by process {first.pid} and its"
+                " embedded Redis; stop that one, give this one another --data-dir,"
                 " or run one Redis and give every process --redis-url\n"
             )
             # The first one did not notice.

@@ -177,6 +177,8 @@ def test_a_second_server_on_one_folder_is_refused_naming_the_first(tmp_path: Pat
         assert first.is_running()
         # A crash and a start again are the same owner: still its folder.
         first.kill()
+        with pytest.raises(DataDirInUseError):
+            second.start()
         first.start()
         with pytest.raises(DataDirInUseError):
             second.start()
