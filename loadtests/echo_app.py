@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     except serving.MissingServerPart as exc:
         print(f"echo: {exc}", file=sys.stderr)
         return 2
-    return 0 if serving.serve(app, host=args.host, port=args.port, log_level=args.log_level) else 3
+    try:
+        serving.serve(app, host=args.host, port=args.port, log_level=args.log_level)
+    except serving.StartupFailed as exc:
+        print(f"echo: {exc}", file=sys.stderr)
+        return 3
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,15 +10,20 @@ own ``redis-server`` with an fsynced append-only file, so a single command on a
 laptop is a complete, durable installation.  It never installs anything: when
 ``redis-server`` is missing it says what to install and exits with 2.
 
-Logging is set up (``server.logs``) before anything is started, so the
-embedded Redis's line is in the chosen format too.  What is printed to
-stderr instead is the reason ``serve`` exits before running (a usage error, a
-missing dependency), as argparse prints its own errors.
+Every setting (``server.settings``) is read and checked first, before Redis
+is started: a bad value or a misspelt ``KLEUR_*`` name exits with 2.  Then
+logging is set up (``server.logs``), so the embedded Redis's line is in the
+chosen format too, and an unknown ``KLEUR_*`` name is warned about there.
+What is printed to stderr instead is the reason ``serve`` exits before running,
+one line, as argparse prints its own errors: 2 for a usage error, a bad setting
+or a missing dependency; 3 when it cannot start (the data folder is another
+process's, the port is taken, Redis or a template failed).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import signal
@@ -33,14 +38,13 @@ import platformdirs
 
 from server import logs, serving
 from server.embedded_redis import RedisNotInstalledError, RedisServer, find_redis_server
-from server.settings import Settings, parse_bool
+from server.settings import LOG_LEVELS, Settings, check_names
 
 #: Exit codes besides 0: 2 is also what argparse uses for a usage error.
 EXIT_MISSING_DEPENDENCY = 2
 EXIT_USAGE = 2
 EXIT_STARTUP_FAILED = 3
 
-_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -60,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
     serve.add_argument(
         "--redis-url",
-        default=os.environ.get("KLEUR_REDIS_URL") or None,
+        default=None,
         help="use this Redis instead of starting one (default: $KLEUR_REDIS_URL)",
     )
     serve.add_argument(
@@ -76,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level",
-        default="info",
-        choices=_LOG_LEVELS,
-        help="least severe lines logged, kleur's and uvicorn's (%(default)s)",
+        default=None,
+        choices=LOG_LEVELS,
+        help="least severe lines logged, kleur's and uvicorn's "
+        "(default: $KLEUR_LOG_LEVEL, else info)",
     )
     serve.add_argument(
         "--log-format",
@@ -134,47 +139,52 @@ def _serve(args: argparse.Namespace) -> int:
     except serving.MissingServerPart as exc:
         print(f"kleur: {exc}", file=sys.stderr)
         return EXIT_MISSING_DEPENDENCY
+    # Every setting is read and checked before anything starts: a bad value
+    # or a misspelt name stops here, with no Redis started and nothing logged.
+    try:
+        unknown = check_names(os.environ)
+        settings = Settings.from_env(
+            redis_url=args.redis_url, redis_cluster=args.redis_cluster or None
+        )
+        args.log_format = logs.choose_format(
+            args.log_format or settings.log_format, stdout_is_terminal=sys.stdout.isatty()
+        )
+        trusted_proxies = serving.parse_trusted_proxies(settings.trusted_proxies)
+    except ValueError as exc:  # SettingError, BadLogFormat, BadTrustedProxies
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    embedded = not (args.redis_url or os.environ.get("KLEUR_REDIS_URL"))
+    if settings.redis_cluster and embedded:
+        print(
+            "kleur: --redis-cluster needs --redis-url (any node of the cluster);"
+            " kleur starts only a single Redis of its own, never a cluster",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    args.log_level = args.log_level or settings.log_level
+    logs.configure(args.log_format, args.log_level)
+    for warning in unknown:
+        logging.getLogger("kleur").warning("kleur: %s", warning)
     # uvicorn handles SIGINT/SIGTERM while it runs, and afterwards raises the
     # signal again for the previous handler.  With Python's default handlers
     # SIGTERM would then end the process before Redis is stopped; ours turns
     # the signal, then and at any other moment, into an orderly return.
-    try:
-        args.log_format = logs.choose_format(
-            args.log_format or Settings.from_env().log_format,
-            stdout_is_terminal=sys.stdout.isatty(),
-        )
-    except ValueError as exc:  # a bad KLEUR_LOG_FORMAT (or another bad setting)
-        print(f"kleur: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    logs.configure(args.log_format, args.log_level)
     with _signal_handlers(_raise_stop):
         try:
-            try:
-                args.redis_cluster = args.redis_cluster or parse_bool(
-                    os.environ.get("KLEUR_REDIS_CLUSTER", ""), "KLEUR_REDIS_CLUSTER"
-                )
-            except ValueError as exc:
-                print(f"kleur: {exc}", file=sys.stderr)
-                return EXIT_USAGE
-            if args.redis_cluster and not args.redis_url:
-                print(
-                    "kleur: --redis-cluster needs --redis-url (any node of the cluster);"
-                    " kleur starts only a single Redis of its own, never a cluster",
-                    file=sys.stderr,
-                )
-                return EXIT_USAGE
-            if args.redis_url:
+            if not embedded:
                 if args.data_dir is not None:
                     logging.getLogger("kleur").warning(
                         "kleur: --data-dir is ignored: Redis is external"
                     )
-                return _run_uvicorn(args, args.redis_url)
-            return _serve_with_embedded_redis(args)
+                return _run_uvicorn(args, settings, trusted_proxies)
+            return _serve_with_embedded_redis(args, settings, trusted_proxies)
         except _Stop:
             return 0
 
 
-def _serve_with_embedded_redis(args: argparse.Namespace) -> int:
+def _serve_with_embedded_redis(
+    args: argparse.Namespace, settings: Settings, trusted_proxies: tuple[str, ...]
+) -> int:
     try:
         binary = find_redis_server()
     except RedisNotInstalledError as exc:
@@ -186,46 +196,46 @@ def _serve_with_embedded_redis(args: argparse.Namespace) -> int:
     try:
         try:
             redis_server.start()
-        except RuntimeError as exc:  # the message carries the tail of Redis's log
+        except RuntimeError as exc:  # the folder is in use; or the tail of Redis's log
             print(f"kleur: {exc}", file=sys.stderr)
             return EXIT_STARTUP_FAILED
         logging.getLogger(logs.STARTUP_LOGGER).info(
             "kleur: embedded Redis on %s; data (append-only file) in %s", redis_server.url, data_dir
         )
-        return _run_uvicorn(args, redis_server.url)
+        settings = dataclasses.replace(settings, redis_url=redis_server.url)
+        return _run_uvicorn(args, settings, trusted_proxies)
     finally:
         # A second Ctrl-C must not interrupt this and leave Redis behind.
         with _signal_handlers(signal.SIG_IGN):
             redis_server.stop()
 
 
-def _run_uvicorn(args: argparse.Namespace, redis_url: str) -> int:
+def _run_uvicorn(
+    args: argparse.Namespace, settings: Settings, trusted_proxies: tuple[str, ...]
+) -> int:
     # Imported here so that ``kleur version`` and ``--help`` stay fast and work
     # even when the app cannot be imported.
     from agenda.templates import TemplateError
     from server.app import close_connections, create_app
-    from server.settings import Settings
 
-    settings = Settings.from_env(redis_url=redis_url, redis_cluster=args.redis_cluster or None)
-    try:
-        trusted_proxies = serving.parse_trusted_proxies(settings.trusted_proxies)
-    except serving.BadTrustedProxies as exc:
-        print(f"kleur: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     try:
         app = create_app(settings)
     except TemplateError as exc:  # an operator's template (KLEUR_TEMPLATE_DIR): say which, briefly
         print(f"kleur: template not loaded: {exc}", file=sys.stderr)
         return EXIT_STARTUP_FAILED
-    started = serving.serve(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        log_format=args.log_format,
-        trusted_proxies=trusted_proxies,
-        header_timeout_seconds=settings.header_timeout_seconds,
-        # 4500 to every websocket before uvicorn closes them with 1012.
-        before_shutdown=lambda: close_connections(app),
-    )
-    return 0 if started else EXIT_STARTUP_FAILED
+    try:
+        serving.serve(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            log_format=args.log_format,
+            trusted_proxies=trusted_proxies,
+            header_timeout_seconds=settings.header_timeout_seconds,
+            # 4500 to every websocket before uvicorn closes them with 1012.
+            before_shutdown=lambda: close_connections(app),
+        )
+    except serving.StartupFailed as exc:  # uvicorn logged it too; here it is for a person
+        print(f"kleur: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    return 0

@@ -6,6 +6,17 @@ to set up Redis; the fault tests use it because they need a Redis they may kill.
 Durability is the point of the defaults: the append-only file is on and fsynced
 on every write (``appendfsync always``), so once the server has acknowledged a
 vote, the vote survives a crash of Redis (``kill()`` then ``restart()``).
+
+One data folder has one Redis: ``start()`` takes an exclusive lock
+(``flock``) on ``kleur.lock`` in the folder and the object keeps it until
+``stop()``, also across a ``kill()`` and the next ``start()``.  A second
+``RedisServer`` on the same folder, in this process or another, is refused
+with ``DataDirInUseError`` naming the holder's pid.  Two Redis processes on one
+append-only file lose writes (each rewrites the file from its own memory).
+The ``redis-server`` child inherits the lock's descriptor, so the folder
+stays locked until this process *and* its Redis have exited; the kernel drops
+the lock when the last of them dies, so a crash leaves nothing stale behind
+(no pid file to guess about).
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import os
 import shutil
 import signal
@@ -29,7 +41,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-__all__ = ["RedisNotInstalledError", "RedisServer", "find_redis_server", "free_port"]
+__all__ = [
+    "DataDirInUseError",
+    "RedisNotInstalledError",
+    "RedisServer",
+    "find_redis_server",
+    "free_port",
+]
 
 _INSTALL_HINT = (
     "redis-server was not found on PATH. Install it "
@@ -49,6 +67,42 @@ class RedisNotInstalledError(RuntimeError):
 
     def __init__(self, message: str = _INSTALL_HINT) -> None:
         super().__init__(message)
+
+
+class DataDirInUseError(RuntimeError):
+    """Another ``RedisServer`` (another ``kleur serve``) holds the data folder's lock."""
+
+    def __init__(self, data_dir: Path, holder: int | None) -> None:
+        self.data_dir = data_dir
+        self.holder = holder
+        who = f"process {holder}" if holder is not None else "another process"
+        super().__init__(
+            f"the data folder {data_dir} is in use by {who} and its embedded Redis; "
+            "stop that one, give this one another --data-dir, "
+            "or run one Redis and give every process --redis-url"
+        )
+
+
+#: The lock file in the data folder; it holds the pid of the process that has it.
+LOCK_FILE = "kleur.lock"
+
+
+def _lock_data_dir(data_dir: Path) -> int:
+    """An open file descriptor holding ``data_dir``'s exclusive lock, or raise."""
+    path = data_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
+        os.close(fd)
+        raise DataDirInUseError(data_dir, int(holder) if holder.isdigit() else None) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd
 
 
 def find_redis_server() -> str:
@@ -145,6 +199,8 @@ class RedisServer:
         self._binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
         self._started_once = False
+        #: The data folder's lock (``_lock_data_dir``), from ``start()`` to ``stop()``.
+        self._lock_fd: int | None = None
 
     @property
     def port(self) -> int:
@@ -172,11 +228,25 @@ class RedisServer:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, timeout: float = 10.0) -> None:
-        """Spawn Redis and return once it answers PING; raise RuntimeError if not."""
+        """Spawn Redis and return once it answers PING; raise RuntimeError if not.
+
+        ``DataDirInUseError`` (a RuntimeError) when another object, here or in
+        another process, holds the data folder."""
         if self.is_running():
             raise RuntimeError(f"redis-server is already running on port {self._port}")
         binary = self._binary or find_redis_server()
         self._data_dir.mkdir(parents=True, exist_ok=True)
+        locked_now = self._lock_fd is None
+        if locked_now:
+            self._lock_fd = _lock_data_dir(self._data_dir)
+        try:
+            self._start_with_retries(binary, timeout)
+        except BaseException:
+            if locked_now:
+                self._unlock()
+            raise
+
+    def _start_with_retries(self, binary: str, timeout: float) -> None:
         # A port we picked ourselves can be taken by someone else before Redis
         # binds it; then pick another, but only before the first start: after
         # that, clients rely on the address staying the same.
@@ -195,12 +265,11 @@ class RedisServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Shut Redis down cleanly (SIGTERM), or SIGKILL it after ``timeout``.
 
-        Safe to call any number of times, also when it never started.
+        Safe to call any number of times, also when it never started.  Gives
+        the data folder's lock back once Redis has exited.
         """
         proc = self._proc
-        if proc is None:
-            return
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(timeout)
@@ -208,9 +277,18 @@ class RedisServer:
                 proc.kill()
                 proc.wait()
         _live.discard(self)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the last descriptor drops the flock
+            self._lock_fd = None
 
     def kill(self) -> None:
-        """SIGKILL Redis and reap it: a crash, as the fault tests need one."""
+        """SIGKILL Redis and reap it: a crash, as the fault tests need one.
+
+        The data folder stays locked: this object still owns it, and the
+        next ``start()`` carries on with the same folder."""
         proc = self._proc
         if proc is None:
             return
@@ -271,6 +349,10 @@ class RedisServer:
                 start_new_session=False,
                 preexec_fn=preexec,
                 close_fds=True,
+                # Redis holds the folder's lock too: should this process die
+                # first, no other one starts a Redis on the folder while this
+                # Redis (or its rewrite child) still writes to it.
+                pass_fds=() if self._lock_fd is None else (self._lock_fd,),
             )
         _live.add(self)
         try:

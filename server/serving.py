@@ -21,14 +21,21 @@ first stops listening (a reconnect must find another process, not this
 one), then awaits the app's ``before_shutdown`` (which closes its
 connections with 4500 and waits, bounded, for the close frames to be
 written), and only then hands over to uvicorn's shutdown.
+
+When the start fails (the port is taken, the app's lifespan start-up
+raised), uvicorn logs the error and calls ``sys.exit(3)``. ``Server.startup``
+keeps the error it logged and ``serve`` raises ``StartupFailed`` with it, so
+that ``kleur serve`` can give the reason on stderr as one sentence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib
 import ipaddress
 import logging
+import os
 import re
 import socket
 from collections.abc import Awaitable, Callable
@@ -202,6 +209,32 @@ OPTIONS_SUMMARY = (
 )
 
 
+class StartupFailed(RuntimeError):
+    """uvicorn did not start serving; the message says why, in one line."""
+
+
+class _StartupErrors(logging.Filter):
+    """Keeps the error uvicorn logs just before it gives up starting: the
+    ``OSError`` of a failed bind (logged as the message itself) or the
+    exception of a failed lifespan start-up (logged as ``exc_info``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error: BaseException | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, OSError):
+            self.error = record.msg
+        elif record.exc_info and record.exc_info[1] is not None:
+            self.error = record.exc_info[1]
+        return True
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 #: What ``Server.shutdown`` awaits before uvicorn's own: the app closing its connections.
 BeforeShutdown = Callable[[], Awaitable[object]]
 
@@ -213,12 +246,36 @@ class Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, before_shutdown: BeforeShutdown | None = None):
         super().__init__(config)
         self.before_shutdown = before_shutdown
+        #: Why the start failed (one line), or None.
+        self.startup_failure: str | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # Before the sockets are bound: whoever sees the server answer has the line already.
         line = ServingStack.running(self.config.http_protocol_class).line()
         logging.getLogger(logs.STARTUP_LOGGER).info(line)
-        await super().startup(sockets)
+        errors = _StartupErrors()
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addFilter(errors)
+        try:
+            await super().startup(sockets)
+        except SystemExit:  # uvicorn's way to give up; it has logged why
+            if isinstance(errors.error, OSError):
+                error = errors.error
+                why = os.strerror(error.errno) if error.errno else _one_line(error)
+                where = f"{self.config.host}:{self.config.port}"
+                self.startup_failure = f"cannot listen on {where}: {why}"
+                if error.errno == errno.EADDRINUSE:
+                    self.startup_failure += " (another process has it; choose another --port)"
+            elif errors.error is not None:
+                self.startup_failure = (
+                    f"the application did not start: {type(errors.error).__name__}: "
+                    f"{_one_line(errors.error)}"
+                )
+            else:
+                self.startup_failure = "the server did not start (the log says why)"
+            self.should_exit = True
+        finally:
+            uvicorn_log.removeFilter(errors)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.before_shutdown is not None and not self.force_exit:
@@ -244,7 +301,8 @@ def serve(
     header_timeout_seconds: float = 10.0,
     before_shutdown: BeforeShutdown | None = None,
 ) -> bool:
-    """Run ``app`` until SIGINT/SIGTERM; False when it never started (e.g. lifespan failed).
+    """Run ``app`` until SIGINT/SIGTERM; raise ``StartupFailed`` when it never
+    started (the port is taken, the lifespan start-up failed), else True.
 
     ``before_shutdown`` runs once the signal came, before uvicorn closes any
     connection (``Server.shutdown``)."""
@@ -259,6 +317,10 @@ def serve(
     )
     server = Server(config, before_shutdown)
     server.run()  # handles SIGINT/SIGTERM itself with a graceful shutdown
-    # uvicorn returns normally when the lifespan startup fails; only
-    # ``server.started`` tells that apart from a clean stop.
-    return server.started
+    if server.startup_failure is not None:
+        raise StartupFailed(server.startup_failure)
+    # uvicorn may also return normally without having started (a signal
+    # during the start-up); only ``server.started`` tells that from a clean stop.
+    if not server.started:
+        raise StartupFailed("the server stopped before it started serving")
+    return True

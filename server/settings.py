@@ -3,18 +3,54 @@
 Every setting can be given as an environment variable ``KLEUR_<NAME>`` (upper
 case) or as an override to ``Settings.from_env``; protocol limits live in
 ``protocol.limits`` instead, because clients must know them too.
+
+A value that does not fit its setting is refused here, with one sentence that
+names the variable and says what it takes (``SettingError``): a number, yes/no,
+one of a few words, an http(s) address.  ``check_names`` looks at the other
+``KLEUR_*`` variables: one that is almost a setting's name (a typo) is refused,
+any other is reported so that ``kleur serve`` can warn about it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from protocol import limits
 
+PREFIX = "KLEUR_"
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+
+#: ``kleur serve --log-level`` and ``KLEUR_LOG_LEVEL``: uvicorn's levels.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+#: How alike (difflib's ratio, 0..1) an unknown name must be to a setting's
+#: name to count as a typo of it.  ``TRUSTED_PROXY`` is 0.86 to
+#: ``TRUSTED_PROXIES``; the names kleur's own scripts and tests use
+#: (``KLEUR_UPDATE_GOLDEN``, ``KLEUR_TEST_PARTITION_SECONDS``...) stay under 0.7.
+TYPO_RATIO = 0.8
+#: Alike enough to name the setting as a hint in the warning.
+HINT_RATIO = 0.6
+
+#: Options of ``kleur serve`` without an environment variable, by the name one
+#: might try: the warning names the option instead.
+_OPTIONS = {"HOST": "--host", "PORT": "--port", "DATA_DIR": "--data-dir"}
+
+
+class SettingError(ValueError):
+    """A ``KLEUR_*`` variable whose value (or name) kleur cannot use."""
+
+
+def env_name(name: str) -> str:
+    """``room_ttl_seconds`` -> ``KLEUR_ROOM_TTL_SECONDS``."""
+    return f"{PREFIX}{name.upper()}"
 
 
 def parse_bool(raw: str, name: str) -> bool:
@@ -25,14 +61,90 @@ def parse_bool(raw: str, name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"{name}={raw!r}: use 1/true/yes or 0/false/no")
+    raise SettingError(f"{name}={raw!r}: use 1/true/yes or 0/false/no")
+
+
+def _parse_number(raw: str, name: str, kind: type, default: object) -> int | float:
+    whole = kind is int
+    try:
+        value: int | float = int(raw) if whole else float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        what = "a whole number" if whole else "a number (a decimal point, not a comma)"
+        raise SettingError(f"{name}={raw!r}: use {what}, 0 or more (default {default})")
+    return value
+
+
+def check_public_url(url: str) -> None:
+    """Join links and QR codes start with ``url``: an absolute http(s) address.
+
+    Without a scheme (``kleur.example.org``) a link would be
+    ``kleur.example.org/j/CODE``, which no QR scanner opens; a query or a
+    fragment would end up in the middle of every link.
+    """
+    name = env_name("public_url")
+    expected = (
+        "use an absolute http(s) address without ?query or #fragment,"
+        " e.g. https://kleur.example.org"
+    )
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (
+        not port_ok
+        or url != url.strip()
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or "?" in url  # also an empty query or fragment: a link would end in "?/j/CODE"
+        or "#" in url
+    ):
+        raise SettingError(f"{name}={url!r}: {expected}")
+
+
+def check_names(environ: Mapping[str, str]) -> list[str]:
+    """The ``KLEUR_*`` variables in ``environ`` that are no setting, as warnings.
+
+    Raises ``SettingError`` for a name that is almost a setting's (a typo:
+    ``KLEUR_TRUSTED_PROXY``), because the setting it was meant for would
+    quietly keep its default; any other unknown name (another tool's, a
+    setting of a newer kleur) is only reported, one sentence each.
+    """
+    known = {setting.name.upper() for setting in dataclasses.fields(Settings)}
+    warnings = []
+    for variable in sorted(environ):
+        if not variable.startswith(PREFIX) or variable[len(PREFIX) :] in known:
+            continue
+        name = variable[len(PREFIX) :]
+        typo = difflib.get_close_matches(name, known, n=1, cutoff=TYPO_RATIO)
+        if typo:
+            raise SettingError(
+                f"{variable} is not a setting; did you mean {PREFIX}{typo[0]}?"
+                " (rename it, or unset it)"
+            )
+        if name in _OPTIONS:
+            hint = f"; use kleur serve {_OPTIONS[name]}"
+        elif similar := difflib.get_close_matches(name, known, n=1, cutoff=HINT_RATIO):
+            hint = f" (did you mean {PREFIX}{similar[0]}?)"
+        else:
+            hint = ""
+        warnings.append(f"{variable} is not a kleur setting and is ignored{hint}")
+    return warnings
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    #: Redis to use; the CLI starts an embedded one when none is given.  In
-    #: cluster mode, any one node of the cluster (the client finds the others).
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: Redis to use.  Unset, ``kleur serve`` starts its own ``redis-server``
+    #: (data in ``--data-dir``); in cluster mode, any one node of the cluster
+    #: (the client finds the others).  (``Settings()`` in code, without
+    #: ``kleur serve``, means the local ``redis://127.0.0.1:6379/0``.)
+    redis_url: str = field(
+        default="redis://127.0.0.1:6379/0",
+        metadata={"shown_default": "(none: kleur serve starts its own Redis)"},
+    )
     #: ``redis_url`` names a node of a Redis Cluster (``KLEUR_REDIS_CLUSTER=1``):
     #: use redis-py's cluster client, which sends each room's commands to the
     #: shard that holds the room's hash slot (``server.redis_client``).
@@ -122,22 +234,38 @@ class Settings:
     #: line) or ``text`` (for reading).  Unset (the default): ``json``, or
     #: ``text`` when stdout is a terminal.  ``kleur serve --log-format`` wins.
     log_format: str | None = None
+    #: Least severe lines logged, kleur's and uvicorn's: ``critical``,
+    #: ``error``, ``warning``, ``info``, ``debug`` or ``trace``.
+    #: ``kleur serve --log-level`` wins.
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.public_url:
+            check_public_url(self.public_url)
+        if self.log_level not in LOG_LEVELS:
+            raise SettingError(
+                f"{env_name('log_level')}={self.log_level!r}: use one of {', '.join(LOG_LEVELS)}"
+            )
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """The settings in ``environ`` (default ``os.environ``), then ``overrides``
+        (None: not given).  A value that does not fit raises ``SettingError``."""
+        environ = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for field in dataclasses.fields(cls):
-            raw = os.environ.get(f"KLEUR_{field.name.upper()}")
+        for setting in dataclasses.fields(cls):
+            name = env_name(setting.name)
+            raw = environ.get(name)
             if raw is None:
                 continue
-            kind: type = type(field.default)
+            kind: type = type(setting.default)
             if kind is bool:
-                values[field.name] = parse_bool(raw, f"KLEUR_{field.name.upper()}")
-            elif kind is int:
-                values[field.name] = int(raw)
-            elif kind is float:
-                values[field.name] = float(raw)
+                values[setting.name] = parse_bool(raw, name)
+            elif kind in (int, float):
+                values[setting.name] = _parse_number(raw, name, kind, setting.default)
+            elif setting.name == "log_level":
+                values[setting.name] = raw.strip().lower()
             else:
-                values[field.name] = raw
+                values[setting.name] = raw
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -1,10 +1,12 @@
 """The settings table of ``docs/operations.md``, written from ``server.settings``.
 
 Each setting's name, environment variable, default and meaning come from the
-``Settings`` dataclass itself: the default from the field, the meaning from the
-``#:`` comment above it.  So the guide cannot list a setting that does not
-exist, miss one, or show an old default; ``tests/test_settings_doc.py`` fails
-when the table in the guide is not what this module writes.
+``Settings`` dataclass itself: the default from the field (or from its
+``shown_default`` metadata, where the value in the code is not what an
+operator gets: the Redis URL), the meaning from the ``#:`` comment above it.
+So the guide cannot list a setting that does not exist, miss one, or show an
+old default; ``tests/test_settings_doc.py`` fails when the table in the guide
+is not what this module writes.
 
     python -m server.settings_doc            # print the table
     python -m server.settings_doc --write    # put it into docs/operations.md
@@ -66,7 +68,10 @@ def table() -> str:
         meaning = comments.get(field.name, "").replace("``", "`").replace("|", "\\|")
         if not meaning:
             raise ValueError(f"Settings.{field.name} has no #: comment to document it")
-        rows.append(f"| `KLEUR_{field.name.upper()}` | `{_default(field.default)}` | {meaning} |")
+        # A default that the code's value would misstate (the Redis URL: unset,
+        # ``kleur serve`` starts its own) is given as the field's ``shown_default``.
+        shown = field.metadata.get("shown_default") or _default(field.default)
+        rows.append(f"| `KLEUR_{field.name.upper()}` | `{shown}` | {meaning} |")
     return "\n".join(rows)
 
 

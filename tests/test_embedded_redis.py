@@ -20,6 +20,8 @@ import pytest
 import redis
 
 from server.embedded_redis import (
+    LOCK_FILE,
+    DataDirInUseError,
     RedisNotInstalledError,
     RedisServer,
     find_redis_server,
@@ -57,6 +59,7 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
     srv = RedisServer(data_dir=tmp_path / "redis")
     yield srv
     srv.kill()
+    srv.stop()  # gives the folder's lock back
 
 
 def client(srv: RedisServer) -> redis.Redis:
@@ -158,3 +161,76 @@ def test_redis_dies_with_a_killed_parent(tmp_path: Path) -> None:
         finally:
             parent.send_signal(signal.SIGKILL)
     assert wait_until_gone(redis_pid), "redis-server outlived its parent"
+
+
+def test_a_second_server_on_one_folder_is_refused_naming_the_first(tmp_path: Path) -> None:
+    """Two Redis on one append-only file lose writes: the second must not start."""
+    first = RedisServer(data_dir=tmp_path / "redis")
+    second = RedisServer(data_dir=tmp_path / "redis")
+    first.start()
+    try:
+        with pytest.raises(DataDirInUseError) as refused:
+            second.start()
+        assert refused.value.holder == os.getpid()
+        assert str(tmp_path / "redis") in str(refused.value)
+        assert not second.is_running()
+        assert first.is_running()
+        # A crash and a start again are the same owner: still its folder.
+        first.kill()
+        with pytest.raises(DataDirInUseError):
+            second.start()
+        first.start()
+        with pytest.raises(DataDirInUseError):
+            second.start()
+    finally:
+        first.stop()
+    second.start()  # stopped: the folder is free again
+    second.stop()
+
+
+def test_a_failed_first_start_gives_the_folder_back(tmp_path: Path) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        srv = RedisServer(data_dir=tmp_path, port=squatter.getsockname()[1])
+        with pytest.raises(RuntimeError, match="Address already in use"):
+            srv.start(timeout=5)
+    other = RedisServer(data_dir=tmp_path)
+    other.start()
+    other.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/PID/fd")
+def test_redis_holds_the_lock_too(server: RedisServer) -> None:
+    """Should kleur die first, its Redis keeps the folder locked until it exits."""
+    server.start()
+    assert server.pid is not None
+    held = {os.path.realpath(fd) for fd in Path(f"/proc/{server.pid}/fd").iterdir()}
+    assert str(server.data_dir / LOCK_FILE) in held
+
+
+def test_another_process_is_refused_while_one_holds_the_folder(tmp_path: Path) -> None:
+    holder = RedisServer(data_dir=tmp_path)
+    holder.start()
+    try:
+        script = textwrap.dedent(
+            f"""
+            import sys
+            from pathlib import Path
+            from server.embedded_redis import DataDirInUseError, RedisServer
+            try:
+                RedisServer(data_dir=Path({str(tmp_path)!r})).start()
+            except DataDirInUseError as exc:
+                print(exc.holder)
+                sys.exit(0)
+            sys.exit("started a second Redis on the folder")
+            """
+        )
+        root = Path(__file__).resolve().parent.parent
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(os.getpid())
+    finally:
+        holder.stop()

@@ -33,3 +33,12 @@ def test_every_setting_is_a_row_with_its_default() -> None:
 def test_a_guide_without_the_markers_is_refused() -> None:
     with pytest.raises(ValueError, match="markers"):
         settings_doc.with_table("# Operations\n")
+
+
+def test_the_redis_url_row_says_that_unset_means_an_embedded_redis() -> None:
+    """``Settings()``'s URL is a local Redis, but unset ``kleur serve`` starts its own:
+    the guide must say what an operator gets."""
+    (row,) = (r for r in settings_doc.table().splitlines() if r.startswith("| `KLEUR_REDIS_URL`"))
+    assert "| `(none: kleur serve starts its own Redis)` |" in row
+    assert "6379" not in row.split("|")[2]
+    assert "| `KLEUR_LOG_LEVEL` | `info` |" in settings_doc.table()
