@@ -297,10 +297,10 @@ def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
     follow_up = has_follow_up(result)
     header = ["#", t["action"], t["owner"], t["deadline"]]
     # How the free width is shared once every column fits its longest word.
-    weights = [0, 5, 3, 0, 3]
+    weights = [0, 4, 1, 0, 1]
     if follow_up:
         header.append(t["follow_up"])
-        weights = [0, 5, 3, 0, 0, 3]
+        weights = [0, 4, 1, 0, 0, 1]
     header.append(t["norm"])
     texts: list[list[str]] = []
     for position, item in enumerate(result["agenda"], start=1):
