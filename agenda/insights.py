@@ -15,6 +15,7 @@ from typing import Final
 
 from agenda import analysis
 from agenda.opinion_groups import opinion_groups
+from agenda.stats import shown_range
 from agenda.templates import Template
 from protocol.messages import Analysis, BreakdownEntry, GroupInsight, NormInsight, ThemeInsight
 
@@ -73,6 +74,7 @@ def build(
             shift = analysis.compare_rounds(
                 analysis.norm_stats(before_counts, scale.min, before_dk), s
             )
+        shown = None if s.q1 is None or s.q3 is None else shown_range(s.q1, s.q3)
         norms.append(
             NormInsight(
                 norm_id=norm.id,
@@ -92,6 +94,8 @@ def build(
                 n_before=shift.n_before if shift else None,
                 second_median=gaps.second_medians.get(norm.id),
                 gap=gaps.by_norm.get(norm.id),
+                most_low=shown[0] if shown else None,
+                most_high=shown[1] if shown else None,
             )
         )
 

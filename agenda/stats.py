@@ -84,3 +84,15 @@ def quartiles(counts: Sequence[int], scale_min: int) -> tuple[float, float] | No
     if q1 is None or q3 is None:
         return None
     return q1, q3
+
+
+def shown_range(q1: float, q3: float) -> tuple[int, int]:
+    """The middle range as people read it on a scale of whole numbers: the ends
+    rounded outward (``math.floor`` of q1, ``math.ceil`` of q3).
+
+    A quartile can fall halfway between two scale values (3.5); "most scores
+    lie between 3.5 and 6.5" suggests half marks nobody can give.  Rounded
+    outward the range still holds the middle half of the ratings: 3 to 7.
+    When both ends are the same value there is one: "most scores are 3".
+    """
+    return math.floor(q1), math.ceil(q3)

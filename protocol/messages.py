@@ -731,6 +731,11 @@ class NormInsight:
     #: level), and that median minus ``median``: None without a second question.
     second_median: float | None = None
     gap: float | None = None
+    #: ``q1`` and ``q3`` as the screens write them on a scale of whole numbers,
+    #: rounded outward (``agenda.stats.shown_range``): "most scores 3–7" for
+    #: 3.5 and 6.5, "most scores are 3" when both are 3; None without ratings.
+    most_low: int | None = None
+    most_high: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

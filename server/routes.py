@@ -440,7 +440,11 @@ async def room_export(request: Request) -> Response:
     return Response(
         document.body,
         media_type=document.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{export.file_name(fmt, code)}"'},
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{export.file_name(fmt, code, data.session)}"'
+            )
+        },
     )
 
 
@@ -488,7 +492,9 @@ async def participant_agenda_pdf(request: Request) -> Response:
         document.body,
         media_type=document.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="kleur-{code}-agenda.pdf"',
+            "Content-Disposition": (
+                f'attachment; filename="{export.file_name("pdf", code, data.session, "agenda")}"'
+            ),
             "Cache-Control": "no-store",
         },
     )

@@ -144,7 +144,7 @@ HISTORY = replace(
         _id(1): {2: 5, 4: 3, 8: 2},  # median 3 -> 5; consensus up by 0.003: "0"
         _id(2): {7: 9},  # median 7 both times, consensus down
         _id(3): {9: 6},  # median 9 -> 5
-        _id(18): {5: 3, 9: 1},  # median 5 -> 5.5
+        _id(18): {5: 3, 9: 1, None: 2},  # median 5 -> 5.5; two "don't know" then
     },
     previous=PreviousData(
         PREVIOUS_ROOM,
@@ -433,19 +433,32 @@ def test_csv_adds_columns_and_a_file_for_a_previous_round_and_scan() -> None:
     tables = _tables(_render("csv", "en", HISTORY).body)
     plain = _tables(_render("csv", "en").body)
     norms = tables["norms.csv"]
-    # The existing columns and files are untouched; four columns are added at the end.
-    assert [row[:-4] for row in norms] == plain["norms.csv"]
+    # The existing columns and files are untouched; the new columns come at the end.
+    added = len(norms[0]) - len(plain["norms.csv"][0])
+    assert [row[:-added] for row in norms] == plain["norms.csv"]
     assert {name: rows for name, rows in tables.items() if name != "norms.csv"} == {
         **{name: rows for name, rows in plain.items() if name != "norms.csv"},
         "earlier-actions.csv": tables["earlier-actions.csv"],
     }
-    assert norms[0][-4:] == [
+    round_1 = ["Answers", "Don't know", "Median", *(f"Score {v}" for v in SCAN.scale.values)]
+    assert norms[0][-added:] == [
         "What changed in round 2: Median change",
         "What changed in round 2: Consensus change",
+        *(f"What changed in round 2: {label} round 1" for label in round_1),
         f"Since the previous scan ({PREVIOUS_ROOM}): Median then",
         f"Since the previous scan ({PREVIOUS_ROOM}): Median change",
     ]
-    by_number = {row[1]: row[-4:] for row in norms[1:]}
+    # Round 1's own figures: answers, don't know, median and the counts per score.
+    then = {row[1]: row[-added + 2 : -2] for row in norms[1:]}
+    assert then["18"] == [
+        "4",
+        "2",
+        "5",
+        *("3" if v == 5 else "1" if v == 9 else "0" for v in range(11)),
+    ]
+    assert then["3"][:3] == ["6", "0", "9"]
+    assert then["4"] == ["0", "0", "", *(["0"] * 11)]  # not rated in round 1
+    by_number = {row[1]: [*row[-added:][:2], *row[-2:]] for row in norms[1:]}
     assert by_number["1"] == ["2", "0", "4", "1"]
     assert by_number["2"] == ["0", "-0.07", "6.5", "0.5"]
     assert by_number["3"] == ["-4", "-0.54", "", ""]
@@ -560,7 +573,7 @@ def test_documents_start_with_the_agenda_and_carry_the_session(fmt: str, lang: s
         # Contested norms, in plain words, least consensus first.
         "3. Samenwerking met werkgevers: " + t["most_sentence"].format(low="1", high="9"),
         "4. Ondersteuning bij stages: "
-        + t["most_sentence"].format(low=f"1{d}5", high="8")
+        + t["most_sentence"].format(low="1", high="8")
         + f" ({t['split']})",
         # Opinion groups: their sizes and the norms that separate them.
         f"{t['note_group']} {t['people']} {wording.group_name(0, t)} 6 {wording.group_name(1, t)} 6",
@@ -601,13 +614,13 @@ def test_docx_tables() -> None:
         t["distribution"],
     ]
     assert themes[0][1][:5] == [f"1. {SCAN.norms[0].title}", "10", "5", "5–8", "1"]
-    assert themes[0][4][:4] == ["4. Ondersteuning bij stages", "8", "5", "1,5–8"]
+    assert themes[0][4][:4] == ["4. Ondersteuning bij stages", "8", "5", "1–8"]
     assert themes[3][3][:4] == ["18. Duidelijke regie", "4", "5,5", "5–6"]
     # Contested: least consensus first.
     assert [row[:4] for row in contested[1:]] == [
         ["3. Samenwerking met werkgevers", "5", "1–9", "0,46"],
         ["8. Vroegtijdige signalering", "10", "6–10", "0,47"],
-        ["4. Ondersteuning bij stages", "5", "1,5–8", "0,55"],
+        ["4. Ondersteuning bij stages", "5", "1–8", "0,55"],
     ]
     assert sizes == [["Groep", "Mensen"], ["Groep A", "6"], ["Groep B", "6"]]
     assert separating[0] == [t["norm"], "Groep A", "Groep B"]
@@ -622,14 +635,20 @@ def test_documents_show_the_shift_and_the_earlier_actions(fmt: str, lang: str) -
     t = labels.in_language(lang)
     d = t["decimal"]
     text = _flat(_text(fmt, _render(fmt, lang, HISTORY).body))
+
+    def then_now(before: str, now: str) -> str:
+        return t["then_now"].format(before=before, now=now)
+
     for needle in (
         t["rounds"].format(round=2),
         t["rounds_note"],
-        f"{t['norm']} {t['median_change']} {t['consensus_change']}",
-        "1. Deskundigheid omgaan met werkgevers +2 0 ",
-        f"2. Reële werkervaring 0 -0{d}07 ",
-        f"3. Samenwerking met werkgevers -4 -0{d}54 ",
-        f"18. Duidelijke regie +0{d}5 +0{d}17 ",
+        f"{t['norm']} {t['median_rounds'].format(before=1, round=2)} {t['median_change']} "
+        f"{t['consensus_change']}",
+        f"1. Deskundigheid omgaan met werkgevers {then_now('3', '5')} +2 0 ",
+        f"2. Reële werkervaring {then_now('7', '7')} 0 -0{d}07 ",
+        f"3. Samenwerking met werkgevers {then_now('9', '5')} -4 -0{d}54 ",
+        f"4. Ondersteuning bij stages {then_now('-', '5')} ",  # not rated in round 1
+        f"18. Duidelijke regie {then_now('5', f'5{d}5')} +0{d}5 +0{d}17 ",
         t["since_previous"].format(room=PREVIOUS_ROOM),
         f"{t['norm']} {t['median_before']} {t['median_change']}",
         f"2. Reële werkervaring 6{d}5 +0{d}5 ",
@@ -681,10 +700,15 @@ def test_docx_history_tables() -> None:
     # The agenda, four themes, contested and opinion groups as before, then three new tables.
     assert len(tables) == 11
     shift, since, earlier = tables[8:]
-    assert shift[0] == [t["norm"], t["median_change"], t["consensus_change"]]
+    assert shift[0] == [
+        t["norm"],
+        "Mediaan ronde 1 en 2",
+        t["median_change"],
+        t["consensus_change"],
+    ]
     assert len(shift) == 1 + len(SCAN.norms)
-    assert shift[18] == ["18. Duidelijke regie", "+0,5", "+0,17"]
-    assert shift[4] == ["4. Ondersteuning bij stages", "", ""]
+    assert shift[18] == ["18. Duidelijke regie", "was 5, nu 5,5", "+0,5", "+0,17"]
+    assert shift[4] == ["4. Ondersteuning bij stages", "was -, nu 5", "", ""]
     assert since[0] == [t["norm"], t["median_before"], t["median_change"]]
     assert since[18] == ["18. Duidelijke regie", "7", "-1,5"]
     assert since[20] == ["20. Samenwerking gemeenten", "3", ""]
@@ -757,9 +781,14 @@ def test_a_new_agenda_key_reaches_the_renderers() -> None:
     for text in (
         _flat(_docx_text(as_docx.render_docx(result, t, TODAY, "en"))),
         _flat(_pdf_text(as_pdf.render_pdf(result, t, TODAY, "en"))),
+        _flat(as_markdown.markdown_from(result, "en")),
     ):
-        assert t["follow_up"] in text and "2026-04-15" in text
-    assert t["follow_up"] not in _flat(_text("pdf", _render("pdf", "en").body))
+        # Under its own heading, written like the deadline beside it.
+        assert t["follow_up"] == "Review progress on"
+        assert t["follow_up"] in text and "15 April 2026" in text, text
+        assert "1 March 2026" in text and "2026-04-15" not in text
+    for fmt in ("md", "pdf"):
+        assert t["follow_up"] not in _flat(_text(fmt, _render(fmt, "en").body))
 
 
 # ------------------------------------------------------------------ anonymity
@@ -852,9 +881,10 @@ def test_every_format_shows_the_one_middle_range() -> None:
     for lang in LANGS:
         d = labels.in_language(lang)["decimal"]
         for fmt in ("md", "docx", "pdf"):
+            # The documents write it in whole scores, rounded outward (stats.shown_range).
             text = _flat(_text(fmt, _render(fmt, lang).body).replace("|", " "))
-            assert f"4. Ondersteuning bij stages 8 5 1{d}5–8 " in text, (fmt, lang)
-            assert f"1{d}75" not in text, (fmt, lang)
+            assert "4. Ondersteuning bij stages 8 5 1–8 " in text, (fmt, lang)
+            assert f"1{d}75" not in text and f"1{d}5–8" not in text, (fmt, lang)
     norms = {row[1]: row for row in _tables(_render("csv", "nl").body)["norms.csv"][1:]}
     assert norms["4"][7:9] == ["1.5", "8"]
     semicolon = _tables(_render("csv-semicolon", "nl").body, ";")["norms.csv"]
@@ -1048,3 +1078,107 @@ def test_exports_with_a_second_question_hold_nothing_that_points_at_a_person(fmt
         for client_id in (NOTE_IDEA, NOTE_MINUS, NOTE_HIDDEN, ITEM_REGIE, ITEM_STAGE):
             assert client_id not in text
         assert "VERBORGEN" not in text
+
+
+# ------------------------------------------------------- walkthrough 2026-12-06
+
+#: Twelve people who all rate alike: the analysis finds no clear groups (and
+#: hands back one group of everybody, which no screen shows).
+ALIKE = [insights.Vote(None, tuple(5 for _ in SCAN.norms)) for _ in range(12)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_clear_groups_reads_the_same_in_every_format(lang: str) -> None:
+    t = labels.in_language(lang)
+    alike = insights.build(SCAN, ROOM.tallies, None, ALIKE, 3)
+    assert alike.groups_outcome == "no_clear_groups" and len(alike.groups) == 1
+    result = build.result_dict(ROOM, SCAN, CODE, alike)
+    assert result["opinion_groups"] == {
+        "outcome": "no_clear_groups",
+        "groups": [],
+        "separating_norms": [],
+    }
+    rows = _tables(as_csv.render_csv(result, t, TODAY))["opinion-groups.csv"]
+    assert rows == [[t["note_group"], t["people"]], [t["groups_none"], ""]]
+    for text in (
+        as_markdown.markdown_from(result, lang),
+        _flat(_pdf_text(as_pdf.render_pdf(result, t, TODAY, lang))),
+        _flat(_docx_text(as_docx.render_docx(result, t, TODAY, lang))),
+    ):
+        assert t["groups_none"] in text and wording.group_name(0, t) not in text
+
+
+def test_json_carries_round_1_figures_beside_the_changes() -> None:
+    rows = {
+        row["number"]: row for row in model.norms(json.loads(_render("json", "nl", HISTORY).body))
+    }
+    assert rows[18]["previous_round"] == {
+        "median_delta": 0.5,
+        "consensus_delta": rows[18]["previous_round"]["consensus_delta"],
+        "n_before": 4,
+        "median_before": 5.0,
+        "counts_before": [0, 0, 0, 0, 0, 3, 0, 0, 0, 1, 0],
+        "dont_know_before": 2,
+    }
+    assert rows[4]["previous_round"]["median_before"] is None  # not rated in round 1
+    assert rows[4]["previous_round"]["counts_before"] == [0] * 11
+
+
+def test_file_names_carry_the_session_name_and_date() -> None:
+    session = SessionInfo("Participatiescan Regio X", "Regio X", "2026-12-06")
+    assert export.file_name("pdf", "AX3CAU", session) == (
+        "kleur-participatiescan-regio-x-2026-12-06-AX3CAU.pdf"
+    )
+    assert export.file_name("csv-semicolon", "AX3CAU", session) == (
+        "kleur-participatiescan-regio-x-2026-12-06-AX3CAU-csv-semicolon.zip"
+    )
+    assert export.file_name("pdf", "AX3CAU", session, "agenda") == (
+        "kleur-participatiescan-regio-x-2026-12-06-AX3CAU-agenda.pdf"
+    )
+    # No name: the date and the code; no session (an older room): the code only.
+    assert export.file_name("md", "AX3CAU", SessionInfo("", "", "2026-12-06")) == (
+        "kleur-2026-12-06-AX3CAU.md"
+    )
+    assert export.file_name("json", "AX3CAU") == "kleur-AX3CAU.json"
+    # ASCII only, no quote, slash or space a header or a file system would trip on.
+    assert export.slug('Één "loket" / Zuid-Oost — café 2027!') == "een-loket-zuid-oost-cafe-2027"
+    long = export.slug("Participatiescan regio Noord-Holland Noord en West-Friesland tweede ronde")
+    assert len(long) <= 48 and not long.endswith("-") and long.startswith("participatiescan-regio")
+    assert export.slug("✓✓✓") == ""
+
+
+def test_the_middle_range_is_written_in_whole_scores() -> None:
+    assert stats.shown_range(3.5, 6.5) == (3, 7)
+    assert stats.shown_range(2.0, 8.5) == (2, 9)
+    assert stats.shown_range(3.0, 3.0) == (3, 3)
+    for lang, sentence, one in (
+        ("nl", "de meeste cijfers liggen tussen 3 en 7", "de meeste cijfers zijn 3"),
+        ("en", "most scores lie between 3 and 7", "most scores are 3"),
+    ):
+        t = labels.in_language(lang)
+        row = model.norms(build.result_dict(ROOM, SCAN, CODE))[0]
+        half = {**row, "q1": 3.5, "q3": 6.5}
+        same = {**row, "q1": 3.0, "q3": 3.0}
+        assert wording.middle_sentence(half, t) == sentence  # type: ignore[arg-type]
+        assert wording.middle_range(half, t["decimal"]) == "3–7"  # type: ignore[arg-type]
+        assert wording.middle_sentence(same, t) == one  # type: ignore[arg-type]
+        assert wording.middle_range(same, t["decimal"]) == "3"  # type: ignore[arg-type]
+
+
+def test_pdf_columns_fit_their_longest_word() -> None:
+    """The walkthrough's PDF broke "Woningcorporatie" over two lines in the owner column."""
+    t = labels.in_language("nl")
+    result = build.result_dict(ROOM, SCAN, CODE)
+    result["agenda"][0]["owner"] = "Woningcorporatie + gemeente"
+    result["agenda"][0]["follow_up"] = "2027-04-15"
+    result["agenda"][0]["action"] = (
+        "Samen met woningcorporaties 10 starterswoningen per jaar regelen, met begeleiding"
+    )
+    lines = _pdf_text(as_pdf.render_pdf(result, t, TODAY, "nl")).splitlines()
+    words = {word for line in lines for word in line.split()}
+    for whole in ("Woningcorporatie", "woningcorporaties", "starterswoningen", "begeleiding"):
+        assert whole in words, whole
+    assert "15 april 2027" in lines and "1 maart 2026" in lines  # a date stays on one line
+    widths = as_pdf.fit_widths(["A", "B"], [["Woningcorporatie", "x"]], [0, 1], total=300)
+    assert widths[0] > as_pdf.stringWidth("Woningcorporatie", as_pdf.FONT, 8.5)
+    assert sum(widths) == pytest.approx(300)

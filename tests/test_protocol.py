@@ -254,6 +254,8 @@ norm_insights = st.builds(
     n_before=st.none() | counts,
     second_median=optional_floats,
     gap=optional_floats,
+    most_low=st.none() | wire_ints,
+    most_high=st.none() | wire_ints,
 )
 theme_insights = st.builds(
     ThemeInsight,

@@ -97,7 +97,8 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     """Acceptance 7 and 8 through the real server: the dashboard shows the
-    server's 1,5–8 for the planted norm, and so does every export, which also
+    server's 1,5–8 for the planted norm (until it takes ``most_low``/``most_high``),
+    the documents the same range in whole scores (1–8), the CSV and JSON 1.5 and 8; they also
     carry the session, dot counts, note groups, contested norms and opinion groups."""
     response = _create(kleur, **SESSION)
     assert response.status_code == 201
@@ -131,6 +132,7 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     assert snapshot.session is not None and snapshot.session.name == SESSION["name"]
     insight = next(n for n in snapshot.analysis.norms if n.norm_id == PLANTED)  # type: ignore[union-attr]
     assert (insight.q1, insight.q3) == (1.5, 8.0)
+    assert (insight.most_low, insight.most_high) == (1, 8)  # for the screens to write
 
     # Notes, a group and dots, shown.
     go(dashboard, "brainstorm")
@@ -161,13 +163,15 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
         names[fmt] = reply.headers["content-disposition"]
         bodies[fmt] = reply.content
     code = room["code"]
+    # The session's name and date, then the code (agenda.export.file_name).
+    stem = f"kleur-participatiescan-zwolle-2027-01-15-{code}"
     assert names == {
-        "md": f'attachment; filename="kleur-{code}.md"',
-        "json": f'attachment; filename="kleur-{code}.json"',
-        "csv": f'attachment; filename="kleur-{code}-csv.zip"',
-        "csv-semicolon": f'attachment; filename="kleur-{code}-csv-semicolon.zip"',
-        "docx": f'attachment; filename="kleur-{code}.docx"',
-        "pdf": f'attachment; filename="kleur-{code}.pdf"',
+        "md": f'attachment; filename="{stem}.md"',
+        "json": f'attachment; filename="{stem}.json"',
+        "csv": f'attachment; filename="{stem}-csv.zip"',
+        "csv-semicolon": f'attachment; filename="{stem}-csv-semicolon.zip"',
+        "docx": f'attachment; filename="{stem}.docx"',
+        "pdf": f'attachment; filename="{stem}.pdf"',
     }
 
     result = json.loads(bodies["json"])
@@ -207,12 +211,13 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     texts = {"md": bodies["md"].decode(), "docx": "\n".join(docx_text), "pdf": "\n".join(pdf_text)}
     for fmt, text in texts.items():
         flat = " ".join(text.replace("|", " ").split())
-        assert "4. Ondersteuning bij stages 8 5 1,5–8" in flat, fmt
-        assert "1,75" not in flat, fmt
+        # Written in whole scores, rounded outward (agenda.stats.shown_range).
+        assert "4. Ondersteuning bij stages 8 5 1–8" in flat, fmt
+        assert "1,75" not in flat and "1,5–8" not in flat, fmt
         assert "Verbeteragenda: Participatiescan Zwolle" in flat, fmt
         assert "Regio: IJsselland · Datum: 15 januari 2027" in flat, fmt
         assert "Hier was de groep het oneens" in flat, fmt
-        assert "de meeste cijfers liggen tussen 1,5 en 8" in flat, fmt
+        assert "de meeste cijfers liggen tussen 1 en 8" in flat, fmt
         assert "Groep A 4 Groep B 4" in flat, fmt
         assert "Eén loket (4 stippen)" in flat, fmt
         assert "Vaste contactpersoon per school (2 stippen)" in flat, fmt

@@ -19,6 +19,8 @@ any import circle.  ``docs/exports.md`` describes each layout.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +32,7 @@ from agenda.export.labels import LANGUAGES, in_language
 from agenda.export.model import Result
 from agenda.templates import Template
 from agenda.views import RoomData
-from protocol.messages import Analysis
+from protocol.messages import Analysis, SessionInfo
 
 __all__ = [
     "FORMATS",
@@ -69,13 +71,40 @@ class Document:
     extension: str
 
 
-def file_name(fmt: str, code: str) -> str:
-    """The download's file name, distinct per format: ``kleur-ABC234.pdf``, and
-    ``kleur-ABC234-csv.zip`` / ``kleur-ABC234-csv-semicolon.zip`` for the two ZIPs."""
+#: Longest slug of the session's name in a file name (cut at a hyphen).
+_SLUG_CHARS: Final = 48
+
+
+def file_name(fmt: str, code: str, session: SessionInfo | None = None, suffix: str = "") -> str:
+    """The download's file name, distinct per format: the session's name (as an
+    ASCII slug) and date, then the code, as in
+    ``kleur-participatiescan-regio-x-2026-12-06-ABC234.pdf``, with ``-csv.zip`` /
+    ``-csv-semicolon.zip`` for the two ZIPs; ``suffix`` ("agenda") goes before
+    the extension.  Without a session (or a name) the name is just ``kleur-ABC234``."""
     extension = MEDIA_TYPES[fmt][1]
+    parts = ["kleur"]
+    if session is not None:
+        parts += [part for part in (slug(session.name), session.date) if part]
+    parts.append(code)
     if extension == "zip":
-        return f"kleur-{code}-{fmt}.zip"
-    return f"kleur-{code}.{extension}"
+        parts.append(fmt)
+    if suffix:
+        parts.append(suffix)
+    return "-".join(parts) + "." + ("zip" if extension == "zip" else extension)
+
+
+def slug(text: str) -> str:
+    """``text`` as a safe piece of a file name: ASCII letters and digits in lower
+    case, hyphens between the words ("Één loket Zuid-Oost" -> "een-loket-zuid-oost"),
+    at most ``_SLUG_CHARS`` long."""
+    # NFKD splits "é" into "e" and its accent; the accents are then dropped.
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    out = "-".join(words)
+    if len(out) > _SLUG_CHARS:
+        cut = out[: _SLUG_CHARS + 1]
+        out = cut.rsplit("-", 1)[0] if "-" in cut else out[:_SLUG_CHARS]
+    return out
 
 
 def render(

@@ -36,7 +36,7 @@ from datetime import date
 from typing import Final
 
 from agenda.export.model import NormRow, Result, norm_label, norms
-from agenda.export.wording import group_name, number
+from agenda.export.wording import group_name, number, opinion_group_text
 
 #: A cell starting with one of these is a formula to Excel, LibreOffice and
 #: Google Sheets ("CSV injection"); a leading apostrophe makes it plain text.
@@ -240,6 +240,11 @@ def opinion_group_rows(result: Result, t: Mapping[str, str]) -> Iterator[list[Ce
         t["people"],
         *(norm_label(result, norm_id) for norm_id in found["separating_norms"]),
     ]
+    reason = opinion_group_text(result, t)
+    if reason is not None:
+        # No groups (as every other format says): the reason instead of a group.
+        yield [reason, None]
+        return
     for index, group in enumerate(found["groups"]):
         yield [
             group_name(index, t),
@@ -268,6 +273,14 @@ def history_header(result: Result, t: Mapping[str, str]) -> list[Cell]:
     if _has_round_shift(result):
         rounds = t["rounds"].format(round=result["round"])
         header += [f"{rounds}: {t['median_change']}", f"{rounds}: {t['consensus_change']}"]
+        # The round before's own figures, beside this round's.
+        before = result["round"] - 1
+        scale = range(result["scale"]["min"], result["scale"]["max"] + 1)
+        labels = [t["answers"], t["dont_know"], t["median"]]
+        labels += [f"{t['score']} {value}" for value in scale]
+        header += [
+            f"{rounds}: {t['in_round'].format(label=label, round=before)}" for label in labels
+        ]
     if "previous_room" in result:
         since = t["since_previous"].format(room=result["previous_room"])
         header += [f"{since}: {t['median_before']}", f"{since}: {t['median_change']}"]
@@ -284,9 +297,12 @@ def history_cells(result: Result, norm: NormRow) -> list[Cell]:
     if _has_round_shift(result):
         shift = norm.get("previous_round")
         if shift is None:
-            cells += [None, None]
+            width = 5 + result["scale"]["max"] - result["scale"]["min"] + 1
+            cells += [None] * width
         else:
             cells += [change(shift["median_delta"]), change(shift["consensus_delta"])]
+            cells += [shift["n_before"], shift["dont_know_before"], shift["median_before"]]
+            cells += shift["counts_before"]
     if "previous_room" in result:
         then = norm.get("previous_scan")
         if then is None:

@@ -39,8 +39,10 @@ from agenda.export.bars import bar_colour, bar_heights
 from agenda.export.model import NoteRow, Result, contested_norms, has_follow_up, norm_label, norms
 from agenda.export.wording import (
     dots_text,
+    follow_up_date,
     gap_tables,
     long_date,
+    median_then_now,
     middle_range,
     middle_sentence,
     number,
@@ -215,7 +217,7 @@ def _agenda(document: WordDocument, result: Result, t: Mapping[str, str]) -> Non
             long_date(item["deadline"], t),
         ]
         if follow_up:
-            row.append(_text(item.get("follow_up")))
+            row.append(follow_up_date(item, t))
         row.append(norm_label(result, item["norm"]))
         rows.append(row)
     _table(document, header, rows, widths, right=(0, 1))
@@ -232,13 +234,19 @@ def _round_shift(document: WordDocument, result: Result, t: Mapping[str, str]) -
     rows: list[list[_CellValue]] = [
         [
             f"{norm['number']}. {norm['title']}",
+            median_then_now(norm, t),
             signed(norm["previous_round"]["median_delta"], decimal),
             signed(norm["previous_round"]["consensus_delta"], decimal),
         ]
         for norm in shifted
     ]
-    header = [t["norm"], t["median_change"], t["consensus_change"]]
-    _table(document, header, rows, [110, 32, 32], right=(1, 3))
+    header = [
+        t["norm"],
+        t["median_rounds"].format(before=result["round"] - 1, round=result["round"]),
+        t["median_change"],
+        t["consensus_change"],
+    ]
+    _table(document, header, rows, [86, 32, 28, 28], right=(1, 4))
 
 
 def _since_previous_scan(document: WordDocument, result: Result, t: Mapping[str, str]) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from agenda.export.labels import in_language
-from agenda.export.model import NormRow, Result, contested_norms, norms
+from agenda.export.model import NormRow, Result, contested_norms, has_follow_up, norms
 from agenda.export.wording import (
     dots_text,
+    follow_up_date,
     gap_tables,
     long_date,
+    median_then_now,
     middle_range,
     middle_sentence,
     number,
@@ -73,13 +75,16 @@ def _markdown_agenda(result: Result, t: Mapping[str, str]) -> list[str]:
     if not result["agenda"]:
         return [*lines, t["none"]]
     titles = {norm["id"]: norm["title"] for norm in norms(result)}
-    lines += [f"| # | {t['action']} | {t['owner']} | {t['deadline']} | {t['norm']} |"]
-    lines += ["|---:|---|---|---|---|"]
+    follow_up = has_follow_up(result)
+    review = f" {t['follow_up']} |" if follow_up else ""
+    lines += [f"| # | {t['action']} | {t['owner']} | {t['deadline']} |{review} {t['norm']} |"]
+    lines += ["|---:|---|---|---|" + ("---|" if follow_up else "") + "---|"]
     for position, item in enumerate(result["agenda"], start=1):
         norm_title = titles.get(item["norm"] or "", "")
+        review = f" {_cell(follow_up_date(item, t))} |" if follow_up else ""
         lines.append(
             f"| {position} | {_cell(item['action'])} | {_cell(item['owner'])} "
-            f"| {long_date(item['deadline'], t)} | {_cell(norm_title)} |"
+            f"| {long_date(item['deadline'], t)} |{review} {_cell(norm_title)} |"
         )
     return lines
 
@@ -162,12 +167,14 @@ def _markdown_history(result: Result, t: Mapping[str, str]) -> list[str]:
     shifted = [row for row in norms(result) if "previous_round" in row]
     if shifted:
         lines += ["", f"## {t['rounds'].format(round=result['round'])}", "", t["rounds_note"], ""]
-        lines += [f"| {t['norm']} | {t['median_change']} | {t['consensus_change']} |"]
-        lines += ["|---|---:|---:|"]
+        then_now = t["median_rounds"].format(before=result["round"] - 1, round=result["round"])
+        lines += [f"| {t['norm']} | {then_now} | {t['median_change']} | {t['consensus_change']} |"]
+        lines += ["|---|---:|---:|---:|"]
         for row in shifted:
             shift = row["previous_round"]
             lines.append(
                 f"| {row['number']}. {_cell(row['title'])} "
+                f"| {median_then_now(row, t)} "
                 f"| {signed(shift['median_delta'], decimal)} "
                 f"| {signed(shift['consensus_delta'], decimal)} |"
             )

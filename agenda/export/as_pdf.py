@@ -35,6 +35,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -58,8 +59,10 @@ from agenda.export.model import (
 )
 from agenda.export.wording import (
     dots_text,
+    follow_up_date,
     gap_tables,
     long_date,
+    median_then_now,
     middle_range,
     middle_sentence,
     number,
@@ -293,24 +296,64 @@ def _agenda(result: Result, t: Mapping[str, str]) -> list[Flowable]:
         return [*flow, _para(t["none"], _BODY)]
     follow_up = has_follow_up(result)
     header = ["#", t["action"], t["owner"], t["deadline"]]
-    widths = [8 * mm, 58 * mm, 30 * mm, 30 * mm, 48 * mm]
+    # How the free width is shared once every column fits its longest word.
+    weights = [0, 4, 1, 0, 1]
     if follow_up:
         header.append(t["follow_up"])
-        widths = [8 * mm, 48 * mm, 26 * mm, 28 * mm, 26 * mm, 38 * mm]
+        weights = [0, 4, 1, 0, 0, 1]
     header.append(t["norm"])
-    rows: list[list[object]] = []
+    texts: list[list[str]] = []
     for position, item in enumerate(result["agenda"], start=1):
-        row: list[object] = [
-            _para(str(position), _CELL_RIGHT),
-            _para(item["action"], _CELL),
-            _para(item["owner"], _CELL),
-            _para(long_date(item["deadline"], t), _CELL),
-        ]
+        row = [str(position), item["action"], item["owner"], long_date(item["deadline"], t)]
         if follow_up:
-            row.append(_para(_text(item.get("follow_up")), _CELL))
-        row.append(_para(norm_label(result, item["norm"]), _CELL))
-        rows.append(row)
+            row.append(follow_up_date(item, t))
+        row.append(norm_label(result, item["norm"]))
+        texts.append(row)
+    # A date is one unit ("1 maart 2027"): its columns fit it on one line.
+    dates = {3, 4} if follow_up else {3}
+    widths = fit_widths(header, texts, weights, whole=dates)
+    rows: list[list[object]] = [
+        [_para(cell, _CELL_RIGHT if i == 0 else _CELL) for i, cell in enumerate(row)]
+        for row in texts
+    ]
     return [*flow, _table(header, rows, widths, right=(0, 1))]
+
+
+#: Left and right padding of a table cell together (``_table``), and a little air.
+_CELL_PADDING: Final = 8 + 1
+
+
+def fit_widths(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    weights: Sequence[int],
+    *,
+    whole: frozenset[int] | set[int] = frozenset(),
+    total: float = 174 * mm,
+) -> list[float]:
+    """Column widths in which no word is broken: each column is at least as wide
+    as its longest word (its whole text for the columns in ``whole``), and what
+    is left of ``total`` goes to the columns by ``weights``.
+
+    Reportlab breaks a word that does not fit its cell anywhere
+    ("Woningcorpora / tie") and has no hyphenation without pyphen; so the
+    columns are measured instead.
+    """
+    need = []
+    for column, title in enumerate(header):
+        words = title.split() or [""]
+        widest = max(stringWidth(word, FONT_BOLD, _HEADER.fontSize) for word in words)
+        for row in rows:
+            cell = row[column]
+            pieces = [cell] if column in whole else cell.split() or [""]
+            widest = max(widest, *(stringWidth(piece, FONT, _CELL.fontSize) for piece in pieces))
+        need.append(widest + _CELL_PADDING)
+    free = total - sum(need)
+    if free < 0:
+        # Longer words than the page holds: shrink in proportion (a word may break).
+        return [width * total / sum(need) for width in need]
+    shares = sum(weights) or 1
+    return [width + free * weight / shares for width, weight in zip(need, weights, strict=True)]
 
 
 def _round_shift(result: Result, t: Mapping[str, str]) -> list[Flowable]:
@@ -322,16 +365,22 @@ def _round_shift(result: Result, t: Mapping[str, str]) -> list[Flowable]:
     rows: list[list[object]] = [
         [
             _para(f"{norm['number']}. {norm['title']}", _CELL),
+            _para(median_then_now(norm, t), _CELL_RIGHT),
             _para(signed(norm["previous_round"]["median_delta"], decimal), _CELL_RIGHT),
             _para(signed(norm["previous_round"]["consensus_delta"], decimal), _CELL_RIGHT),
         ]
         for norm in shifted
     ]
-    header = [t["norm"], t["median_change"], t["consensus_change"]]
+    header = [
+        t["norm"],
+        t["median_rounds"].format(before=result["round"] - 1, round=result["round"]),
+        t["median_change"],
+        t["consensus_change"],
+    ]
     return [
         _para(t["rounds"].format(round=result["round"]), _H1),
         _para(t["rounds_note"], _NOTE),
-        _table(header, rows, [110 * mm, 32 * mm, 32 * mm], right=(1, 3)),
+        _table(header, rows, [86 * mm, 32 * mm, 28 * mm, 28 * mm], right=(1, 4)),
     ]
 
 
@@ -358,17 +407,18 @@ def _since_previous_scan(result: Result, t: Mapping[str, str]) -> list[Flowable]
     earlier = result.get("earlier_actions", [])
     if not earlier:
         return flow
-    rows = [
+    texts = [
         [
-            _para(item["action"], _CELL),
-            _para(item["owner"], _CELL),
-            _para(long_date(item["deadline"], t), _CELL),
-            _para(t["status_" + item["status"]], _CELL),
+            item["action"],
+            item["owner"],
+            long_date(item["deadline"], t),
+            t["status_" + item["status"]],
         ]
         for item in earlier
     ]
+    rows = [[_para(cell, _CELL) for cell in row] for row in texts]
     header = [t["action"], t["owner"], t["deadline"], t["status"]]
-    widths = [76 * mm, 44 * mm, 30 * mm, 24 * mm]
+    widths = fit_widths(header, texts, [5, 3, 0, 0], whole={2, 3})
     return [*flow, _para(t["earlier_actions"], _H2), _table(header, rows, widths, right=(0, 0))]
 
 

@@ -167,6 +167,11 @@ def _opinion_groups(found: Analysis | None) -> OpinionGroupsRow | None:
     """The analysis' opinion groups: sizes and, on the separating norms, medians."""
     if found is None:
         return None
+    if found.groups_outcome != "groups" or len(found.groups) < 2:
+        # No clear groups: the analysis may still hand back one group of
+        # everybody, which no screen shows; the exports say why instead.
+        outcome = found.groups_outcome if found.groups_outcome != "groups" else "no_clear_groups"
+        return {"outcome": outcome, "groups": [], "separating_norms": []}
     index = {norm.norm_id: i for i, norm in enumerate(found.norms)}
     separating = [norm_id for norm_id in found.separating_norms if norm_id in index]
     return {
@@ -240,10 +245,15 @@ def _with_history(result: Result, data: RoomData, template: Template) -> Result:
         before_by_norm = _stats_by_norm(template, data.previous_tallies)
         for norm in template.norms:
             shift = analysis.compare_rounds(before_by_norm[norm.id], now_by_norm[norm.id])
+            before = data.previous_tallies.get(norm.id, {})
             rows[norm.id]["previous_round"] = {
                 "median_delta": shift.median_delta,
                 "consensus_delta": shift.consensus_delta,
                 "n_before": shift.n_before,
+                # The round before's own figures, as this round's are given.
+                "median_before": before_by_norm[norm.id].median,
+                "counts_before": [before.get(v, 0) for v in template.scale.values],
+                "dont_know_before": before.get(None, 0),
             }
     scan = previous_scan(data, template, revealed)
     if scan is not None:

@@ -57,7 +57,12 @@ class SecondRow(TypedDict):
 class RoundShiftRow(TypedDict):
     median_delta: float | None
     consensus_delta: float | None
+    #: Ratings on the scale in the round before ("don't know" left out).
     n_before: int
+    #: The round before's median, its counts per scale value and its "don't know".
+    median_before: float | None
+    counts_before: list[int]
+    dont_know_before: int
 
 
 class PreviousScanRow(TypedDict):
@@ -124,6 +129,7 @@ class OpinionGroupRow(TypedDict):
 class OpinionGroupsRow(TypedDict):
     #: "groups", "no_clear_groups" or "too_few_participants" (as the analysis).
     outcome: str
+    #: Two or more groups when the outcome is "groups", else empty (as the screens show).
     groups: list[OpinionGroupRow]
     #: Norm ids, most separating first.
     separating_norms: list[str]

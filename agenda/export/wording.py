@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from agenda.export.model import NormRow, Result, norm_label, norms
+from agenda.export.model import AgendaRow, NormRow, Result, norm_label, norms
+from agenda.stats import shown_range
 
 
 def number(value: float | None, decimal: str = ".") -> str:
@@ -29,22 +30,49 @@ def signed(value: float | None, decimal: str) -> str:
     return ("+" if rounded > 0 else "") + number(rounded, decimal)
 
 
-def middle_range(norm: NormRow, decimal: str) -> str:
-    """ "5–8" (or "6" when the middle half sits on one value); empty without ratings."""
+def _middle_ends(norm: NormRow) -> tuple[str, str] | None:
+    """The middle range's ends in whole scale values (``agenda.stats.shown_range``:
+    a quartile of 3.5 reads as 3 at the bottom and 4 at the top); None without ratings."""
     if norm["q1"] is None or norm["q3"] is None:
+        return None
+    low, high = shown_range(norm["q1"], norm["q3"])
+    return str(low), str(high)
+
+
+def middle_range(norm: NormRow, decimal: str = ",") -> str:
+    """ "5–8" (or "6" when the middle half sits on one value); empty without ratings.
+
+    Whole numbers only, so ``decimal`` never shows; it stays for the callers' symmetry.
+    """
+    ends = _middle_ends(norm)
+    if ends is None:
         return ""
-    low, high = number(norm["q1"], decimal), number(norm["q3"], decimal)
+    low, high = ends
     return low if low == high else f"{low}–{high}"
 
 
 def middle_sentence(norm: NormRow, t: Mapping[str, str]) -> str:
-    """The middle range in plain words: "de meeste cijfers liggen tussen 5 en 8"."""
-    if norm["q1"] is None or norm["q3"] is None:
+    """The middle range in plain words: "de meeste cijfers liggen tussen 5 en 8",
+    or "de meeste cijfers zijn 3" when both ends are the same."""
+    ends = _middle_ends(norm)
+    if ends is None:
         return ""
-    low, high = number(norm["q1"], t["decimal"]), number(norm["q3"], t["decimal"])
+    low, high = ends
     if low == high:
         return t["most_one"].format(value=low)
     return t["most_sentence"].format(low=low, high=high)
+
+
+def median_then_now(norm: NormRow, t: Mapping[str, str]) -> str:
+    """The median in the round before and now: "was 6, nu 7" ("-" for a round
+    without ratings); empty when the norm has no previous round.  Words, not an
+    arrow: the PDF's font has no "→", and "6–7" would read as a range."""
+    shift = norm.get("previous_round")
+    if shift is None:
+        return ""
+    before = number(shift["median_before"], t["decimal"]) or "-"
+    now = number(norm["median"], t["decimal"]) or "-"
+    return t["then_now"].format(before=before, now=now)
 
 
 def long_date(iso: str | None, t: Mapping[str, str]) -> str:
@@ -53,6 +81,17 @@ def long_date(iso: str | None, t: Mapping[str, str]) -> str:
         return ""
     day = date.fromisoformat(iso)
     return f"{day.day} {t['months'].split()[day.month - 1]} {day.year}"
+
+
+def follow_up_date(item: AgendaRow, t: Mapping[str, str]) -> str:
+    """When the table reviews an action's progress, written like its deadline; '' for none."""
+    value = item.get("follow_up")
+    if not value:
+        return ""
+    try:
+        return long_date(value, t)
+    except ValueError:  # an older room's free text: as it was typed
+        return value
 
 
 def dots_text(dots: int | None, t: Mapping[str, str]) -> str:
@@ -100,6 +139,7 @@ def opinion_group_text(result: Result, t: Mapping[str, str]) -> str | None:
         return None
     if found["outcome"] == "too_few_participants":
         return t["groups_too_few"]
+    # ``build`` leaves the groups out unless there are two or more clear ones.
     if found["outcome"] != "groups" or len(found["groups"]) < 2:
         return t["groups_none"]
     return None
