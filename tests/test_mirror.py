@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agenda.room_record import RoomRecord, StreamError, StreamMessage, room_data
@@ -201,6 +201,8 @@ def changes(first: int, count: int) -> list[StreamMessage]:
     ]
 
 
+# No deadline: a shared CI machine once took longer than hypothesis's 200 ms for one example.
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(1, 60).flatmap(
         lambda n: st.tuples(
