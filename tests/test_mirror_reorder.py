@@ -13,6 +13,7 @@ message still makes it read the room (``tests/test_room_stream.py``).
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,13 +23,14 @@ import pytest
 
 from agenda.templates import load_builtin_templates
 from client.kleur_client import KleurClient
+from loadtests import bench_mirror
 from protocol.messages import Dashboard
 from protocol.phases import Phase, Role
 from server.embedded_redis import RedisServer
 from tests.faults import Fleet
 from tests.support import ServerProcess
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 NORMS = [norm.id for norm in load_builtin_templates()["participatiescan"].norms]
 PHONES = 200
@@ -111,3 +113,24 @@ async def test_a_busy_healthy_room_is_followed_without_full_reads(
     assert max(resyncs) <= MAX_RESYNCS, (resyncs, gaps)
     # ... and the burst did reorder changes (else this test would show nothing).
     assert sum(gaps) > 0, gaps
+
+
+def test_the_benchmark_runs_at_a_tiny_scale(tmp_path: Path) -> None:
+    """``loadtests.bench_mirror`` (docs/benchmarks.md) still works: both windows, real servers."""
+    out = tmp_path / "mirror.json"
+    argv = [
+        "--phones",
+        "6",
+        "--rate",
+        "200",
+        "--rounds",
+        "1",
+        "--processes",
+        "1",
+        "--out",
+        str(out),
+    ]
+    assert bench_mirror.main(argv) == 0
+    results = json.loads(out.read_text())["results"]
+    assert [(r["window"], r["processes"]) for r in results] == [("off", 1), ("on", 1)]
+    assert all(r["ratings_acked"] == 6 * len(NORMS) for r in results)
