@@ -330,7 +330,10 @@ class Hub:
                 self._close_older_epochs(room)
                 if verdict is Verdict.APPLIED:
                     self.mark_dirty(room.code)
-                    self._watch_gap(room)  # what arrived meanwhile may wait for more
+                    # A gap closed by the read is no reordering (not measured); what
+                    # arrived meanwhile may wait for a version still on its way.
+                    _stop_gap_timer(room)
+                    self._watch_gap(room)
                     return
         finally:
             room.reading = False
