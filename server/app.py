@@ -175,6 +175,7 @@ def create_app(settings: Settings) -> Starlette:
             min_group_size=settings.min_group_size,
             suggestion_max_notes=settings.suggestion_max_notes,
             suggestion_min_interval=settings.suggestion_min_interval_seconds,
+            reorder_seconds=settings.mirror_reorder_seconds,
         )
         stream = RoomStream(
             redis,

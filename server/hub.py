@@ -7,8 +7,10 @@ a dirty room's views at most ``1 / interval`` times a second (leading edge:
 the first change goes out at once), built from the mirror once
 (``server/snapshots.py``) and encoded once per codec for every local
 connection.  Never one message per vote, never a Redis read per refresh: the
-room is read whole only when its mirror starts, misses a version or sees a
-new epoch.
+room is read whole only when its mirror starts, misses a version for longer
+than ``reorder_seconds`` (a change that merely overtook another is held until
+the other arrives: the hub arms the timer, the mirror decides) or sees a new
+epoch.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from protocol.phases import Phase, Role
 from server.connection import Connection
 from server.logs import detached_task
 from server.metrics import METRICS
-from server.mirror import RoomMirror, Verdict
+from server.mirror import MAX_HELD, REORDER_SECONDS, RoomMirror, Verdict
 from server.restore import RoomSecrets
 from server.snapshots import RoomViews
 from server.store import RoomStore
@@ -78,6 +80,11 @@ class LocalRoom:
     arrived_during_build: RatingWait | None = None
     #: The version the views being built show; None when none are built.
     building: int | None = None
+    #: The missing version the mirror's held changes wait for, the timer that
+    #: reads the room if it does not come, and when the wait began.
+    gap_for: int | None = None
+    gap_timer: asyncio.TimerHandle | None = None
+    gap_since: float = 0.0
 
     @property
     def empty(self) -> bool:
@@ -128,8 +135,12 @@ class Hub:
         max_interval: float | None = None,
         suggestion_max_notes: int = 300,
         suggestion_min_interval: float = 2.0,
+        reorder_seconds: float = REORDER_SECONDS,
     ) -> None:
         self.store = store
+        #: How long a room's mirror waits for a missing version before it is
+        #: read whole; 0: no wait (every gap reads the room at once).
+        self.reorder_seconds = max(0.0, reorder_seconds)
         self.suggestion_max_notes = suggestion_max_notes
         self.suggestion_min_interval = suggestion_min_interval
         #: A room's views go out at most once per ``interval`` seconds, and
@@ -159,7 +170,7 @@ class Hub:
             room = self.rooms[code] = LocalRoom(
                 code,
                 identity.template,
-                RoomMirror(code),
+                RoomMirror(code, max_held=MAX_HELD if self.reorder_seconds > 0 else 0),
                 RoomViews(
                     code,
                     identity.template,
@@ -197,6 +208,7 @@ class Hub:
         if not room.facilitators:  # no dashboard to wait for here any more
             room.unshown = room.arrived_during_build = None
         if room.empty:
+            _stop_gap_timer(room)
             del self.rooms[identity.room]
             self._dirty.discard(identity.room)
             if self.stream is not None:
@@ -224,8 +236,12 @@ class Hub:
         mirror = room.mirror
         try:
             version, epoch, _ = split_header(raw)
-            if mirror.live and version <= mirror.version and epoch == mirror.epoch:
-                return  # already applied
+            if (
+                mirror.live
+                and epoch == mirror.epoch
+                and (version <= mirror.version or version in mirror.held)
+            ):
+                return  # already applied, or already waiting for its turn
             change = StreamMessage.parse(raw)
         except StreamError:
             log.warning("malformed stream message; reading the room", extra={"room": code})
@@ -233,11 +249,43 @@ class Hub:
             self._read_room(room)
             return
         verdict = mirror.offer(change)
+        # A held rating reached the process now too; a dashboard shows it
+        # once the change it overtook arrives.
+        arrived = verdict is Verdict.APPLIED or verdict is Verdict.HELD
+        if arrived and room.facilitators and _moves_a_tally(change):
+            _rating_arrived(room, change.version)
         if verdict is Verdict.APPLIED:
-            if room.facilitators and _moves_a_tally(change):
-                _rating_arrived(room, change.version)
             self.mark_dirty(code)
         elif verdict is Verdict.RESYNC:
+            METRICS.mirror_resync()
+            self._read_room(room)
+        self._watch_gap(room)
+
+    # -- changes that overtook others (a reordering, not a loss) -----------
+    def _watch_gap(self, room: LocalRoom) -> None:
+        """Arm the grace timer for the version the mirror waits for, once per
+        missing version; a wait that ended (the version came) is measured."""
+        waiting = room.mirror.waiting_for
+        if waiting == room.gap_for:
+            return
+        if room.gap_for is not None and room.mirror.live and room.mirror.version >= room.gap_for:
+            METRICS.mirror_gap_closed(time.perf_counter() - room.gap_since)
+        _stop_gap_timer(room)
+        if waiting is not None:
+            room.gap_for, room.gap_since = waiting, time.perf_counter()
+            room.gap_timer = asyncio.get_running_loop().call_later(
+                self.reorder_seconds, self._gap_due, room, waiting
+            )
+
+    def _gap_due(self, room: LocalRoom, waiting: int) -> None:
+        """The grace for a missing version ran out: if it is still missing, it
+        was lost (not overtaken), so read the room whole."""
+        if room.gap_for == waiting:
+            room.gap_for = room.gap_timer = None
+        if self.rooms.get(room.code) is not room:
+            return
+        if room.mirror.gap_expired(waiting):
+            log.info("version %d never came; reading the room", waiting, extra={"room": room.code})
             METRICS.mirror_resync()
             self._read_room(room)
 
@@ -282,6 +330,10 @@ class Hub:
                 self._close_older_epochs(room)
                 if verdict is Verdict.APPLIED:
                     self.mark_dirty(room.code)
+                    # A gap closed by the read is no reordering (not measured); what
+                    # arrived meanwhile may wait for a version still on its way.
+                    _stop_gap_timer(room)
+                    self._watch_gap(room)
                     return
         finally:
             room.reading = False
@@ -565,6 +617,12 @@ def _rating_shown(room: LocalRoom, version: int) -> None:
     later = room.arrived_during_build
     room.unshown = later if later is not None and later.version > version else None
     room.arrived_during_build = None
+
+
+def _stop_gap_timer(room: LocalRoom) -> None:
+    if room.gap_timer is not None:
+        room.gap_timer.cancel()
+    room.gap_for = room.gap_timer = None
 
 
 def _closed(room: LocalRoom) -> bool:

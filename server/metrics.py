@@ -47,6 +47,10 @@ LATENCY_BUCKETS: Final = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
 
+#: Buckets of a mirror's wait for a version that another overtook, seconds:
+#: from 0.1 ms (the next message on the same loop turn) to the grace time.
+GAP_BUCKETS: Final = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
 #: Close codes a client may send that are counted by their number; any other
 #: (a client may send any code from 3000 to 4999) is counted as "other", so
 #: that a client cannot add label values.  1005: no code given; 1006: the
@@ -155,6 +159,16 @@ class Metrics:
             registry=REGISTRY,
         )
     )
+    mirror_gap_seconds: Histogram = field(
+        default_factory=lambda: Histogram(
+            "kleur_mirror_gap_seconds",
+            "Seconds a room's mirror held changes that came ahead of a missing version"
+            " until that version arrived (a reordering, not a loss); one that does not"
+            " arrive within mirror_reorder_seconds is counted in kleur_mirror_resyncs_total.",
+            registry=REGISTRY,
+            buckets=GAP_BUCKETS,
+        )
+    )
     ratings_stored: Counter = field(
         default_factory=lambda: Counter(
             "kleur_ratings_stored",
@@ -256,6 +270,9 @@ class Metrics:
 
     def mirror_resync(self) -> None:
         self.mirror_resyncs_total.inc()
+
+    def mirror_gap_closed(self, seconds: float) -> None:
+        self.mirror_gap_seconds.observe(seconds)
 
     def acknowledged(self, kind: str, seconds: float) -> None:
         self.ack_seconds(kind).observe(seconds)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from protocol import limits
+from server.mirror import REORDER_SECONDS
 
 PREFIX = "KLEUR_"
 
@@ -165,6 +166,11 @@ class Settings:
     #: How often the room stream's subscriber checks its connection (a PING),
     #: seconds; three silent intervals and it resubscribes every room.
     stream_heartbeat_seconds: float = 1.0
+    #: How long a room's mirror waits for a change that another one overtook
+    #: (each process hears changes over several Redis connections, so version
+    #: N + 2 may come a few milliseconds before N + 1), seconds; still missing
+    #: then, it was lost, and the room is read whole from Redis.  0: no wait.
+    mirror_reorder_seconds: float = REORDER_SECONDS
     #: Longest a Redis command may take before it fails as ``store_unavailable``
     #: (the client keeps it and resends), seconds: a silent partition must
     #: fail fast, not stall every phone of the process.
