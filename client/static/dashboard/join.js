@@ -32,7 +32,8 @@ export function buildJoin() {
         h("p", { class: "join__step" }, tr("join.scan")),
         h("p", { class: "join__step" }, tr("join.or_go")),
         h("p", { class: "join__url", id: "join-url", "data-testid": "join-url" }, joinUrl),
-        h("p", { class: "join__step" }, tr("join.code")),
+        // The start page takes a typed code (only while the room is open).
+        h("p", { class: "join__step" }, tr("join.code", { site: location.host })),
         h("p", { class: "join__code" }, app.code),
         h(
           "p",
