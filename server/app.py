@@ -251,6 +251,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/api/rooms/{code}/qr.svg", routes.room_qr),
             Route("/api/rooms/{code}/links", routes.room_links),
             Route("/api/rooms/{code}/control-qr.svg", routes.control_qr),
+            Route("/api/rooms/{code}/display-qr.svg", routes.display_qr),
             Route("/api/rooms/{code}/export.{fmt}", routes.room_export),
             Route("/api/rooms/{code}/agenda.pdf", routes.participant_agenda_pdf),
             Route("/api/rooms/{code}/restore", routes.restore_room, methods=["POST"]),

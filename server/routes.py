@@ -383,6 +383,25 @@ async def control_qr(request: Request) -> Response:
     return _qr_svg(url, f"kleur {code}")
 
 
+async def display_qr(request: Request) -> Response:
+    """A QR code of the presenter view's link, to show it on another device.
+
+    The link holds the display token, so only the facilitator may fetch it.
+    """
+    authorised = await _authorised_room(request)
+    if isinstance(authorised, Response):
+        return authorised
+    code, _ = authorised
+    try:
+        meta = await _services(request).store.room_meta(code)
+    except ProtocolError as error:  # Redis went away since the token check: never a 500
+        return _error(503, error.code, error.detail)
+    if meta is None or not meta.display_token:
+        return _error(404, "not_found", "this room has no presenter link")
+    url = f"{_base_url(request, _services(request))}/p/{code}#{meta.display_token}"
+    return _qr_svg(url, f"kleur {code}")
+
+
 async def _analysis(
     services: Services, code: str, data: RoomData, template: Template
 ) -> Analysis | None:

@@ -188,7 +188,8 @@ def test_split_then_agreement_groups_and_a_promoted_group(
     go(dashboard, "reveal")
     contested = dashboard.get_by_test_id(f"contested-{NORM}")
     expect(contested).to_be_visible()
-    expect(contested).to_have_text("Twee kampen")
+    expect(contested).to_have_text("Verdeeld")  # one word, as the guide and the projector say
+    expect(contested).to_have_class(re.compile(r"badge--split"))
     row = dashboard.get_by_test_id(f"norm-{NORM}")
     expect(row).to_contain_text("verdeeld 0,26")  # Tastle-Wierman consensus, decimal comma
     expect(row).to_contain_text("tussen 1 en 9")  # the 95 % median band

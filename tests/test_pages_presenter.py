@@ -431,7 +431,8 @@ def test_control_on_a_second_device_from_the_link_the_control_view_shows(
     presenter = opened.value
     fail_on_page_errors(presenter, errors)
     expect(presenter.get_by_test_id("phase")).to_have_attribute("data-phase", "rating")
-    assert presenter.url.split("#")[0] == f"{kleur.http_url}/p/{room['code']}"
+    # In the control view's language (the presenter has no switch of its own).
+    assert presenter.url.split("#")[0] == f"{kleur.http_url}/p/{room['code']}?lang=nl"
     assert presenter.locator(CONTROLS).count() == 0
     assert problems == []
     assert errors == []

@@ -11,10 +11,12 @@ import {
   colourClass,
   consensusLevel,
   cutoffs,
+  draftAsShown,
   EDIT_PHASES,
   effectiveSortMode,
   followUpStatuses,
   isWide,
+  missingOnAgenda,
   mostNamedNorm,
   nextPosition,
   noteCounts,
@@ -27,6 +29,7 @@ import {
   stepRange,
   resultOrder,
   REVEALED,
+  ROUND_PHASES,
   scaleValues,
   secondQuestion,
   spreadThreshold,
@@ -34,6 +37,7 @@ import {
   themesOf,
   useProtocol,
   votesShown,
+  wallCount,
   wallGroups,
   wallNotes,
 } from "../../client/static/dashboard/state.js";
@@ -124,7 +128,7 @@ test("useProtocol takes the phase rules from the protocol document", () => {
     phases: ["lobby", "rating", "reveal", "brainstorm", "agenda", "closed"],
     transitions: { lobby: ["rating"] },
     revealed_phases: ["reveal", "brainstorm", "agenda", "closed"],
-    allowed_phases: { put_agenda_item: ["brainstorm", "agenda"], hide_note: ["brainstorm"], set_dot_voting: ["brainstorm"] },
+    allowed_phases: { put_agenda_item: ["brainstorm", "agenda"], hide_note: ["brainstorm"], set_dot_voting: ["brainstorm"], rate: ["rating"] },
     enums: { FollowUpStatus: ["open", "in_progress", "done", "dropped"] },
     close_codes: { room_closed: { code: 4404, reconnect: false } },
   };
@@ -134,6 +138,8 @@ test("useProtocol takes the phase rules from the protocol document", () => {
   assert.deepEqual([...REVEALED].sort(), [...protocol.revealed_phases].sort());
   assert.deepEqual([...EDIT_PHASES].sort(), [...protocol.allowed_phases.put_agenda_item].sort());
   assert.ok(!REVEALED.has("rating") && !REVEALED.has("lobby"), "ratings are blind until the reveal");
+  // "ronde 2" only where rating happens and its results are shown, not with ideas or the agenda.
+  assert.deepEqual([...ROUND_PHASES].sort(), ["rating", "reveal"]);
   assert.deepEqual(followUpStatuses(), protocol.enums.FollowUpStatus);
   const [name, { code }] = Object.entries(protocol.close_codes)[0];
   assert.equal(closeName(code), name);
@@ -237,6 +243,9 @@ test("wall: which notes show, their counts, groups and the order by dots", () =>
     ["a", "d"],
   );
   assert.deepEqual(noteCounts(notes), { n: 2, hidden: 1 });
+  // "2 shown, 1 hidden"; with none hidden just "2 ideas" (the pending one is not counted).
+  assert.deepEqual(wallCount(notes), { key: "wall.count", params: { n: 2, hidden: 1 } });
+  assert.deepEqual(wallCount(notes.filter((n) => !n.hidden)), { key: "wall.count_plain", params: { n: 2 } });
   assert.deepEqual(
     pendingNotes([...notes, { note_id: "e", hidden: true, pending: true }]).map((n) => n.note_id),
     ["c"],
@@ -284,6 +293,26 @@ test("agenda: a group's most named norm, and where a new item goes", () => {
   assert.equal(nextPosition([], 20), 0);
   assert.equal(nextPosition([{ position: 0 }, { position: 4 }], 20), 5);
   assert.equal(nextPosition([{ position: 30 }], 20), 20);
+});
+
+test("agenda: actions without an owner or deadline, and the draft with norms already on it", () => {
+  const agenda = [
+    { item_id: "1", norm_id: "n1", owner: "Gemeente", deadline: "2027-03-01" },
+    { item_id: "2", norm_id: null, owner: "", deadline: null },
+    { item_id: "3", norm_id: "n3", owner: null, deadline: "2027-01-01" },
+  ];
+  assert.deepEqual(missingOnAgenda(agenda), { owner: 2, deadline: 1 });
+  assert.deepEqual(missingOnAgenda([]), { owner: 0, deadline: 0 });
+  const draft = [{ norm_id: "n3" }, { norm_id: "n2" }, { norm_id: "n1" }, { norm_id: "n4" }];
+  assert.deepEqual(
+    draftAsShown(draft, agenda).map((item) => [item.norm_id, item.onAgenda]),
+    [
+      ["n2", false],
+      ["n4", false],
+      ["n3", true],
+      ["n1", true],
+    ],
+  );
 });
 
 test("previousFigures: the earlier medians against now, norms without either left out", () => {

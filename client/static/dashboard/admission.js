@@ -44,13 +44,24 @@ export function buildAdmission() {
     "aria-describedby": "admission-help",
   });
   toggle.addEventListener("change", () => command("set_admission", { enabled: toggle.checked }));
+  // Folded after the lobby (one line: title and count), open again when a device waits.
   $("admission").replaceChildren(
     h(
-      "div",
-      { class: "panel__head" },
-      h("h2", { id: "admission-title", class: "panel__title" }, tr("admission.title")),
-      h("p", { class: "panel__count", id: "devices-count", "data-testid": "devices-count", "aria-live": "polite" }),
+      "details",
+      { class: "admission__fold", id: "admission-fold", "data-testid": "admission-fold", open: true },
+      h(
+        "summary",
+        { class: "panel__head admission__summary" },
+        h("h2", { id: "admission-title", class: "panel__title" }, tr("admission.title")),
+        h("span", { class: "panel__count", id: "devices-count", "data-testid": "devices-count", "aria-live": "polite" }),
+      ),
+      ...admissionBody(expected, toggle),
     ),
+  );
+}
+
+function admissionBody(expected, toggle) {
+  return [
     h("p", { class: "admission__over", id: "devices-over", "data-testid": "devices-over", hidden: true }, tr("admission.over")),
     h(
       "div",
@@ -64,7 +75,7 @@ export function buildAdmission() {
     h("h3", { class: "subtitle", id: "waiting-title" }, tr("admission.waiting_title")),
     h("ul", { class: "admission__list", id: "waiting-list", "aria-labelledby": "waiting-title" }),
     h("p", { class: "empty", id: "waiting-empty" }, tr("admission.none_waiting")),
-  );
+  ];
 }
 
 function waitingItem(code) {
@@ -94,4 +105,14 @@ export function renderAdmission(snap) {
   keyed("waiting").sweep();
   $("waiting-empty").hidden = snap.waiting.length > 0;
   setAttr($("admission"), "data-waiting", String(snap.waiting.length > 0));
+  // Open in the lobby and when someone starts waiting; else folded, unless opened by hand.
+  const fold = $("admission-fold");
+  const waiting = snap.waiting.length > 0;
+  const key = `${snap.phase}:${waiting}`;
+  if (fold.getAttribute("data-key") !== key) {
+    const first = !fold.hasAttribute("data-key");
+    const phaseChanged = first || !fold.getAttribute("data-key").startsWith(`${snap.phase}:`);
+    if (phaseChanged || waiting) fold.open = snap.phase === "lobby" || waiting;
+    fold.setAttribute("data-key", key);
+  }
 }

@@ -3,7 +3,7 @@
 import { download, editItem, move, resetForm, saveForm, useDraft } from "./agenda-form.js";
 import { announce, command } from "./commands.js";
 import { formatDate, formatNumber, normLabel } from "./format.js";
-import { app, colourClass, EDIT_PHASES, EXPORT_ALWAYS, EXPORT_FORMATS, isNumber, scaleValues, themesOf, WALL_PHASES } from "./state.js";
+import { app, colourClass, draftAsShown, EDIT_PHASES, EXPORT_ALWAYS, EXPORT_FORMATS, isNumber, scaleValues, themesOf, WALL_PHASES } from "./state.js";
 import { $, button, h, keyed, place, setText, showPanel, tr } from "./view.js";
 
 export function buildAgenda() {
@@ -194,20 +194,22 @@ export function renderDraft(snap, editable) {
     if (head) head.after(box);
     else $("agenda").prepend(box);
   }
-  const draft = editable && snap.analysis ? snap.analysis.draft || [] : [];
+  // A norm with an action already is marked so, and comes last.
+  const draft = editable && snap.analysis ? draftAsShown(snap.analysis.draft || [], snap.agenda) : [];
   box.hidden = draft.length === 0;
   const notesById = new Map(snap.notes.map((n) => [n.note_id, n]));
   $("draft-list").replaceChildren(
     ...draft.map((item) =>
       h(
         "li",
-        { class: "draft__item" },
+        { class: `draft__item${item.onAgenda ? " draft__item--on-agenda" : ""}`, "data-testid": `draft-${item.norm_id}`, "data-on-agenda": String(item.onAgenda) },
         h("p", { class: "draft__norm" }, normLabel(item.norm_id)),
+        item.onAgenda ? h("p", { class: "draft__taken", "data-testid": `draft-taken-${item.norm_id}` }, tr("draft.on_agenda")) : null,
         h("p", { class: "draft__why" }, item.reasons.map((reason) => tr(`draft.reason_${reason}`)).join(" · ")),
         item.note_ids.length
           ? h("ul", { class: "draft__notes" }, ...item.note_ids.map((id) => h("li", { class: "draft__note" }, (notesById.get(id) || { text: "" }).text)))
           : h("p", { class: "draft__none" }, tr("draft.no_notes")),
-        button(tr("draft.use"), { class: "btn btn--secondary", "data-testid": `draft-use-${item.norm_id}` }, () => useDraft(item)),
+        button(tr(item.onAgenda ? "draft.use_again" : "draft.use"), { class: "btn btn--secondary", "data-testid": `draft-use-${item.norm_id}` }, () => useDraft(item)),
       ),
     ),
   );

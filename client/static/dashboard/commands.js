@@ -1,6 +1,6 @@
 // Commands to the server, errors, announcements and the confirm dialog.
 
-import { app } from "./state.js";
+import { app, missingOnAgenda } from "./state.js";
 import { $, h, setText, tr } from "./view.js";
 
 export async function command(type, fields) {
@@ -66,9 +66,12 @@ export function announce(text) {
 }
 
 export const confirmDialog = {
-  ask(message, okLabel) {
+  ask(message, okLabel, warnings = []) {
     const dialog = $("confirm");
     setText($("confirm-text"), message);
+    const warning = $("confirm-warning");
+    warning.replaceChildren(...warnings.map((text) => h("p", { class: "dash-dialog__warning-line" }, text)));
+    warning.hidden = warnings.length === 0;
     setText($("confirm-ok"), okLabel);
     setText($("confirm-cancel"), tr("cancel"));
     return new Promise((resolve) => {
@@ -90,10 +93,20 @@ export const confirmDialog = {
   },
 };
 
+/** What closing would leave unfinished on the agenda, as sentences (none: nothing to say). */
+function closeWarnings(agenda) {
+  const missing = missingOnAgenda(agenda);
+  const lines = [];
+  if (missing.owner) lines.push(tr("confirm.close_no_owner", { n: missing.owner }));
+  if (missing.deadline) lines.push(tr("confirm.close_no_deadline", { n: missing.deadline }));
+  if (lines.length) lines.push(tr("confirm.close_fix"));
+  return lines;
+}
+
 export async function goToPhase(target) {
   const current = app.snap && app.snap.phase;
   if (target === "closed") {
-    const sure = await confirmDialog.ask(tr("confirm.close"), tr("phase.to.closed"));
+    const sure = await confirmDialog.ask(tr("confirm.close"), tr("phase.to.closed"), closeWarnings(app.snap ? app.snap.agenda : []));
     if (!sure) return;
   }
   if (current === "reveal" && target === "rating") {

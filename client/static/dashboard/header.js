@@ -2,7 +2,7 @@
 
 import { announce, command, goToPhase } from "./commands.js";
 import { phaseName } from "./format.js";
-import { app, phaseButtonKey, TIMER_MINUTES } from "./state.js";
+import { app, phaseButtonKey, ROUND_PHASES, TIMER_MINUTES } from "./state.js";
 import { $, button, h, setAttr, setText, tr } from "./view.js";
 
 export function buildHeader() {
@@ -63,7 +63,8 @@ export function renderHeader(snap) {
   const phase = $("phase");
   setText(phase, phaseName(snap.phase));
   setAttr(phase, "data-phase", snap.phase);
-  setText($("round"), snap.round > 1 ? tr("round", { n: snap.round }) : "");
+  // "Cijfers geven ronde 2", "Uitslag ronde 2"; not "Ideeën ronde 2": ideas have no rounds.
+  setText($("round"), snap.round > 1 && ROUND_PHASES.has(snap.phase) ? tr("round", { n: snap.round }) : "");
   const currentIndex = app.phases.indexOf(snap.phase);
   for (const step of $("stepper").children) {
     const index = app.phases.indexOf(step.getAttribute("data-step"));

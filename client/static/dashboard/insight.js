@@ -49,7 +49,7 @@ export function renderDistribution(row, norm, result, insight) {
   // The middle range is the server's (agenda/stats.py), never computed here.
   const statsText =
     s.n === 0
-      ? tr("results.no_answers")
+      ? "" // the bar says "Nog geen antwoorden" already
       : [
           tr("results.median_is", { median: formatNumber(result.median ?? s.median) }),
           s.q1 === null ? null : tr("results.iqr_is", { q1: formatNumber(s.q1), q3: formatNumber(s.q3) }),
@@ -96,7 +96,8 @@ export function renderInsight(row, norm, insight, snap, breakdown) {
     h("span", { class: "badge badge--contested", "data-testid": `contested-${norm.id}` }),
   );
   if (badge) {
-    setText(badge, insight.split ? tr("results.split") : tr("results.contested"));
+    // One word for both (the guide and the projector say "Verdeeld"); a split keeps its own style.
+    setText(badge, tr("results.contested"));
     badge.classList.toggle("badge--split", insight.split);
   }
 

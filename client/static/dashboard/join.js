@@ -5,7 +5,9 @@ import { app } from "./state.js";
 import { $, button, h, setAttr, setText, showPanel, tr } from "./view.js";
 
 export function buildJoin() {
-  const joinUrl = `${location.origin}/j/${app.code}`;
+  // The link the QR code holds (with the join token): the only one that still works once the
+  // room is locked.  Until /links answered, the plain link (it works while the room is open).
+  const joinUrl = (app.links && app.links.join_url) || `${location.origin}/j/${app.code}`;
   const qr = h("img", {
     class: "join__qr",
     "data-testid": "qr",
@@ -29,8 +31,9 @@ export function buildJoin() {
         { class: "join__text" },
         h("p", { class: "join__step" }, tr("join.scan")),
         h("p", { class: "join__step" }, tr("join.or_go")),
-        h("p", { class: "join__url" }, joinUrl),
-        h("p", { class: "join__step" }, tr("join.code")),
+        h("p", { class: "join__url", id: "join-url", "data-testid": "join-url" }, joinUrl),
+        // The start page takes a typed code (only while the room is open).
+        h("p", { class: "join__step" }, tr("join.code", { site: location.host })),
         h("p", { class: "join__code" }, app.code),
         h(
           "p",

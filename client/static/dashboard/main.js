@@ -8,8 +8,9 @@
 import { Connection, loadProtocol, loadTranslations, pageLanguage, setLanguage } from "../kleur.js";
 import { restoreFormState, saveFormState } from "./agenda-form.js";
 import { setReconnect, showError } from "./commands.js";
-import { loadLinks, renderControl } from "./control.js";
+import { loadLinks, presenterUrl, renderControl } from "./control.js";
 import { buildHeader, tickTimer } from "./header.js";
+import { queryPresenter } from "./pager.js";
 import { buildAll, render } from "./panels.js";
 import { keepSnapshot, renderLost, showLost } from "./restore.js";
 import { app, closeName, normsOf, useProtocol } from "./state.js";
@@ -155,7 +156,11 @@ async function main() {
   });
   $("open-presenter").addEventListener("click", () => {
     // A window of its own (for the second screen), without a handle back to this one.
-    if (app.links && app.links.display_url) window.open(app.links.display_url, `kleur-presenter-${app.code}`, "noopener");
+    // In this view's language (the presenter has no switch of its own; the server reads ?lang=).
+    if (!app.links || !app.links.display_url) return;
+    window.open(presenterUrl(app.links.display_url, app.lang), `kleur-presenter-${app.code}`, "noopener");
+    // Where its results pages are, for the buttons that turn them (pager.js).
+    if (app.snap && app.snap.phase === "reveal") setTimeout(queryPresenter, 2000);
   });
   $("show-control").addEventListener("click", () => {
     app.showControl = !app.showControl;

@@ -41,6 +41,8 @@ export function render() {
   $("loading").hidden = true;
   const focusLost = () => document.activeElement === document.body || (document.activeElement && document.activeElement.closest("[hidden]"));
   document.body.setAttribute("data-phase", snap.phase);
+  // "Toon QR-code" is for the moment it was asked: a new phase closes it.
+  if (app.lastPhase !== null && app.lastPhase !== snap.phase) app.showJoin = false;
   renderHeader(snap);
   renderJoin(snap);
   renderAdmission(snap);

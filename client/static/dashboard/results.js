@@ -16,6 +16,7 @@ import {
   themesOf,
 } from "./state.js";
 import { renderBreakdownMatrix, renderOpinionGroups, renderThemes } from "./tables.js";
+import { renderPager } from "./pager.js";
 import { $, button, h, keyed, place, setAttr, setText, showPanel, tr } from "./view.js";
 
 export function buildResults() {
@@ -131,6 +132,7 @@ export function resultRow(norm) {
 export function renderResults(snap, resorted = false) {
   const visible = REVEALED.has(snap.phase) && snap.norms.every((n) => n.counts);
   if (!showPanel("results", visible)) return;
+  renderPager(snap);
   const counts = { n: snap.participants, m: snap.expected_people };
   setText(
     $("results-devices"),

@@ -9,6 +9,8 @@ export const REVEALED = new Set(); // revealed_phases
 export const EDIT_PHASES = new Set(); // put_agenda_item: agenda items, groups
 export const MODERATE_PHASES = new Set(); // hide_note
 export const VOTING_PHASES = new Set(); // set_dot_voting
+// The round number is shown where it belongs: rating (rate) and its own reveal (a view choice).
+export const ROUND_PHASES = new Set(["reveal"]);
 // The wall and agenda panels stay up to the close:
 export const WALL_PHASES = new Set(["brainstorm", "agenda", "closed"]); // a view choice, not a rule
 export const TIMER_MINUTES = [2, 5, 10];
@@ -54,6 +56,7 @@ export const app = {
   links: null, // {join_url, display_url, facilitator_url} from GET /api/rooms/{code}/links
   showControl: false,
   controlQrUrl: null,
+  displayQrUrl: null,
   qrLoading: false,
   form: { itemId: null, noteId: null, groupId: null },
   lastPhase: null,
@@ -89,6 +92,7 @@ export function useProtocol(protocol) {
   fill(EDIT_PHASES, protocol.allowed_phases.put_agenda_item);
   fill(MODERATE_PHASES, protocol.allowed_phases.hide_note);
   fill(VOTING_PHASES, protocol.allowed_phases.set_dot_voting);
+  fill(ROUND_PHASES, [...(protocol.allowed_phases.rate || []), "reveal"]);
 }
 
 // ------------------------------------------------------------------ selectors
@@ -304,6 +308,30 @@ export function wallGroups(groups, groupOf, notesById, votesById) {
 /** Notes waiting for approval (not rejected yet). */
 export function pendingNotes(notes) {
   return notes.filter((n) => n.pending && !n.hidden);
+}
+
+/** The wall's count: {key, params} for "12 shown, 1 hidden", or "12 ideas" when none is hidden. */
+export function wallCount(notes) {
+  const counts = noteCounts(notes);
+  return counts.hidden ? { key: "wall.count", params: counts } : { key: "wall.count_plain", params: { n: counts.n } };
+}
+
+/** {owner, deadline}: how many agenda actions have no owner, and how many no deadline yet. */
+export function missingOnAgenda(agenda) {
+  return {
+    owner: agenda.filter((item) => !item.owner).length,
+    deadline: agenda.filter((item) => !item.deadline).length,
+  };
+}
+
+/**
+ * The draft agenda as shown: each item with `onAgenda` (its norm has an action
+ * already), those after the ones still open, each part in the server's order.
+ */
+export function draftAsShown(draft, agenda) {
+  const taken = new Set(agenda.map((item) => item.norm_id).filter(Boolean));
+  const marked = draft.map((item) => ({ ...item, onAgenda: taken.has(item.norm_id) }));
+  return [...marked.filter((item) => !item.onAgenda), ...marked.filter((item) => item.onAgenda)];
 }
 
 // ------------------------------------------------------------------ agenda

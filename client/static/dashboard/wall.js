@@ -7,10 +7,11 @@ import { noteCard, openRename, renameForm, renderNote, renderSelection } from ".
 import {
   app,
   EDIT_PHASES,
-  noteCounts,
   noteGroupOf,
+  pendingNotes,
   VOTING_PHASES,
   votesShown,
+  wallCount,
   WALL_PHASES,
   wallGroups,
   wallNotes,
@@ -233,7 +234,8 @@ export function renderWall(snap) {
   const onWall = wallNotes(snap);
   const notesById = new Map(onWall.map((n) => [n.note_id, n]));
   for (const id of [...app.selected]) if (!notesById.has(id)) app.selected.delete(id);
-  setText($("wall-count"), tr("wall.count", noteCounts(snap.notes)));
+  const count = wallCount(snap.notes);
+  setText($("wall-count"), tr(count.key, count.params));
 
   // Voting tool.
   const votingTool = $("voting-tool");
@@ -326,5 +328,8 @@ export function renderWall(snap) {
   keyed("notes").sweep();
   $("loose-title").hidden = !groups.length || !loose.length;
   $("wall-empty").hidden = onWall.length > 0;
+  // Not "no ideas yet" while some wait for approval (in the moderation panel above).
+  const waiting = pendingNotes(snap.notes).length;
+  setText($("wall-empty"), waiting ? tr("wall.empty_waiting", { n: waiting }) : tr("wall.empty"));
   renderSelection();
 }
