@@ -9,6 +9,7 @@
 //   el(tag, attrs, ...children)  DOM builder; text is always a text node
 //   new Connection({...})     websocket with an outbox, acks and reconnects
 //   answerKey, keepAnswer, planResend   the answers a participant keeps (pure)
+//   PRESENTER_PAGES           how the control view turns and holds the presenter's pages
 
 export const SUBPROTOCOL = "kleur.v1.json";
 export const LANGUAGES = ["nl", "en"];
@@ -949,3 +950,21 @@ export function isRoomCode(schema, code) {
   const { room_code_alphabet: alphabet, room_code_length: length } = schema.limits;
   return code.length === length && [...code].every((ch) => alphabet.includes(ch));
 }
+
+// ------------------------------------------------------------------ presenter pages
+
+/**
+ * The control view turns and holds the presenter's pages (results, ideas,
+ * agenda) in the same browser, over a BroadcastChannel named
+ * `channel(code)`.  Control -> presenter: `{type: page, action}` with an
+ * action of `actions`, or `{type: query}`.  Presenter -> control, after each
+ * change and on a query: `{type: state, page, pages, held}`, `page` counted
+ * from 1 (0 when the phase has no pages).
+ */
+export const PRESENTER_PAGES = Object.freeze({
+  channel: (code) => `kleur-presenter-${code}`,
+  page: "page",
+  actions: Object.freeze(["next", "prev", "hold", "resume"]),
+  query: "page-query",
+  state: "page-state",
+});

@@ -3,19 +3,23 @@
 // Read-only by construction: the server sends a `presenter` snapshot with only
 // what the whole room may see (agenda.views.presenter) and refuses every
 // command from this role.  The page has no buttons, inputs or forms; it
-// follows the phase.  In the reveal it shows one theme's norms per screen and
-// turns the page by itself every PAGE_SECONDS (the facilitator is busy at the
-// laptop and should not have to drive a second screen), ending with the
-// norm × organisation-type matrix.  `?theme=N` (1-based) or `?view=matrix`
-// pins one page, e.g. for a screenshot or a session about one theme.
-// Participant text only ever reaches the page as text nodes, through el().
+// follows the phase.  The layout is one 1920×1080 design scaled to the screen
+// (presenter.css: every size in rem, the root font size from the viewport),
+// so a 1280×720 projector shows the same screen, smaller.  What can grow (the
+// norms of a theme, ideas, agenda items) is split into pages by the height
+// actually available (fitPages); the page turns by itself every PAGE_SECONDS
+// (the facilitator is busy at the laptop), ending the reveal with the
+// norm × organisation-type matrix.  The arrow keys or PageUp/PageDown turn a
+// page, Space or "p" holds it; the control view does the same over a
+// BroadcastChannel (PRESENTER_PAGES in kleur.js).  `?theme=N` (1-based) or
+// `?view=matrix` pins one page, e.g. for a screenshot or a session about one
+// theme.  Participant text only ever reaches the page as text nodes, through el().
 
-import { Connection, el, loadProtocol, loadTranslations } from "./kleur.js";
+import { Connection, PRESENTER_PAGES, el, loadProtocol, loadTranslations } from "./kleur.js";
 
 const PAGE_SECONDS = 20;
-// Rows that fit one 1080-pixel screen at these sizes; a theme with more
-// (an operator's own template) is shown in parts, each on one screen.
-const MAX_ROWS = 6;
+// How long the hint about the keys stays after a page was turned or held.
+const HINT_SECONDS = 4;
 const LANGS = ["nl", "en"];
 const LOCALES = { nl: "nl-NL", en: "en-GB" };
 // Consensus (Tastle & Wierman, 0..1) at or above which the group "agrees";
@@ -32,6 +36,7 @@ const app = {
   lang: "nl",
   t: (key) => key,
   limits: {},
+  joinPhases: new Set(), // phases in which a newcomer can still take part (from /api/protocol)
   template: null,
   themes: [], // [{id, title, norms: [{id, number, title}]}]
   normById: new Map(),
@@ -40,6 +45,11 @@ const app = {
   clockOffset: 0,
   page: 0,
   pinned: null, // {theme: index} or {matrix: true}
+  held: false,
+  pages: [], // the current phase's pages: [{kind, build: () => element, ...}]
+  turnTimer: null,
+  hintTimer: null,
+  channel: null,
   qrUrl: null,
   qrLoading: false,
   lastPhase: null,
@@ -93,17 +103,47 @@ function renderHeader(snap) {
   const phase = $("phase");
   setText(phase, phaseName(snap.phase));
   phase.setAttribute("data-phase", snap.phase);
+  const round = $("round");
+  round.hidden = !(snap.round > 1);
+  setText(round, snap.round > 1 ? app.t("presenter.round", { n: snap.round }) : "");
   const people = $("people");
-  // Admitted devices against the people expected: more devices than people is visible.
-  const counts = { n: snap.participants, m: snap.expected_people };
-  setText(
-    people,
-    snap.participants === 1
-      ? app.t("presenter.devices_expected.one", counts)
-      : app.t("presenter.devices_expected.other", counts),
-  );
+  if (snap.phase === "lobby") {
+    // Admitted devices against the people expected, while people come in.
+    const counts = { n: snap.participants, m: snap.expected_people };
+    setText(
+      people,
+      snap.participants === 1
+        ? app.t("presenter.devices_expected.one", counts)
+        : app.t("presenter.devices_expected.other", counts),
+    );
+  } else {
+    // After the lobby only the people: an extra device is the control view's business.
+    setText(people, plural("presenter.people", snap.participants));
+  }
   people.setAttribute("data-count", String(snap.participants));
+  renderJoin(snap);
   tickTimer();
+}
+
+/**
+ * Latecomers: a small join QR code in every phase after the lobby in which a
+ * newcomer can still take part, that is choose an organisation type (the
+ * protocol's allowed_phases.set_org_type: all but "closed").  The QR link
+ * carries the join token, so it works in a locked room too; the typed code
+ * only while the room is open.
+ */
+function renderJoin(snap) {
+  const box = $("join");
+  // The lobby shows the big QR code instead: a view's choice, not a rule.
+  const show = snap.phase !== "lobby" && app.joinPhases.has(snap.phase);
+  box.hidden = !show;
+  if (!show) return;
+  loadQr();
+  const img = $("join-qr");
+  if (app.qrUrl && img.getAttribute("src") !== app.qrUrl) img.src = app.qrUrl;
+  img.alt = app.t("presenter.lobby.qr_alt", { code: app.code });
+  setText($("join-text"), snap.locked ? app.t("presenter.join.locked") : app.t("presenter.join.open", { code: app.code }));
+  box.setAttribute("data-locked", String(Boolean(snap.locked)));
 }
 
 function tickTimer() {
@@ -132,8 +172,7 @@ async function loadQr() {
     });
     if (!response.ok) throw new Error(`qr: HTTP ${response.status}`);
     app.qrUrl = URL.createObjectURL(await response.blob());
-    const img = $("qr");
-    if (img) img.src = app.qrUrl;
+    for (const img of [$("qr"), $("join-qr")]) if (img) img.src = app.qrUrl;
   } catch (error) {
     console.warn("kleur: QR code not loaded", error);
   } finally {
@@ -231,51 +270,117 @@ function peopleBar(done, people) {
   );
 }
 
-// ------------------------------------------------------------------ reveal
+// ------------------------------------------------------------------ pages
 
-function revealPages(snap) {
+/** The bottom of the space the views have: #main's content box. */
+function spaceBottom() {
+  const main = $("main");
+  return main.getBoundingClientRect().bottom - parseFloat(getComputedStyle(main).paddingBottom) + 0.5;
+}
+
+/**
+ * Split `items` into pages that each fit the screen.  `build(slice)` returns
+ * a view whose `[data-fit]` elements' children are the slice's items, in
+ * order (one list, or a table and a list after it); a page takes the items whose box ends above the bottom of #main
+ * (at least one, so the pages always move on).  Measured in #main itself,
+ * at the size the screen has now.
+ */
+function fitPages(items, build) {
+  if (!items.length) return [[]];
+  const main = $("main");
   const pages = [];
-  app.themes.forEach((theme, index) => {
-    const parts = Math.ceil(theme.norms.length / MAX_ROWS) || 1;
-    for (let part = 0; part < parts; part += 1) {
-      const norms = theme.norms.slice(part * MAX_ROWS, (part + 1) * MAX_ROWS);
-      pages.push({ kind: "theme", theme, index, norms, part, parts });
-    }
-  });
-  const breakdown = (snap.analysis && snap.analysis.breakdown) || [];
-  if (breakdown.length) pages.push({ kind: "matrix" });
+  let start = 0;
+  while (start < items.length) {
+    const rest = items.slice(start);
+    main.replaceChildren(build(rest));
+    const shown = [...main.querySelectorAll("[data-fit]")].flatMap((list) => [...list.children]);
+    const bottom = spaceBottom();
+    const fits = shown.findIndex((child) => child.getBoundingClientRect().bottom > bottom);
+    const n = shown.length ? Math.max(1, fits < 0 ? shown.length : fits) : rest.length;
+    pages.push(rest.slice(0, n));
+    start += n;
+  }
   return pages;
 }
 
-function currentPage(pages) {
-  if (app.pinned && app.pinned.matrix) {
-    const matrix = pages.find((p) => p.kind === "matrix");
-    if (matrix) return matrix;
+/** Pages beyond this many show as "3/12" instead of one dot each. */
+const MAX_DOTS = 8;
+
+/**
+ * Where the pages are, in the header (in place of the people count): one dot
+ * per page, and the "held" mark while the facilitator holds the page.
+ */
+function renderPager() {
+  const box = $("pages");
+  const count = app.pages.length;
+  const show = count > 1 || app.held;
+  box.setAttribute("data-page", String(app.page + 1));
+  box.setAttribute("data-pages", String(count));
+  box.hidden = !show;
+  $("people").hidden = show;
+  if (!show) {
+    box.replaceChildren();
+    return;
   }
-  if (app.pinned && Number.isInteger(app.pinned.theme)) {
-    const pinned = pages.find((p) => p.kind === "theme" && p.index === app.pinned.theme);
-    if (pinned) return pinned;
+  const at = app.page;
+  let where = null;
+  if (count > MAX_DOTS) {
+    where = el("span", { class: "pager__count" }, `${at + 1}/${count}`);
+  } else if (count > 1) {
+    where = el(
+      "ol",
+      { class: "pager", "aria-hidden": "true" },
+      Array.from({ length: count }, (_, i) => el("li", { class: ["pager__dot", i === at && "pager__dot--current"] })),
+    );
   }
-  return pages[app.page % pages.length];
+  const held = app.held
+    ? el("span", { class: "pager__held", "data-testid": "held" }, el("span", { class: "pager__pause", "aria-hidden": "true" }), app.t("presenter.pages.held"))
+    : null;
+  const said = el("span", { class: "visually-hidden" }, app.t("presenter.pages.at", { n: at + 1, total: count }));
+  box.replaceChildren(...[said, held, where].filter(Boolean)); // replaceChildren(null) would write "null"
 }
 
-function pager(pages, page) {
-  const at = pages.indexOf(page);
-  return el(
-    "ol",
-    { class: "pager", "aria-hidden": "true" },
-    pages.map((p, i) => el("li", { class: ["pager__dot", i === at && "pager__dot--current"] })),
-  );
+// ------------------------------------------------------------------ reveal
+
+/** The same pages, with the items spread evenly (a theme of 5 in 3 + 2, not 4 + 1). */
+function balanced(pages) {
+  if (pages.length < 2) return pages;
+  const items = pages.flat();
+  const size = Math.ceil(items.length / pages.length);
+  const even = [];
+  for (let start = 0; start < items.length; start += size) even.push(items.slice(start, start + size));
+  return even;
 }
 
-function revealView(snap) {
-  const pages = revealPages(snap);
-  if (!pages.length) return el("p", { class: "pres-empty" }, app.t("presenter.reveal.none"));
-  const page = currentPage(pages);
-  if (page.kind === "matrix") return matrixView(snap, pages, page);
-  const results = new Map(snap.norms.map((r) => [r.norm_id, r]));
-  const insights = new Map(((snap.analysis && snap.analysis.norms) || []).map((n) => [n.norm_id, n]));
-  const previous = new Map(((snap.previous && snap.previous.norms) || []).map((n) => [n.norm_id, n]));
+function revealPages(snap) {
+  const context = {
+    results: new Map(snap.norms.map((r) => [r.norm_id, r])),
+    insights: new Map(((snap.analysis && snap.analysis.norms) || []).map((n) => [n.norm_id, n])),
+    previous: new Map(((snap.previous && snap.previous.norms) || []).map((n) => [n.norm_id, n])),
+  };
+  const pages = [];
+  app.themes.forEach((theme, index) => {
+    const first = { theme, index, part: 0, parts: 1 };
+    const parts = balanced(fitPages(theme.norms, (norms) => themeView(snap, context, { ...first, norms })));
+    parts.forEach((norms, part) => {
+      const page = { theme, index, norms, part, parts: parts.length };
+      pages.push({ kind: "theme", index, build: () => themeView(snap, context, page) });
+    });
+  });
+  const breakdown = (snap.analysis && snap.analysis.breakdown) || [];
+  if (breakdown.length) pages.push({ kind: "matrix", build: () => matrixView(snap) });
+  if (!pages.length) pages.push({ kind: "empty", build: () => el("p", { class: "pres-empty" }, app.t("presenter.reveal.none")) });
+  return pages;
+}
+
+/** The page `?theme=N` or `?view=matrix` asks for, if this phase has it. */
+function pinnedIndex(pages) {
+  if (!app.pinned) return -1;
+  if (app.pinned.matrix) return pages.findIndex((p) => p.kind === "matrix");
+  return pages.findIndex((p) => p.kind === "theme" && p.index === app.pinned.theme);
+}
+
+function themeView(snap, context, page) {
   const themeCount = app.themes.length;
   return el(
     "section",
@@ -287,12 +392,13 @@ function revealView(snap) {
         page.parts > 1 ? `${page.theme.title} (${page.part + 1}/${page.parts})` : page.theme.title),
       el("p", { class: "reveal__page" }, app.t("presenter.reveal.page", { n: page.index + 1, total: themeCount })),
       scaleLegend(),
-      pager(pages, page),
     ),
     el(
       "ul",
-      { class: "reveal__norms" },
-      page.norms.map((norm) => normRow(norm, results.get(norm.id), insights.get(norm.id), previous.get(norm.id))),
+      { class: "reveal__norms", "data-fit": "" },
+      page.norms.map((norm) =>
+        normRow(snap, norm, context.results.get(norm.id), context.insights.get(norm.id), context.previous.get(norm.id)),
+      ),
     ),
   );
 }
@@ -319,7 +425,28 @@ function rangeText(insight) {
   return app.t("presenter.reveal.range", { low: number(insight.q1), high: number(insight.q3) });
 }
 
-function normRow(norm, result, insight, previous) {
+/** "+1", "−0,5", "0": a change with its sign, in the page's language. */
+function signed(value) {
+  const text = number(Math.abs(value));
+  if (value > 0) return `+${text}`;
+  if (value < 0) return `−${text}`;
+  return text;
+}
+
+/** Round 2 and later: how the middle score moved since the round before (NormInsight.median_delta). */
+function shiftText(snap, insight) {
+  if (!(snap.round > 1) || !insight || !Number.isFinite(insight.median_delta)) return null;
+  const delta = insight.median_delta;
+  const arrow = delta > 0 ? "▲" : delta < 0 ? "▼" : "=";
+  return el(
+    "p",
+    { class: "norm__shift", "data-testid": `shift-${insight.norm_id}`, "data-delta": String(delta) },
+    el("span", { "aria-hidden": "true" }, `${arrow} `),
+    app.t("presenter.reveal.shift", { median: signed(delta), round: snap.round - 1 }),
+  );
+}
+
+function normRow(snap, norm, result, insight, previous) {
   const n = result ? result.received : 0;
   const contested = Boolean(insight && insight.contested);
   const words = [
@@ -337,6 +464,7 @@ function normRow(norm, result, insight, previous) {
       : null,
     el("p", { class: "norm__range", "data-testid": `range-${norm.id}` }, rangeText(insight)),
     el("p", { class: "norm__agree" }, agreementText(insight)),
+    shiftText(snap, insight),
     previous && previous.median_before !== null
       ? el("p", { class: "norm__before" }, app.t("presenter.reveal.change", { before: number(previous.median_before) }))
       : null,
@@ -394,7 +522,7 @@ function histogram(norm, result) {
 
 // ------------------------------------------------------------------ matrix
 
-function matrixView(snap, pages, page) {
+function matrixView(snap) {
   const breakdown = snap.analysis.breakdown;
   const orgOrder = (app.template ? app.template.org_types : []).map((o) => o.id);
   const orgs = orgOrder.filter((id) => breakdown.some((b) => b.org_type === id));
@@ -408,7 +536,6 @@ function matrixView(snap, pages, page) {
       { class: "reveal__head" },
       el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.matrix.title")),
       el("p", { class: "reveal__page" }, app.t("presenter.reveal.matrix_page")),
-      pager(pages, page),
     ),
     el("p", { class: "matrix__hint" }, app.t("presenter.matrix.hint")),
     el(
@@ -450,118 +577,136 @@ function matrixView(snap, pages, page) {
 
 // ------------------------------------------------------------------ wall
 
-function wallView(snap) {
+/**
+ * The wall as one list: groups (one item each in dot voting) and loose ideas.
+ * Once the dots are shown it is one ranking, most dots first, groups and
+ * loose ideas together; before that the groups come first, as the facilitator
+ * made them.
+ */
+function wallItems(snap) {
   const voting = snap.voting;
   const dots = new Map(voting.state === "shown" && voting.results ? voting.results.map((r) => [r.note_id, r.dots]) : []);
   const byId = new Map(snap.notes.map((n) => [n.note_id, n]));
   const grouped = new Set();
-  const card = (note) =>
-    el(
-      "li",
-      { class: "card", "data-testid": `wall-note-${note.note_id}` },
-      el("span", { class: "card__text" }, note.text),
-      dots.has(note.note_id) ? el("span", { class: "card__dots" }, plural("presenter.wall.dots", dots.get(note.note_id))) : null,
-    );
-  const order = (notes) =>
-    dots.size ? [...notes].sort((a, b) => (dots.get(b.note_id) || 0) - (dots.get(a.note_id) || 0)) : notes;
-  // A group is one item in dot voting: its dots stand by its title, most dots first.
-  const ordered = dots.size
-    ? [...snap.groups].sort((a, b) => (dots.get(b.group_id) || 0) - (dots.get(a.group_id) || 0))
-    : snap.groups;
-  const groups = ordered.map((group) => {
+  const items = [];
+  for (const group of snap.groups) {
     const notes = group.note_ids.map((id) => byId.get(id)).filter(Boolean);
     for (const note of notes) grouped.add(note.note_id);
+    items.push({ kind: "group", id: group.group_id, group, notes, dots: dots.get(group.group_id) });
+  }
+  for (const note of snap.notes) {
+    if (!grouped.has(note.note_id)) items.push({ kind: "note", id: note.note_id, note, dots: dots.get(note.note_id) });
+  }
+  if (dots.size) items.sort((a, b) => (b.dots || 0) - (a.dots || 0)); // stable: ties keep their order
+  return { items, ranked: dots.size > 0 };
+}
+
+function wallCard(item) {
+  const dots = item.dots === undefined ? null : plural("presenter.wall.dots", item.dots);
+  if (item.kind === "group") {
     return el(
-      "section",
-      { class: "wall__group", "data-testid": `wall-group-${group.group_id}` },
+      "li",
+      { class: "card card--group", "data-testid": `wall-group-${item.id}`, "data-dots": String(item.dots || 0) },
+      el("h2", { class: "card__title" }, item.group.title, dots ? [" ", el("span", { class: "wall__group-dots" }, "· ", dots)] : null),
       el(
-        "h2",
-        { class: "pres-subtitle" },
-        group.title,
-        dots.has(group.group_id)
-          ? el("span", { class: "wall__group-dots" }, " · ", plural("presenter.wall.dots", dots.get(group.group_id)))
-          : null,
+        "ul",
+        { class: "card__notes" },
+        item.notes.map((note) => el("li", { class: "card__note", "data-testid": `wall-note-${note.note_id}` }, note.text)),
       ),
-      el("ul", { class: "wall__cards" }, notes.map(card)),
     );
-  });
-  const loose = snap.notes.filter((n) => !grouped.has(n.note_id));
+  }
+  return el(
+    "li",
+    { class: "card", "data-testid": `wall-note-${item.id}`, "data-dots": String(item.dots || 0) },
+    el("span", { class: "card__text" }, item.note.text),
+    dots ? el("span", { class: "card__dots" }, dots) : null,
+  );
+}
+
+function wallView(snap, items, ranked) {
+  const voting = snap.voting;
   let status = null;
   if (voting.state === "open") {
     status = el("p", { class: "wall__voting" }, app.t("presenter.wall.voting_open"), " ",
       plural("presenter.wall.voting_cast", voting.dots_cast));
+  } else if (ranked) {
+    status = el("p", { class: "reveal__page" }, app.t("presenter.wall.ranked"));
   }
   return el(
     "section",
     { class: "wall", "aria-labelledby": "view-title", "data-testid": "wall" },
     el("div", { class: "reveal__head" }, el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.wall.title")), status),
     snap.notes.length ? null : el("p", { class: "pres-empty" }, app.t("presenter.wall.none")),
-    groups,
-    loose.length
-      ? el(
-          "section",
-          { class: "wall__group wall__group--loose" },
-          groups.length ? el("h2", { class: "pres-subtitle" }, app.t("presenter.wall.loose")) : null,
-          el("ul", { class: "wall__cards" }, order(loose).map(card)),
-        )
-      : null,
+    items.length ? el("ul", { class: "wall__items", "data-fit": "", "data-testid": "wall-items" }, items.map(wallCard)) : null,
   );
+}
+
+function wallPages(snap) {
+  const { items, ranked } = wallItems(snap);
+  return fitPages(items, (slice) => wallView(snap, slice, ranked)).map((slice) => ({
+    kind: "wall",
+    build: () => wallView(snap, slice, ranked),
+  }));
 }
 
 // ------------------------------------------------------------------ agenda
 
-function agendaView(snap) {
+/** One agenda page: its agenda items, then (a follow-up scan) the earlier scan's agreements. */
+function agendaView(snap, items, earlier) {
   const closed = snap.phase === "closed";
+  let table = null;
+  if (items.length) {
+    table = el(
+      "table",
+      { class: "agenda__table" },
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", { scope: "col" }, app.t("presenter.agenda.action")),
+          el("th", { scope: "col" }, app.t("presenter.agenda.owner")),
+          el("th", { scope: "col" }, app.t("presenter.agenda.deadline")),
+        ),
+      ),
+      el(
+        "tbody",
+        { "data-fit": "" },
+        items.map((item) =>
+          el(
+            "tr",
+            { "data-testid": `agenda-${item.item_id}` },
+            el("td", { class: "agenda__action" }, item.action,
+              item.norm_id ? el("span", { class: "agenda__norm" }, normTitle(item.norm_id)) : null),
+            el("td", {}, item.owner || app.t("presenter.agenda.no_owner")),
+            el("td", {}, item.deadline ? date(item.deadline) : app.t("presenter.agenda.no_deadline")),
+          ),
+        ),
+      ),
+    );
+  } else if (!snap.agenda.length) {
+    table = el("p", { class: "pres-empty" }, app.t("presenter.agenda.none"));
+  }
   return el(
     "section",
     { class: "agenda", "aria-labelledby": "view-title", "data-testid": "agenda" },
-    el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.agenda.title")),
+    el("div", { class: "reveal__head" }, el("h1", { id: "view-title", class: "pres-title" }, app.t("presenter.agenda.title"))),
     closed ? el("p", { class: "agenda__thanks" }, app.t("presenter.closed.thanks")) : null,
-    snap.agenda.length
-      ? el(
-          "table",
-          { class: "agenda__table" },
-          el(
-            "thead",
-            {},
-            el(
-              "tr",
-              {},
-              el("th", { scope: "col" }, app.t("presenter.agenda.action")),
-              el("th", { scope: "col" }, app.t("presenter.agenda.owner")),
-              el("th", { scope: "col" }, app.t("presenter.agenda.deadline")),
-            ),
-          ),
-          el(
-            "tbody",
-            {},
-            snap.agenda.map((item) =>
-              el(
-                "tr",
-                { "data-testid": `agenda-${item.item_id}` },
-                el("td", { class: "agenda__action" }, item.action,
-                  item.norm_id ? el("span", { class: "agenda__norm" }, normTitle(item.norm_id)) : null),
-                el("td", {}, item.owner || app.t("presenter.agenda.no_owner")),
-                el("td", {}, item.deadline ? date(item.deadline) : app.t("presenter.agenda.no_deadline")),
-              ),
-            ),
-          ),
-        )
-      : el("p", { class: "pres-empty" }, app.t("presenter.agenda.none")),
-    previousView(snap),
+    table,
+    earlier.length ? previousView(earlier) : null,
   );
 }
 
-function previousView(snap) {
-  const items = (snap.previous && snap.previous.items) || [];
-  if (!items.length) return null;
+/** The earlier scan's agreements (a follow-up scan), after the agenda. */
+function previousView(items) {
   return el(
     "section",
     { class: "previous", "aria-labelledby": "previous-title", "data-testid": "previous" },
     el("h2", { class: "pres-subtitle", id: "previous-title" }, app.t("presenter.previous.title")),
     el(
       "ul",
-      { class: "previous__items" },
+      { class: "previous__items", "data-fit": "" },
       items.map((item) => {
         const status = FOLLOW_UP_STATUSES.includes(item.status) ? item.status : "open";
         return el(
@@ -575,15 +720,29 @@ function previousView(snap) {
   );
 }
 
+function agendaPages(snap) {
+  const earlier = (snap.previous && snap.previous.items) || [];
+  const items = [...snap.agenda.map((item) => ({ item })), ...earlier.map((before) => ({ before }))];
+  const build = (slice) =>
+    agendaView(
+      snap,
+      slice.filter((x) => x.item).map((x) => x.item),
+      slice.filter((x) => x.before).map((x) => x.before),
+    );
+  return fitPages(items, build).map((slice) => ({ kind: "agenda", build: () => build(slice) }));
+}
+
 // ------------------------------------------------------------------ rendering
 
-const VIEWS = {
-  lobby: lobbyView,
-  rating: ratingView,
-  reveal: revealView,
-  brainstorm: wallView,
-  agenda: agendaView,
-  closed: agendaView,
+const one = (view) => (snap) => [{ kind: "one", build: () => view(snap) }];
+
+const PAGES = {
+  lobby: one(lobbyView),
+  rating: one(ratingView),
+  reveal: revealPages,
+  brainstorm: wallPages,
+  agenda: agendaPages,
+  closed: agendaPages,
 };
 
 function render() {
@@ -592,18 +751,104 @@ function render() {
   document.body.setAttribute("data-phase", snap.phase);
   document.title = app.t("presenter.title", { code: app.code });
   if (app.lastPhase !== snap.phase) {
-    app.page = 0; // every reveal starts at the first theme
+    app.page = 0; // every phase starts at its first page, turning
+    app.held = false;
     app.lastPhase = snap.phase;
   }
   renderHeader(snap);
-  const view = (VIEWS[snap.phase] || lobbyView)(snap);
-  $("main").replaceChildren(view);
+  const pages = (PAGES[snap.phase] || PAGES.lobby)(snap);
+  app.pages = pages;
+  const pinned = pinnedIndex(pages);
+  if (pinned >= 0) app.page = pinned;
+  app.page = ((app.page % pages.length) + pages.length) % pages.length;
+  $("main").replaceChildren(pages[app.page].build());
+  renderPager();
+  keepTurning();
+  announce();
 }
 
-function turnPage() {
-  if (!app.snap || app.snap.phase !== "reveal" || app.pinned) return;
-  app.page += 1;
+/** Turn by itself every PAGE_SECONDS, unless held, pinned or alone. */
+function keepTurning() {
+  const turning = app.pages.length > 1 && !app.held && !(app.pinned && pinnedIndex(app.pages) >= 0);
+  if (turning && !app.turnTimer) {
+    app.turnTimer = setTimeout(() => {
+      app.turnTimer = null;
+      turn(1);
+    }, PAGE_SECONDS * 1000);
+  } else if (!turning && app.turnTimer) {
+    clearTimeout(app.turnTimer);
+    app.turnTimer = null;
+  }
+}
+
+function turn(delta) {
+  if (!app.snap || !app.pages.length) return;
+  app.pinned = null; // someone turns: the pin is over
+  app.page += delta;
+  clearTimeout(app.turnTimer); // a full PAGE_SECONDS on the new page
+  app.turnTimer = null;
   render();
+}
+
+/** One page action, from a key or the control view: "next", "prev", "hold", "resume" or "toggle". */
+function act(action) {
+  if (action === "next") turn(1);
+  else if (action === "prev") turn(-1);
+  else {
+    app.held = action === "toggle" ? !app.held : action === "hold";
+    render();
+  }
+}
+
+let announced = "";
+
+/** Tell the control view where the pages are (after each change, or asked with force). */
+function announce(force = false) {
+  if (!app.channel) return;
+  const message = {
+    type: PRESENTER_PAGES.state,
+    page: app.pages.length ? app.page + 1 : 0,
+    pages: app.pages.length,
+    held: app.held,
+  };
+  const key = JSON.stringify(message);
+  if (!force && key === announced) return;
+  announced = key;
+  app.channel.postMessage(message);
+}
+
+const KEYS = { ArrowRight: "next", PageDown: "next", ArrowLeft: "prev", PageUp: "prev", " ": "toggle", p: "toggle", P: "toggle" };
+
+function onKey(event) {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  const action = KEYS[event.key];
+  if (!action) return;
+  event.preventDefault();
+  act(action);
+  showHint();
+}
+
+/** For a moment after a key: where we are and which keys do what. */
+function showHint() {
+  const hint = $("hint");
+  const count = app.pages.length;
+  setText(hint, `${app.t("presenter.pages.at", { n: app.page + 1, total: count })} · ${app.t("presenter.pages.keys")}`);
+  hint.hidden = false;
+  clearTimeout(app.hintTimer);
+  app.hintTimer = setTimeout(() => {
+    hint.hidden = true;
+  }, HINT_SECONDS * 1000);
+}
+
+function listenToControl() {
+  if (typeof BroadcastChannel !== "function") return;
+  app.channel = new BroadcastChannel(PRESENTER_PAGES.channel(app.code));
+  app.channel.onmessage = (event) => {
+    const data = event.data;
+    if (!data || typeof data !== "object") return;
+    if (data.type === PRESENTER_PAGES.page && PRESENTER_PAGES.actions.includes(data.action)) act(data.action);
+    else if (data.type === PRESENTER_PAGES.query) announce(true);
+  };
 }
 
 function status(text) {
@@ -657,6 +902,7 @@ async function main() {
   const [t, protocol] = await Promise.all([loadTranslations(app.lang, null, "presenter"), loadProtocol()]);
   app.t = t;
   app.limits = protocol.limits || {};
+  app.joinPhases = new Set((protocol.allowed_phases && protocol.allowed_phases.set_org_type) || []);
   for (const node of document.querySelectorAll("[data-i18n]")) setText(node, app.t(node.getAttribute("data-i18n")));
   setText($("room-code"), app.code);
   const tokenPattern = new RegExp(`^[A-Za-z0-9_-]{${app.limits.token_min_chars},${app.limits.token_max_chars}}$`);
@@ -665,7 +911,14 @@ async function main() {
     return;
   }
   setInterval(tickTimer, 500);
-  setInterval(turnPage, PAGE_SECONDS * 1000);
+  listenToControl();
+  document.addEventListener("keydown", onKey);
+  // A new size (the projector plugged in, a window moved): measure the pages again.
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(render, 150);
+  });
   const conn = new Connection({
     room: app.code,
     role: "presenter",
