@@ -136,6 +136,49 @@ def test_buttons_turn_and_hold_the_presenters_pages(
     assert errors == []
 
 
+def test_the_buttons_hold_and_turn_the_real_presenter_window(
+    kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
+) -> None:
+    """Both ends of the contract (PRESENTER_PAGES in kleur.js): the control view's
+    buttons and the presenter that "Open presentatie" opened, in one browser."""
+    errors: list[str] = []
+    room = kleur.create_room()
+    crowd = Crowd(kleur, room)
+    crowds.append(crowd)
+    crowd.join(3, ["gemeente"])
+    dashboard = open_dashboard(browser, room, errors)
+    with dashboard.context.expect_page() as opened:
+        dashboard.get_by_test_id("open-presenter").click()
+    presenter = opened.value
+    fail_on_page_errors(presenter, errors)
+    go(dashboard, "rating")
+    crowd.wait_phase(Phase.RATING)
+    crowd.rate(lambda i, _norm: 3 + i, NORMS[:4])
+    go(dashboard, "reveal")
+    expect(presenter.get_by_test_id("reveal-page").first).to_be_visible()
+
+    dashboard.get_by_test_id("pager-hold").click()
+    held = re.compile(r"^pagina (\d+) van (\d+) · vastgezet$")
+    expect(dashboard.get_by_test_id("pager-state")).to_have_text(held)
+    expect(presenter.get_by_test_id("held")).to_be_visible()
+    # The page it holds (it may have turned by itself once before the click).
+    match = held.match(dashboard.get_by_test_id("pager-state").inner_text())
+    assert match is not None
+    page, pages = int(match[1]), int(match[2])
+    first = presenter.get_by_test_id("reveal-page").first.get_attribute("data-theme")
+    dashboard.get_by_test_id("pager-next").click()
+    expect(dashboard.get_by_test_id("pager-state")).to_have_text(
+        f"pagina {page % pages + 1} van {pages} · vastgezet"
+    )
+    expect(presenter.get_by_test_id("reveal-page").first).not_to_have_attribute(
+        "data-theme", first or ""
+    )
+    dashboard.get_by_test_id("pager-hold").click()  # resume
+    expect(presenter.get_by_test_id("held")).to_have_count(0)
+    expect(dashboard.get_by_test_id("pager-none")).to_be_hidden()
+    assert errors == []
+
+
 def test_layout_and_words_from_lobby_to_close(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:

@@ -209,7 +209,7 @@ def test_presenter_view_in_every_phase(
             expect(hist).to_be_in_viewport(ratio=1)
             # 11 values on the axis plus "don't know", whatever was rated.
             assert hist.locator("li").count() == len(SCAN.scale.values) + 1
-            expected = _range_words(insight[norm.id].q1, insight[norm.id].q3)
+            expected = _range_words(insight[norm.id].most_low, insight[norm.id].most_high)
             expect(pinned.get_by_test_id(f"range-{norm.id}")).to_have_text(expected)
             expect(row).to_have_attribute("data-contested", str(insight[norm.id].contested).lower())
         problems.extend(readable_problems(pinned, f"reveal-theme-{index}"))
@@ -308,7 +308,8 @@ async def _rate_rest(crowd: Crowd, norms: list[str]) -> None:
 
 
 def _range_words(q1: float | None, q3: float | None) -> str:
-    """What the page says about the server's quartiles, in Dutch."""
+    """What the page says about the server's middle range (most_low, most_high:
+    the quartiles rounded outward to whole scores), in Dutch."""
 
     def number(value: float) -> str:
         return re.sub(r"\.0$", "", f"{value:.1f}").replace(".", ",")

@@ -97,8 +97,8 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     """Acceptance 7 and 8 through the real server: the dashboard shows the
-    server's 1,5–8 for the planted norm (until it takes ``most_low``/``most_high``),
-    the documents the same range in whole scores (1–8), the CSV and JSON 1.5 and 8; they also
+    server's middle range for the planted norm in whole scores (``most_low``/``most_high``:
+    1–8 for quartiles 1.5 and 8), the documents the same range (1–8), the CSV and JSON 1.5 and 8; they also
     carry the session, dot counts, note groups, contested norms and opinion groups."""
     response = _create(kleur, **SESSION)
     assert response.status_code == 201
@@ -126,8 +126,8 @@ def test_one_middle_range_and_the_session_from_dashboard_to_every_export(
     expect(dashboard.get_by_test_id(f"norm-{PLANTED}")).to_have_attribute("data-received", "8")
     go(dashboard, "reveal")
     stats = dashboard.get_by_test_id(f"norm-{PLANTED}").locator(".norm__stats")
-    expect(stats).to_contain_text("meeste cijfers 1,5–8")
-    assert "1,75" not in stats.inner_text()
+    expect(stats).to_contain_text("meeste cijfers 1–8")
+    assert "1,75" not in stats.inner_text() and "1,5" not in stats.inner_text()
     snapshot = crowd.facilitator_dashboard(lambda d: d.analysis is not None)
     assert snapshot.session is not None and snapshot.session.name == SESSION["name"]
     insight = next(n for n in snapshot.analysis.norms if n.norm_id == PLANTED)  # type: ignore[union-attr]

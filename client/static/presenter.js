@@ -419,10 +419,13 @@ function agreementText(insight) {
 }
 
 function rangeText(insight) {
-  if (!insight || insight.q1 === null || insight.q3 === null || insight.q1 === undefined) return "";
-  // The server's quartiles (NormInsight.q1/q3): one definition for every screen and export.
-  if (insight.q1 === insight.q3) return app.t("presenter.reveal.range_one", { value: number(insight.q1) });
-  return app.t("presenter.reveal.range", { low: number(insight.q1), high: number(insight.q3) });
+  const low = insight?.most_low;
+  const high = insight?.most_high;
+  if (low === null || low === undefined || high === null || high === undefined) return "";
+  // The server's middle range in whole scores (NormInsight.most_low/most_high,
+  // agenda/stats.py rounds the quartiles outward): one text for every screen and export.
+  if (low === high) return app.t("presenter.reveal.range_one", { value: number(low) });
+  return app.t("presenter.reveal.range", { low: number(low), high: number(high) });
 }
 
 /** "+1", "−0,5", "0": a change with its sign, in the page's language. */

@@ -52,7 +52,7 @@ export function renderDistribution(row, norm, result, insight) {
       ? "" // the bar says "Nog geen antwoorden" already
       : [
           tr("results.median_is", { median: formatNumber(result.median ?? s.median) }),
-          s.q1 === null ? null : tr("results.iqr_is", { q1: formatNumber(s.q1), q3: formatNumber(s.q3) }),
+          mostText(insight),
           tr("results.n_is", { n: s.n }),
         ]
           .filter(Boolean)
@@ -62,6 +62,14 @@ export function renderDistribution(row, norm, result, insight) {
   else setAttr(row, "data-median", result.median);
   setAttr(row, "data-received", result.received);
   return s;
+}
+
+/** "meeste cijfers 3–7" / "meeste cijfers zijn 3": the server's middle range in
+ * whole scores (NormInsight.most_low/most_high, rounded outward by agenda/stats.py). */
+function mostText(insight) {
+  if (!insight || !isNumber(insight.most_low) || !isNumber(insight.most_high)) return null;
+  if (insight.most_low === insight.most_high) return tr("results.iqr_one", { value: formatNumber(insight.most_low) });
+  return tr("results.iqr_is", { low: formatNumber(insight.most_low), high: formatNumber(insight.most_high) });
 }
 
 /**
@@ -111,7 +119,8 @@ export function renderInsight(row, norm, insight, snap, breakdown) {
     // Up to 5 ratings the band is the whole scale (docs/analysis.md): say so plainly.
     const whole = insight.median_low <= min && insight.median_high >= max;
     const band = { low: formatNumber(insight.median_low), high: formatNumber(insight.median_high) };
-    parts.push(tr(whole ? "results.band_whole" : "results.band", band));
+    const one = insight.median_low === insight.median_high;
+    parts.push(tr(whole ? "results.band_whole" : one ? "results.band_one" : "results.band", { ...band, value: band.low }));
   }
   line.hidden = !parts.length;
   setText(line, parts.join(" · "));

@@ -2,27 +2,28 @@
 //
 // The presenter turns its results pages by itself every 20 s.  This view sends
 // it commands over a BroadcastChannel, so only to a presenter in this browser
-// (the window "Open presentatie" opened).  Contract with presenter.js:
-//   channel  kleur-presenter-${code}
-//   send     {type: "page", action: "next" | "prev" | "hold" | "resume"}, {type: "page-query"}
-//   answer   {type: "page-state", page: n (1 = first), pages: m, held: bool}
-//            after each change and on a page-query.
-// Without an answer (no presenter here, or on another device) the tool says so.
+// (the window "Open presentatie" opened).  The contract is PRESENTER_PAGES in
+// kleur.js, which presenter.js reads too: send {type: page, action}, or a query;
+// the presenter answers {type: state, page: n (1 = first; 0: no pages), pages: m,
+// held} after each change and on a query.  Without an answer (no presenter here,
+// or on another device) the tool says so.
 
+import { PRESENTER_PAGES } from "../kleur.js";
 import { app } from "./state.js";
 import { $, button, h, setText, tr } from "./view.js";
 
+/** The buttons, in the order they stand (hold and resume share one place). */
 export const PAGE_ACTIONS = ["prev", "hold", "resume", "next"];
 /** How long to wait for the presenter's answer before saying there is none. */
 export const ANSWER_MS = 1500;
 
 export function channelName(code) {
-  return `kleur-presenter-${code}`;
+  return PRESENTER_PAGES.channel(code);
 }
 
 /** The presenter's answer if it is one (a page-state with sane numbers), else null. */
 export function pageState(message) {
-  if (!message || message.type !== "page-state") return null;
+  if (!message || message.type !== PRESENTER_PAGES.state) return null;
   const { page, pages, held } = message;
   if (!Number.isInteger(page) || !Number.isInteger(pages) || pages < 1 || page < 1 || page > pages) return null;
   return { page, pages, held: Boolean(held) };
@@ -60,11 +61,11 @@ function post(message) {
 
 /** Ask the presenter where it is (on showing the tool, and after opening the presenter). */
 export function queryPresenter() {
-  post({ type: "page-query" });
+  post({ type: PRESENTER_PAGES.query });
 }
 
 function turn(action) {
-  post({ type: "page", action });
+  post({ type: PRESENTER_PAGES.page, action });
 }
 
 function build() {
