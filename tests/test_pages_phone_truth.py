@@ -72,6 +72,13 @@ def test_an_idea_written_offline_is_kept_and_then_sent(
     # Sent once the server acknowledged it.
     expect(notice).to_contain_text("Je idee is verstuurd.")
     expect(page.get_by_test_id("own-note")).not_to_contain_text("verstuurd")
+    # Taking it back offline is kept too, and done once the server has it.
+    page.context.set_offline(True)
+    expect(page.get_by_test_id("offline-banner")).to_be_visible()
+    page.get_by_test_id("note-withdraw").click()
+    expect(notice).to_contain_text("Bewaard. We halen je idee weg zodra je weer verbinding hebt.")
+    page.context.set_offline(False)
+    expect(notice).to_contain_text("Je idee is ingetrokken.")
     assert errors == []
 
 

@@ -73,9 +73,14 @@ function cancelEdit() {
 }
 
 function withdrawNote(noteId) {
-  send("withdraw_note", { note_id: noteId });
+  const sent = send("withdraw_note", { note_id: noteId });
   if (app.draft.noteId === noteId) app.draft = { noteId: null, text: "", norm: "" };
-  setNotice("phone.notes.withdrawn", {}, "ok");
+  // Gone from the wall only once the server has it, as with a new idea.
+  if (app.status !== "online") setNotice("phone.notes.kept_withdraw", {}, "info");
+  sent.then(
+    () => setNotice("phone.notes.withdrawn", {}, "ok"),
+    () => {},
+  );
   render();
   $("own-notes-title")?.focus();
 }
