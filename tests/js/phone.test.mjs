@@ -204,10 +204,10 @@ test("the timer's remaining time, never below zero and none in a closed room", (
   assert.equal(remainingMs({ phase: "rating", timer_ends_at: null }, now), null);
   assert.equal(remainingMs({ phase: "closed", timer_ends_at: now + 10 }, now), null);
   assert.equal(remainingMs(null, now), null);
-  assert.equal(formatRemaining(61_500), "01:02", "a started second counts");
+  assert.equal(formatRemaining(61_500), "1:02", "a started second counts");
   assert.equal(formatRemaining(600_000), "10:00");
-  assert.equal(formatRemaining(1), "00:01");
-  assert.equal(formatRemaining(0), "00:00");
+  assert.equal(formatRemaining(1), "0:01");
+  assert.equal(formatRemaining(0), "0:00");
 });
 
 test("moderation: the hidden and waiting note ids of a room_state", () => {

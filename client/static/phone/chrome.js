@@ -114,7 +114,9 @@ export function renderStatusline() {
   const phase = app.state?.phase;
   // A closed room runs no countdown, whatever an older server still sends.
   const timerEndsAt = phase === "closed" ? null : app.state?.timer_ends_at;
-  const sig = JSON.stringify([app.lang, phase, Boolean(timerEndsAt), app.fatal]);
+  // A later round is named while it is rated and shown, so nobody thinks it is the first again.
+  const round = ["rating", "reveal"].includes(phase) && app.state.round > 1 ? app.state.round : null;
+  const sig = JSON.stringify([app.lang, phase, round, Boolean(timerEndsAt), app.fatal]);
   if (line.dataset.sig === sig) return;
   line.dataset.sig = sig;
   if (!phase || app.fatal) {
@@ -132,20 +134,14 @@ export function renderStatusline() {
         { class: "phase-name", "data-testid": "phase", "data-phase": phase },
         t(`phase.${phase}`),
       ),
+      round ? el("span", { class: "phase-round", "data-testid": "phase-round" }, ` ${t("phone.phase_round", { round })}`) : null,
     ),
     timerEndsAt
       ? el(
           "p",
           { class: "timer-line" },
-          el("span", { id: "timer-label", class: "timer-label" }, t("phone.timer.label")),
-          " ",
-          el("span", {
-            class: "timer",
-            id: "timer",
-            role: "timer",
-            "aria-labelledby": "timer-label timer",
-            "data-testid": "timer",
-          }),
+          // "Nog 1:56": the words of the big screen, so both read the same.
+          el("span", { class: "timer", id: "timer", role: "timer", "data-testid": "timer" }),
         )
       : null,
   ];
@@ -158,9 +154,9 @@ export function tick() {
   if (!timer) return;
   const ms = remainingMs(app.state, serverNow());
   if (ms === null) return;
-  const text = formatRemaining(ms);
-  if (timer.textContent !== text) timer.textContent = text;
   const done = ms === 0;
+  const text = done ? t("phone.timer.done") : t("phone.timer.left", { time: formatRemaining(ms) });
+  if (timer.textContent !== text) timer.textContent = text;
   if (timer.classList.contains("timer-done") !== done) {
     timer.classList.toggle("timer-done", done);
     if (done && app.seen.timerDone !== app.state.timer_ends_at) {

@@ -13,6 +13,7 @@ import {
   confirmedFromWelcome,
   firstOpenNorm,
   formatRemaining,
+  lateKey,
   remainingMs,
 } from "./state.js";
 import { storage } from "./storage.js";
@@ -41,9 +42,10 @@ export function onStatus(status, closeCode) {
 export function onWelcome(welcome) {
   // Synchronous part first: the connection resends the outbox right after this.
   const lastRound = Number(storage("round"));
+  let stale = [];
   if (storage("round") !== null && lastRound !== welcome.state.round) {
     // Answers typed during an earlier round must not count for this one.
-    app.conn.forget((message) => message.type === "rate");
+    stale = forgetRatings();
   }
   storage("round", String(welcome.state.round));
   app.welcome = welcome;
@@ -55,6 +57,7 @@ export function onWelcome(welcome) {
   Object.assign(c, confirmedFromWelcome(welcome));
   if (c.org) c.orgChosen = true;
   roomState(welcome.state, { fromWelcome: true });
+  tooLate(stale); // after the phase change, which clears the notice about the phase before
   if (!app.template || app.template.id !== welcome.template_id) {
     loadTemplate(welcome.template_id);
   }
@@ -97,7 +100,9 @@ export function onMessage(message, command) {
     case "error":
       if (command) {
         const retry = app.schema.errors[message.code]?.retry;
-        if (!retry) showCommandError(message.code);
+        // A rating kept while offline, refused because the round closed meanwhile.
+        if (command.type === "rate" && message.code === "wrong_phase") tooLate([command]);
+        else if (!retry) showCommandError(message.code);
       }
       render();
       break;
@@ -125,7 +130,7 @@ function roomState(state, { fromWelcome = false } = {}) {
   if (newRound && !fromWelcome) {
     app.confirmed.ratings.clear();
     app.confirmed.seconds.clear();
-    app.conn.forget((message) => message.type === "rate");
+    tooLate(forgetRatings());
     // Nor sent again after a later welcome: kept ratings of the old round go too.
     app.conn.forgetAnswers(ofOlderRound(state.round));
     storage("round", String(state.round));
@@ -146,7 +151,8 @@ function roomState(state, { fromWelcome = false } = {}) {
 function announceChanges(before, state) {
   const messages = [];
   if (app.seen.phase !== null && app.seen.phase !== state.phase) {
-    messages.push(t(`phone.announce.${state.phase}`));
+    const again = state.phase === "rating" && state.round > 1;
+    messages.push(again ? t("phone.announce.rating_again", { round: state.round }) : t(`phone.announce.${state.phase}`));
     app.notice = null; // about the phase before
   }
   if (
@@ -164,6 +170,29 @@ function announceChanges(before, state) {
   app.seen.voting = state.voting.state;
   app.seen.timer = state.timer_ends_at;
   if (messages.length) announce(messages.join(" "));
+}
+
+/** Drop the ratings still in the outbox (an earlier round's); returns them. */
+function forgetRatings() {
+  const ratings = app.conn.outbox.filter((message) => message.type === "rate");
+  app.conn.forget((message) => message.type === "rate");
+  return ratings;
+}
+
+/**
+ * Ratings that reached the server after their round closed do not count: say
+ * how many, plainly, instead of letting them vanish.  The count starts afresh
+ * once the participant closed the notice about the last ones.
+ */
+function tooLate(ratings) {
+  if (!ratings.length) return;
+  const late = app.late;
+  if (!app.notice?.key.startsWith("phone.late.")) late.count = 0;
+  late.count += ratings.length;
+  for (const rating of ratings) {
+    late.answers.set(lateKey(rating.norm_id, rating.question), { round: rating.round, value: rating.value });
+  }
+  setNotice(late.count === 1 ? "phone.late.one" : "phone.late.other", { n: late.count }, "warn");
 }
 
 function showCommandError(code) {

@@ -26,14 +26,19 @@ function submitNote(event) {
     return;
   }
   const editing = app.draft.noteId;
-  send("put_note", {
+  const sent = send("put_note", {
     note_id: editing || randomId(16),
     text,
     norm_id: select && select.value ? select.value : null,
   });
   app.draft = { noteId: null, text: "", norm: "" };
   sessionSet("draft", null);
-  setNotice(editing ? "phone.notes.saved" : "phone.notes.placed", {}, "ok");
+  // "Sent" only once the server has it; offline, it is kept on the phone till then.
+  if (app.status !== "online") setNotice(editing ? "phone.notes.kept_change" : "phone.notes.kept", {}, "info");
+  sent.then(
+    () => setNotice(editing ? "phone.notes.saved" : "phone.notes.placed", {}, "ok"),
+    () => {}, // a refusal shows its own notice (connection.js)
+  );
   render();
   const fresh = $("note-text");
   if (fresh) fresh.value = "";
@@ -68,9 +73,14 @@ function cancelEdit() {
 }
 
 function withdrawNote(noteId) {
-  send("withdraw_note", { note_id: noteId });
+  const sent = send("withdraw_note", { note_id: noteId });
   if (app.draft.noteId === noteId) app.draft = { noteId: null, text: "", norm: "" };
-  setNotice("phone.notes.withdrawn", {}, "ok");
+  // Gone from the wall only once the server has it, as with a new idea.
+  if (app.status !== "online") setNotice("phone.notes.kept_withdraw", {}, "info");
+  sent.then(
+    () => setNotice("phone.notes.withdrawn", {}, "ok"),
+    () => {},
+  );
   render();
   $("own-notes-title")?.focus();
 }

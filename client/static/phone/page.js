@@ -8,7 +8,7 @@ import { notesSection } from "./notes.js";
 import { orgFirstSection, orgSection } from "./org.js";
 import { overviewSection, ratingSection } from "./rating.js";
 import { resultsSection } from "./results.js";
-import { app, asksOrgFirst, secondQuestion, view } from "./state.js";
+import { allowedIn, app, asksOrgFirst, secondQuestion, view } from "./state.js";
 import { $, patch, section, t } from "./ui.js";
 import { votingSections } from "./voting.js";
 
@@ -118,19 +118,28 @@ function fatalScreen(fatal) {
 
 function heading(phase) {
   const orgFirst = phase === "rating" && asksOrgFirst(app, view(app));
+  // A second round says so: the same scales again, with 0 of 20 answered,
+  // would look as if the first round's answers were lost.
+  const round = app.state.round;
+  const again = phase === "rating" && !orgFirst && round > 1;
+  // While dots are given, no idea can be written: the heading says what to do now.
+  const dots = phase === "brainstorm" && app.state.voting.state === "open" && allowedIn(app, "dot_vote", phase);
   const texts = {
-    rating: orgFirst ? ["phone.orgfirst.title", "phone.orgfirst.intro"] : ["phone.rating.title", "phone.rating.intro"],
+    rating: orgFirst
+      ? ["phone.orgfirst.title", "phone.orgfirst.intro"]
+      : [again ? "phone.rating.title_again" : "phone.rating.title", "phone.rating.intro"],
     reveal: ["phone.reveal.title", "phone.reveal.intro"],
-    brainstorm: ["phone.brainstorm.title", "phone.brainstorm.intro"],
+    brainstorm: dots ? ["phone.dots.title", "phone.dots.intro"] : ["phone.brainstorm.title", "phone.brainstorm.intro"],
     agenda: ["phone.agenda.title", "phone.agenda.text"],
     closed: ["phone.closedphase.title", "phone.closedphase.text"],
   }[phase];
   const scale = app.template.scale;
-  const params = { min: scale.min, max: scale.max };
+  const params = { min: scale.min, max: scale.max, round, previous: round - 1 };
   const extra = {
     rating: orgFirst
       ? []
       : [
+          again ? t("phone.rating.again_kept", params) : null,
           secondQuestion(app) ? t("phone.rating.intro_second") : null,
           scale.dont_know ? t("phone.rating.intro_dk") : null,
         ],
@@ -141,7 +150,7 @@ function heading(phase) {
     el(
       "header",
       { class: "phase-head" },
-      el("h1", { id: "phase-title", tabindex: "-1" }, t(texts[0])),
+      el("h1", { id: "phase-title", tabindex: "-1" }, t(texts[0], params)),
       el("p", {}, t(texts[1], params)),
       ...extra.filter(Boolean).map((text) => el("p", {}, text)),
     ),

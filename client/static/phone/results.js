@@ -3,14 +3,15 @@
 
 import { el } from "../kleur.js";
 import { answerText } from "./rating.js";
-import { app, secondQuestion, step } from "./state.js";
+import { app, lateAnswer, secondQuestion, step } from "./state.js";
 import { formatNumber, section, t, tn } from "./ui.js";
 
 export function resultsSection(v, collapsed) {
   const results = app.state.results;
   const seconds = app.state.second_results || null;
   const own = app.norms.map((norm) => [v.ratings.get(norm.id), v.seconds.get(norm.id)].map((r) => (r ? r.value : "unset")));
-  return section("results", [results, seconds, own, collapsed, app.resultsOpen], () => {
+  const late = app.norms.map((norm) => [lateAnswer(app, norm.id, "current"), lateAnswer(app, norm.id, "second")]);
+  return section("results", [results, seconds, own, late, collapsed, app.resultsOpen], () => {
     const byNorm = new Map((results || []).map((r) => [r.norm_id, r]));
     const secondByNorm = new Map((seconds || []).map((r) => [r.norm_id, r]));
     const body = [];
@@ -64,17 +65,31 @@ function secondLine(second) {
   return el(
     "p",
     { class: "own-answer" },
-    t(`phone.results.second_${asked.kind}`, { median, answer: answerText(second.own) }),
+    t(`phone.results.second_${asked.kind}`, { median, answer: ownText(second.own, second.normId, "second") }),
   );
+}
+
+/**
+ * The own answer; one given but refused because the round had closed says so
+ * (it is not "not answered": the participant did answer, too late).
+ */
+function ownText(own, normId, question) {
+  const late = own ? null : lateAnswer(app, normId, question);
+  if (!late) return answerText(own);
+  return t("phone.results.own_late", { answer: answerText({ value: late.value }) });
 }
 
 function normResult(norm, result, own, second) {
   const lang = app.template.language;
   const scale = app.template.scale;
-  const ownLine = el("p", { class: "own-answer" }, t("phone.results.own", { answer: answerText(own) }));
+  const ownLine = el(
+    "p",
+    { class: "own-answer", "data-testid": `own-answer-${norm.id}` },
+    t("phone.results.own", { answer: ownText(own, norm.id, "current") }),
+  );
   const title = el("h4", { lang }, `${norm.number}. ${norm.title}`);
   if (!result || !result.counts) {
-    return el("article", { class: "norm-result" }, title, ownLine, secondLine({ result: null, own: second.own }));
+    return el("article", { class: "norm-result" }, title, ownLine, secondLine({ result: null, own: second.own, normId: norm.id }));
   }
   const columns = result.counts.map((count, i) => ({
     label: formatNumber(scale.min + i),
@@ -127,6 +142,6 @@ function normResult(norm, result, own, second) {
       parts.length ? t("phone.results.sr_spread", { list: parts.join(", ") }) : t("phone.results.sr_empty"),
     ),
     ownLine,
-    secondLine(second),
+    secondLine({ ...second, normId: norm.id }),
   );
 }

@@ -40,6 +40,9 @@ export const app = {
   resultsOpen: false,
   draft: { noteId: null, text: "", norm: "" },
   notice: null, // {key, params, kind}
+  // Ratings the server refused because their round had closed (sent after a
+  // time offline): how many the notice counts, and per norm what was given.
+  late: { count: 0, answers: new Map() }, // lateKey -> {round, value}
   noticeTimer: null,
   seen: { phase: null, voting: null, timer: null, timerDone: null },
   timerInterval: null,
@@ -195,6 +198,17 @@ export function view(s) {
   return { ratings, seconds, notes, dots, org, orgPending };
 }
 
+/** The key of a late answer in app.late.answers. */
+export function lateKey(normId, question) {
+  return `${question === "second" ? "second" : "current"}:${normId}`;
+}
+
+/** The answer given to a norm that came too late for the current round, or null. */
+export function lateAnswer(s, normId, question) {
+  const late = s.late.answers.get(lateKey(normId, question));
+  return late && s.state && late.round === s.state.round ? late : null;
+}
+
 // ------------------------------------------------------------------ the template's norms
 
 /** The template's second question ({kind, question, min_label, max_label}) or null. */
@@ -236,11 +250,12 @@ export function remainingMs(roomState, serverNow) {
   return Math.max(0, roomState.timer_ends_at - serverNow);
 }
 
+/** "1:56", as the big screen writes it ("Nog 1:56"); a started second counts. */
 export function formatRemaining(ms) {
   const total = Math.ceil(ms / 1000);
   const minutes = Math.floor(total / 60);
   const seconds = total % 60;
-  return `${String(minutes).padStart(2, "0")}:${String(seconds).padStart(2, "0")}`;
+  return `${minutes}:${String(seconds).padStart(2, "0")}`;
 }
 
 // ------------------------------------------------------------------ notes and dots

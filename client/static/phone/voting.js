@@ -47,7 +47,6 @@ function voteSection(v, voting, notes) {
       { class: "card vote", "aria-labelledby": "vote-title" },
       el("h2", { id: "vote-title" }, t("phone.vote.title")),
       el("p", {}, t("phone.vote.intro")),
-      el("p", { class: "hint" }, t("phone.vote.no_new_notes")),
       el(
         "p",
         { class: "dots-left", "data-testid": "dots-left" },
