@@ -10,6 +10,7 @@
 //   new Connection({...})     websocket with an outbox, acks and reconnects
 //   answerKey, keepAnswer, planResend   the answers a participant keeps (pure)
 //   PRESENTER_PAGES           how the control view turns and holds the presenter's pages
+//   formatRemaining(ms)       a timer's "1:56", the same on the phone and the projector
 
 export const SUBPROTOCOL = "kleur.v1.json";
 export const LANGUAGES = ["nl", "en"];
@@ -968,3 +969,13 @@ export const PRESENTER_PAGES = Object.freeze({
   query: "page-query",
   state: "page-state",
 });
+
+// ------------------------------------------------------------------ timer
+
+/** "1:56", as the phone and the big screen both write it ("Nog 1:56"); a started second counts. */
+export function formatRemaining(ms) {
+  const total = Math.ceil(Math.max(0, ms) / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  return `${minutes}:${String(seconds).padStart(2, "0")}`;
+}

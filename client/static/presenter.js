@@ -15,7 +15,7 @@
 // `?view=matrix` pins one page, e.g. for a screenshot or a session about one
 // theme.  Participant text only ever reaches the page as text nodes, through el().
 
-import { Connection, PRESENTER_PAGES, el, loadProtocol, loadTranslations } from "./kleur.js";
+import { Connection, PRESENTER_PAGES, el, formatRemaining, loadProtocol, loadTranslations } from "./kleur.js";
 
 const PAGE_SECONDS = 20;
 // How long the hint about the keys stays after a page was turned or held.
@@ -153,10 +153,10 @@ function tickTimer() {
     node.hidden = true;
     return;
   }
-  const left = Math.max(0, Math.round((snap.timer_ends_at - (Date.now() + app.clockOffset)) / 1000));
+  const ms = snap.timer_ends_at - (Date.now() + app.clockOffset);
   node.hidden = false;
-  const time = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
-  setText(node, left > 0 ? app.t("presenter.timer", { time }) : app.t("presenter.timer_done"));
+  // A started second counts, as on the phones: both say "De tijd is om" at the same moment.
+  setText(node, ms > 0 ? app.t("presenter.timer", { time: formatRemaining(ms) }) : app.t("presenter.timer_done"));
 }
 
 // ------------------------------------------------------------------ lobby

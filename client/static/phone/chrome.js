@@ -3,7 +3,7 @@
 // and the live region a screen reader reads out.
 
 import { el, renderLanguageSwitch } from "../kleur.js";
-import { app, formatRemaining, remainingMs } from "./state.js";
+import { allowedIn, app, formatRemaining, remainingMs } from "./state.js";
 import { $, t } from "./ui.js";
 
 /** Reconnecting for less than this after a loss is not worth a banner (a phone waking up). */
@@ -114,8 +114,10 @@ export function renderStatusline() {
   const phase = app.state?.phase;
   // A closed room runs no countdown, whatever an older server still sends.
   const timerEndsAt = phase === "closed" ? null : app.state?.timer_ends_at;
-  // A later round is named while it is rated and shown, so nobody thinks it is the first again.
-  const round = ["rating", "reveal"].includes(phase) && app.state.round > 1 ? app.state.round : null;
+  // A later round is named while it is rated (the phases that take a rating, from
+  // /api/protocol) and shown, so nobody thinks it is the first again.
+  const inRound = allowedIn(app, "rate", phase) || phase === "reveal"; // reveal: a view choice
+  const round = inRound && app.state.round > 1 ? app.state.round : null;
   const sig = JSON.stringify([app.lang, phase, round, Boolean(timerEndsAt), app.fatal]);
   if (line.dataset.sig === sig) return;
   line.dataset.sig = sig;

@@ -250,13 +250,8 @@ export function remainingMs(roomState, serverNow) {
   return Math.max(0, roomState.timer_ends_at - serverNow);
 }
 
-/** "1:56", as the big screen writes it ("Nog 1:56"); a started second counts. */
-export function formatRemaining(ms) {
-  const total = Math.ceil(ms / 1000);
-  const minutes = Math.floor(total / 60);
-  const seconds = total % 60;
-  return `${minutes}:${String(seconds).padStart(2, "0")}`;
-}
+// formatRemaining is kleur.js's (one clock for the phone and the projector).
+export { formatRemaining } from "../kleur.js";
 
 // ------------------------------------------------------------------ notes and dots
 
