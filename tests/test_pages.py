@@ -163,7 +163,10 @@ def test_a_whole_session_on_three_phones_and_a_big_screen(
     exported = path.read_text(encoding="utf-8")
     # Dutch files write dates in words.
     assert note_ids[first] in exported and "Gemeente" in exported and "1 maart 2027" in exported
-    assert download.value.suggested_filename == f"kleur-{room['code']}.md"
+    # Named after the session's date (and name, when it has one) and the code.
+    assert re.fullmatch(
+        rf"kleur-\d{{4}}-\d\d-\d\d-{room['code']}\.md", download.value.suggested_filename
+    ), download.value.suggested_filename
     assert errors == []
 
 
