@@ -309,6 +309,9 @@ class Hub:
         try:
             while self.rooms.get(room.code) is room:
                 try:
+                    # What was heard before the read is sent, Redis stored before the
+                    # read runs; what is heard while it runs may be newer than it.
+                    seen = room.mirror.seen_version
                     record = await self.store.read_record(room.code)
                     if record is None:  # gone from Redis (expired or lost): nothing to show
                         return
@@ -317,7 +320,7 @@ class Hub:
                         await asyncio.sleep(backoff)  # (never a tight loop)
                         backoff = min(backoff * 2, 2.0)
                         continue
-                    if await self._went_back(room, record):
+                    if await self._went_back(room, record, seen):
                         continue  # the room has a new epoch now: read it again
                     verdict = room.mirror.reset(record)
                 except Exception:
@@ -345,22 +348,24 @@ class Hub:
         room = self.rooms.get(code)
         if room is None or not epoch or room.mirror.record is None:
             return None
-        return room.mirror.version if room.mirror.epoch == epoch else None
+        # Held and dropped versions count: Redis stored them before publishing.
+        return room.mirror.seen_version if room.mirror.epoch == epoch else None
 
-    async def _went_back(self, room: LocalRoom, record: RoomRecord) -> bool:
-        """Whether Redis gave the room back older than this mirror had seen it at
-        the same epoch (an ``appendfsync everysec`` crash lost its last writes);
-        then the room gets a new epoch, so that every process closes its phones'
-        connections and they re-send what was lost."""
+    async def _went_back(self, room: LocalRoom, record: RoomRecord, seen: int) -> bool:
+        """Whether Redis gave the room back older than this process had heard it
+        (``seen``: the mirror's ``seen_version`` when the read was sent, held
+        versions included) at the same epoch: an ``appendfsync everysec`` crash
+        lost its last writes.  Then the room gets a new epoch, so that every
+        process closes its phones' connections and they re-send what was lost."""
         mirror = room.mirror
         if mirror.record is None or record.epoch != mirror.epoch:
             return False
-        if record.version >= mirror.version:
+        if record.version >= seen:
             return False
         log.warning(
             "room came back older than seen (%d < %d); new epoch",
             record.version,
-            mirror.version,
+            seen,
             extra={"room": room.code},
         )
         await self.store.renew_epoch(room.code, record.epoch)

@@ -65,6 +65,10 @@ class RoomMirror:
     _data: RoomData | None = None
     #: Full reads this mirror needed (a metric and a test hook).
     resyncs: int = 0
+    #: The highest version heard at the record's epoch, applied or not (held,
+    #: pending, dropped by a read): each was stored in Redis before it was
+    #: published, so a Redis that later shows less went back (``seen_version``).
+    _heard: int = -1
 
     @property
     def live(self) -> bool:
@@ -79,12 +83,22 @@ class RoomMirror:
         return None if self.record is None else self.record.epoch
 
     @property
+    def seen_version(self) -> int:
+        """The highest version of this epoch the process knows Redis stored: the
+        applied ones and those heard but not applied yet (held ahead of a gap,
+        or dropped when a read was asked for).  A read or a script that finds
+        Redis below it met a Redis that lost acknowledged writes."""
+        return max(self.version, self._heard)
+
+    @property
     def waiting_for(self) -> int | None:
         """The missing version that held messages wait for (None: no gap)."""
         return self.version + 1 if self.held and self.live else None
 
     def offer(self, message: StreamMessage) -> Verdict:
         """One message from the stream (or the reply of our own write)."""
+        if self.record is not None and message.epoch == self.record.epoch:
+            self._heard = max(self._heard, message.version)
         if self.syncing or self.record is None:
             if len(self.pending) < MAX_PENDING:
                 self.pending.append(message)
@@ -139,6 +153,8 @@ class RoomMirror:
         the missing versions, still on their way, close (``waiting_for``).
         """
         pending, self.pending = sorted(self.pending, key=lambda m: m.version), []
+        if record.epoch != self.epoch:  # a new epoch: what was heard before is of another room
+            self._heard = -1
         self.record, self.syncing, self._data = record, False, None
         for message in pending:
             if self.offer(message) is Verdict.RESYNC:

@@ -240,8 +240,9 @@ class Settings:
     #: line) or ``text`` (for reading).  Unset (the default): ``json``, or
     #: ``text`` when stdout is a terminal.  ``kleur serve --log-format`` wins.
     log_format: str | None = None
-    #: Least severe lines logged, kleur's and uvicorn's: ``critical``,
-    #: ``error``, ``warning``, ``info``, ``debug`` or ``trace``.
+    #: Least severe lines logged: ``critical``, ``error``, ``warning``,
+    #: ``info``, ``debug`` or ``trace``; uvicorn's and websockets' lines stop
+    #: at ``info`` (their debug lines carry headers and query strings).
     #: ``kleur serve --log-level`` wins.
     log_level: str = "info"
 

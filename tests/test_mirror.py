@@ -129,13 +129,32 @@ def test_a_read_drops_the_held_changes_it_holds_itself() -> None:
 
 def test_a_held_change_never_lands_on_a_read_that_went_back() -> None:
     # 9 was heard before the read was sent, yet the read says 7: Redis went
-    # back (a crash lost 8 and 9) or the message was never stored.  Redis is
-    # the truth; the hub's went-back check sees the version the mirror had.
+    # back (a crash lost 8 and 9; 9 may be an acknowledged rating).  Redis is
+    # the truth for the record, but 9 stays "seen": the hub's went-back check
+    # and rate.lua compare Redis with seen_version, and give the room a new epoch.
     mirror = live()
     mirror.offer(rating(9, 2))
+    assert mirror.seen_version == 9  # held, not applied: still heard
     mirror.gap_expired(8)
+    assert mirror.seen_version == 9  # the read request drops it, not the memory of it
     assert mirror.reset(record(7)) is Verdict.APPLIED
     assert mirror.version == 7 and mirror.waiting_for is None
+    assert mirror.seen_version == 9
+
+
+def test_seen_version_counts_what_was_heard_and_starts_again_with_an_epoch() -> None:
+    mirror = live()
+    assert mirror.seen_version == mirror.version
+    mirror.offer(rating(mirror.version + 3, 1))
+    assert mirror.seen_version == mirror.version + 3
+    mirror.request_resync()  # the stream was subscribed again
+    mirror.offer(rating(20, 1))  # heard while the read runs
+    assert mirror.seen_version == 20
+    assert mirror.reset(record(19)) is Verdict.APPLIED  # then 20 applies on top
+    assert mirror.version == 20 and mirror.seen_version == 20
+    mirror.request_resync()
+    assert mirror.reset(record(4, epoch="e2")) is Verdict.APPLIED
+    assert mirror.seen_version == 4  # another epoch: another room's versions
 
 
 def test_another_epoch_asks_for_a_full_read() -> None:

@@ -15,6 +15,7 @@ import httpx
 import redis
 
 from client.kleur_client import KleurClient
+from protocol.close_codes import CloseCode
 from protocol.messages import Dashboard
 from protocol.phases import DotVoting, Phase, Role
 from server.keys import RoomKeys, participant_id
@@ -99,8 +100,12 @@ async def test_a_gap_in_the_stream_makes_the_mirror_read_the_room(
     version = stored_version(client, code)
     epoch = client.hget(RoomKeys(code).meta, "epoch")
 
-    # A message two versions ahead: the one in between never arrived.  It says
-    # the room is locked; Redis says it is not, and Redis is the truth.
+    # Redis moves two versions on, and the mirror hears only the second message:
+    # the one in between never arrived.  That message says the room is locked;
+    # Redis says it is not, and Redis is the truth.  (Redis must hold the version
+    # heard: one it never stored would be a Redis that went back, and the room
+    # would get a new epoch, tests/test_mirror.py.)
+    client.hincrby(RoomKeys(code).meta, "version", 2)
     ahead = f"{version + 2}|{epoch}|" + json.dumps([["meta", "locked", "1"]])
     assert client.execute_command("SPUBLISH", RoomKeys(code).stream, ahead) >= 1
     for _ in range(int(CONVERGE_SECONDS / 0.05)):
@@ -114,8 +119,39 @@ async def test_a_gap_in_the_stream_makes_the_mirror_read_the_room(
     # took the message would think version + 1 old and never show it).
     await facilitator.set_lock(True)
     await facilitator.wait_dashboard(
-        lambda d: d.locked and d.version == version + 1, timeout=CONVERGE_SECONDS
+        lambda d: d.locked and d.version == version + 3, timeout=CONVERGE_SECONDS
     )
+    await facilitator.close()
+
+
+async def test_a_version_heard_that_redis_does_not_hold_gives_the_room_a_new_epoch(
+    kleur_pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """A script publishes only what it stored, so a version heard (even one held
+    ahead of a gap, never applied) that a later read of Redis lacks means Redis
+    lost acknowledged writes (an everysec crash, a failover): the room gets a new
+    epoch and its phones are closed with 4503, to join again and re-send."""
+    one, two = kleur_pair
+    room = one.create_room()
+    code = room["code"]
+    facilitator = KleurClient(two.ws_url, code, Role.FACILITATOR, token=room["facilitator_token"])
+    phone = KleurClient(
+        two.ws_url, code, Role.PARTICIPANT, join_token=room["join_url"].split("t=")[1]
+    )
+    await facilitator.connect()
+    await phone.connect()
+    await facilitator.wait_dashboard(lambda d: d.participants == 1)
+    client = redis.Redis.from_url(two.redis_url, decode_responses=True)
+    version = stored_version(client, code)
+    epoch = client.hget(RoomKeys(code).meta, "epoch")
+
+    # Two versions ahead, never stored: held behind the gap, then the read finds less.
+    ahead = f"{version + 2}|{epoch}|" + json.dumps([["meta", "locked", "1"]])
+    assert client.execute_command("SPUBLISH", RoomKeys(code).stream, ahead) >= 1
+    await phone.wait_for(lambda c: not c.connected, timeout=10)
+    assert phone.close_code == CloseCode.ROOM_REBUILT
+    assert client.hget(RoomKeys(code).meta, "epoch") != epoch
+    assert facilitator.connected  # the facilitator gets the new snapshot instead
     await facilitator.close()
 
 

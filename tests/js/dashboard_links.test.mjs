@@ -16,6 +16,8 @@ test("pageState: only a sane answer of the presenter counts", () => {
   assert.equal(channelName("ABCD"), "kleur-presenter-ABCD");
   assert.deepEqual(pageState({ type: "page-state", page: 2, pages: 5, held: true }), { page: 2, pages: 5, held: true });
   assert.deepEqual(pageState({ type: "page-state", page: 1, pages: 1 }), { page: 1, pages: 1, held: false });
+  // A presenter in a phase without pages answers 0 of 0: it is there.
+  assert.deepEqual(pageState({ type: "page-state", page: 0, pages: 0 }), { page: 0, pages: 0, held: false });
   for (const bad of [null, "x", { type: "page", action: "next" }, { type: "page-state", page: 0, pages: 5 }, { type: "page-state", page: 6, pages: 5 }, { type: "page-state", page: "2", pages: 5 }, { type: "page-state", page: 1, pages: 0 }]) {
     assert.equal(pageState(bad), null, JSON.stringify(bad));
   }

@@ -21,11 +21,14 @@ export function channelName(code) {
   return PRESENTER_PAGES.channel(code);
 }
 
-/** The presenter's answer if it is one (a page-state with sane numbers), else null. */
+/** The presenter's answer if it is one (a page-state with sane numbers), else null.
+ * `{page: 0, pages: 0}`: the presenter is there, its phase has no pages. */
 export function pageState(message) {
   if (!message || message.type !== PRESENTER_PAGES.state) return null;
   const { page, pages, held } = message;
-  if (!Number.isInteger(page) || !Number.isInteger(pages) || pages < 1 || page < 1 || page > pages) return null;
+  if (!Number.isInteger(page) || !Number.isInteger(pages)) return null;
+  if (page === 0 && pages === 0) return { page, pages, held: Boolean(held) };
+  if (pages < 1 || page < 1 || page > pages) return null;
   return { page, pages, held: Boolean(held) };
 }
 
@@ -100,7 +103,7 @@ function renderPagerState() {
   hold.setAttribute("aria-pressed", String(held));
   // Asked, waited, and nothing came since: no presenter here to hear it.
   const silent = pager.asked > 0 && pager.answered < pager.asked && Date.now() - pager.asked >= ANSWER_MS;
-  const known = state && !silent;
+  const known = state && state.pages > 0 && !silent; // 0 pages: there, nothing to say
   setText($("pager-state"), known ? tr(held ? "pager.state_held" : "pager.state", { page: state.page, pages: state.pages }) : "");
   $("pager-none").hidden = !silent;
 }
