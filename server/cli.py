@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level",
         default=None,
         choices=LOG_LEVELS,
-        help="least severe lines logged, kleur's and uvicorn's "
+        help="least severe lines logged; uvicorn's own stop at info "
         "(default: $KLEUR_LOG_LEVEL, else info)",
     )
     serve.add_argument(

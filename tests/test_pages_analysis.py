@@ -145,6 +145,13 @@ def crowds() -> Iterator[list[Crowd]]:
         crowd.close()
 
 
+def crowd_in_new_room(kleur: ServerProcess, crowds: list[Crowd]) -> Crowd:
+    """A new room and its participants' Crowd, closed after the test (``crowds``)."""
+    crowd = Crowd(kleur, kleur.create_room())
+    crowds.append(crowd)
+    return crowd
+
+
 def shot(page: Page, name: str) -> None:
     folder = os.environ.get("KLEUR_ANALYSIS_SCREENSHOTS")
     if folder:

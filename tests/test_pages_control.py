@@ -22,7 +22,7 @@ from tests.browser import fail_on_page_errors, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import NORMS, open_dashboard
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
-from tests.test_pages_analysis import Crowd, crowds, go
+from tests.test_pages_analysis import Crowd, crowd_in_new_room, crowds, go
 from tests.test_session import qr_matrix
 
 __all__ = ["browser", "crowds"]
@@ -98,9 +98,8 @@ def test_buttons_turn_and_hold_the_presenters_pages(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     crowd.join(3, ["gemeente"])
     dashboard = open_dashboard(browser, room, errors)
     go(dashboard, "rating")
@@ -142,9 +141,8 @@ def test_the_buttons_hold_and_turn_the_real_presenter_window(
     """Both ends of the contract (PRESENTER_PAGES in kleur.js): the control view's
     buttons and the presenter that "Open presentatie" opened, in one browser."""
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     crowd.join(3, ["gemeente"])
     dashboard = open_dashboard(browser, room, errors)
     with dashboard.context.expect_page() as opened:
@@ -183,9 +181,8 @@ def test_layout_and_words_from_lobby_to_close(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     crowd.join(6, ["gemeente", "onderwijs"])
     page = browser.new_context(viewport={"width": 1100, "height": 650}, locale="nl-NL").new_page()
     fail_on_page_errors(page, errors)

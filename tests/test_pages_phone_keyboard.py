@@ -23,7 +23,7 @@ from protocol.phases import DotVoting, Phase, Role
 from tests.browser import fail_on_page_errors, phone, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
-from tests.test_pages_analysis import Crowd
+from tests.test_pages_analysis import Crowd, crowd_in_new_room
 from tests.test_pages_analysis import crowds as crowds  # the fixture, shared
 
 SCAN = load_builtin_templates()["participatiescan"]
@@ -37,9 +37,7 @@ CONTROLS = "button, a[href], input, select, textarea, summary, [tabindex='0']"
 
 
 def facilitator_crowd(kleur: ServerProcess, crowds: list[Crowd]) -> tuple[Crowd, KleurClient]:
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
     return crowd, crowd.join_facilitator()
 
 

@@ -29,7 +29,7 @@ from tests.browser import fail_on_page_errors, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
 from tests.test_pages import open_dashboard, open_phone, set_phase
-from tests.test_pages_analysis import Crowd
+from tests.test_pages_analysis import Crowd, crowd_in_new_room
 from tests.test_pages_analysis import crowds as crowds  # closes the clients
 from tests.test_session import qr_matrix
 
@@ -130,9 +130,8 @@ def test_presenter_view_in_every_phase(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     facilitator = crowd.join_facilitator()
     projector = crowd.run(
         lambda: _presenter_client(kleur, room),

@@ -21,7 +21,7 @@ from protocol.phases import DotVoting, Phase
 from tests.browser import fail_on_page_errors, screenshot
 from tests.support import ServerProcess
 from tests.test_pages import browser as browser  # the module-scoped fixture, shared
-from tests.test_pages_analysis import Crowd
+from tests.test_pages_analysis import Crowd, crowd_in_new_room
 from tests.test_pages_analysis import crowds as crowds  # closes the clients
 
 SCAN = load_builtin_templates()["participatiescan"]
@@ -113,9 +113,8 @@ def test_every_phase_fits_every_projector_size(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     facilitator = crowd.join_facilitator()
     crowd.call(lambda: facilitator.set_expected_people(12))
     crowd.join(12, ["gemeente", "onderwijs", "werkgever", "uwv"])
@@ -241,9 +240,8 @@ def test_the_control_view_turns_and_holds_the_pages_over_a_broadcast_channel(
     kleur: ServerProcess, browser: Browser, crowds: list[Crowd]
 ) -> None:
     errors: list[str] = []
-    room = kleur.create_room()
-    crowd = Crowd(kleur, room)
-    crowds.append(crowd)
+    crowd = crowd_in_new_room(kleur, crowds)
+    room = crowd.room
     facilitator = crowd.join_facilitator()
     crowd.join(3, ["gemeente"])
     crowd.call(lambda: facilitator.set_phase(Phase.RATING))
